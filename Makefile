@@ -1,0 +1,148 @@
+# turncell: one Makefile, explicit groups.
+#
+#   make            build bin/turncell, bin/turncell-worker, bin/mock-portal
+#   make check      build and run every TAP test with prove
+#   make run        install what is missing, build, start a local relay
+#   make fuzz       build the libFuzzer harnesses (clang, ASan+UBSan)
+#   make fuzz-run   run each harness for FUZZ_SECONDS (default 60)
+#   make bench      benchmarks (figures, not tests)
+#
+# Purity is enforced by linking: the core (common/*.c except the I/O
+# helpers log.c and msg_io.c) is built into libcore.a, and the unit tests
+# t/[0-3]?-*.c link only libcore.a and t/tap.o. Unit tests are built with
+# ASan and UBSan.
+
+VERSION	?= 0.1.0
+CC	?= cc
+CLANG	?= clang
+PKGS	 = libev nettle libcjson libwebsockets zlib libseccomp
+
+WARN	 = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+HARDEN	 = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 $(WARN) -DTURNCELL_VERSION='"$(VERSION)"' -Icommon
+LDHARDEN = -pie -Wl,-z,relro,-z,now
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+
+CORE_LIBS = -lnettle -lz
+SUP_LIBS  = -lev -lwebsockets -lcjson $(CORE_LIBS)
+WRK_LIBS  = -lev -lseccomp $(CORE_LIBS)
+
+IO_SRC	 = $(wildcard common/log.c common/msg_io.c)
+CORE_SRC = $(filter-out $(IO_SRC), $(wildcard common/*.c))
+SUP_SRC	 = $(wildcard supervisor/*.c)
+WRK_SRC	 = $(wildcard worker/*.c)
+WRK_LIB_SRC = $(filter-out worker/main.c, $(WRK_SRC))
+MOCK_SRC = $(wildcard contrib/mock_portal*.c)
+TUTIL_SRC = $(wildcard t/tutil*.c)
+
+O	 = build/obj
+S	 = build/san
+CORE_OBJ = $(CORE_SRC:%.c=$(O)/%.o)
+CORE_SAN = $(CORE_SRC:%.c=$(S)/%.o)
+IO_OBJ	 = $(IO_SRC:%.c=$(O)/%.o)
+SUP_OBJ	 = $(SUP_SRC:%.c=$(O)/%.o)
+WRK_OBJ	 = $(WRK_SRC:%.c=$(O)/%.o)
+WRK_LIB_OBJ = $(WRK_LIB_SRC:%.c=$(O)/%.o)
+MOCK_OBJ = $(MOCK_SRC:%.c=$(O)/%.o)
+TUTIL_OBJ = $(TUTIL_SRC:%.c=$(O)/%.o)
+
+UNIT_SRC = $(wildcard t/[0-3][0-9]-*.c)
+SBX_SRC	 = $(wildcard t/4[0-9]-*.c)
+INT_SRC	 = $(wildcard t/[5-9][0-9]-*.c)
+UNIT_T	 = $(UNIT_SRC:%.c=%.t)
+SBX_T	 = $(SBX_SRC:%.c=%.t)
+INT_T	 = $(INT_SRC:%.c=%.t)
+TESTS	 = $(UNIT_T) $(SBX_T) $(INT_T)
+
+BINS	 = bin/turncell $(if $(WRK_SRC),bin/turncell-worker) \
+	   $(if $(MOCK_SRC),bin/mock-portal)
+
+FUZZ_SRC = $(wildcard contrib/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:contrib/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all check test run fuzz fuzz-run bench clean deps
+.SECONDARY:
+
+all: $(BINS)
+
+build/libcore.a: $(CORE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/libcore-san.a: $(CORE_SAN)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/%.o: %.c $(wildcard common/*.h supervisor/*.h worker/*.h t/*.h contrib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HARDEN) -c -o $@ $<
+
+$(S)/%.o: %.c $(wildcard common/*.h t/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+bin/turncell: $(SUP_OBJ) $(IO_OBJ) build/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(LDHARDEN) -o $@ $(SUP_OBJ) $(IO_OBJ) build/libcore.a $(SUP_LIBS)
+
+bin/turncell-worker: $(WRK_OBJ) $(IO_OBJ) build/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(LDHARDEN) -o $@ $(WRK_OBJ) $(IO_OBJ) build/libcore.a $(WRK_LIBS)
+
+bin/mock-portal: $(MOCK_OBJ) $(IO_OBJ) build/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(LDHARDEN) -o $@ $(MOCK_OBJ) $(IO_OBJ) build/libcore.a $(SUP_LIBS)
+
+# unit tests: the core and tap only, under ASan+UBSan
+$(UNIT_T): t/%.t: t/%.c t/tap.c build/libcore-san.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< t/tap.c build/libcore-san.a $(CORE_LIBS)
+
+# sandbox tests: the worker's library part (not its main)
+$(SBX_T): t/%.t: t/%.c t/tap.c $(WRK_LIB_OBJ) $(IO_OBJ) build/libcore.a
+	$(CC) $(CFLAGS) -Iworker -o $@ $< t/tap.c $(WRK_LIB_OBJ) $(IO_OBJ) \
+	    build/libcore.a $(WRK_LIBS)
+
+# integration tests: real binaries, real sockets
+$(INT_T): t/%.t: t/%.c t/tap.c $(TUTIL_OBJ) build/libcore.a $(BINS)
+	$(CC) $(CFLAGS) -It -o $@ $< t/tap.c $(TUTIL_OBJ) build/libcore.a \
+	    $(CORE_LIBS)
+
+check: $(BINS) $(TESTS)
+	prove -e '' $(PROVE_FLAGS) $(TESTS) $(wildcard t/*.sh)
+
+test: check
+
+run: 
+	@sh contrib/run.sh
+
+deps:
+	@sh contrib/deps.sh
+
+build/fuzz/%: contrib/fuzz/%.c $(CORE_SRC) $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) -std=gnu11 -O1 -g -Icommon -DTURNCELL_VERSION='"$(VERSION)"' \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(CORE_SRC) $(CORE_LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-run: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+	    n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	    seeds=contrib/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -max_len=4096 build/fuzz/corpus-$$n $$seeds \
+	        2>build/fuzz/$$n.log || { tail -50 build/fuzz/$$n.log; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|stat::peak_rss' build/fuzz/$$n.log; \
+	done
+
+bench: $(BINS)
+	@sh contrib/bench/run.sh
+
+clean:
+	rm -rf build bin t/*.t

@@ -1,0 +1,123 @@
+/*
+ * msg.h: the whole protocol between the supervisor and a worker.
+ *
+ * One SOCK_SEQPACKET record is one message: an 8-byte header
+ * { u16 type, u16 zero, u32 len } (network byte order) followed by exactly
+ * len payload bytes. Every type has one rule in msg_rules[] (direction,
+ * exact or bounded size, once-only, states in which it is allowed), and
+ * msg_check() applies it before any handler runs. Typed put/get pairs
+ * copy fields out one at a time (never a cast) and reject trailing bytes.
+ *
+ * Data messages are batches: MSG_DATA carries ChannelData frames
+ * { u16 chan, u16 len, len bytes } back to back, no padding, at least one.
+ * s->w: payloads the client sent on those channels (to the bound peer).
+ * w->s: payloads peers sent, already framed for the client.
+ */
+#ifndef MSG_H
+#define MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "buf.h"
+
+#define MSG_HDR_LEN		8
+#define MSG_MAX_PAYLOAD		65528	/* header + payload <= 64 KiB */
+#define MSG_MAX_RECORD		(MSG_HDR_LEN + MSG_MAX_PAYLOAD)
+#define MSG_LOG_MAX		512
+
+enum msg_type {
+	MSG_NONE = 0,
+	MSG_READY,		/* w->s  relay socket(s) bound: port, families; once */
+	MSG_BIND_FAIL,		/* w->s  bind failed: port, errno; once */
+	MSG_CHAN_ADD,		/* s->w  channel number + peer address */
+	MSG_CHAN_DEL,		/* s->w  channel number */
+	MSG_DATA,		/* both  ChannelData frames */
+	MSG_LOG,		/* w->s  level + text (1..512 bytes) */
+	MSG_STATS,		/* w->s  counters */
+	MSG_MAX
+};
+
+/* directions */
+#define MSG_S2W		0x1
+#define MSG_W2S		0x2
+
+/* worker states as seen by the receiver of a message */
+#define MSG_ST_STARTING	0x1	/* before MSG_READY */
+#define MSG_ST_READY	0x2
+#define MSG_ST_ANY	(MSG_ST_STARTING | MSG_ST_READY)
+
+/* rule flags */
+#define MSG_F_ONCE	0x1
+
+struct msg_rule {
+	uint8_t		dir;
+	uint8_t		states;
+	uint8_t		flags;
+	uint32_t	min_len;
+	uint32_t	max_len;
+};
+
+extern const struct msg_rule msg_rules[MSG_MAX];
+
+struct msg {
+	enum msg_type	 type;
+	const uint8_t	*payload;	/* points into the record */
+	size_t		 len;
+};
+
+/*
+ * Check one received record against the rules. dir is the direction it
+ * travelled (MSG_W2S when the supervisor receives), state the receiver's
+ * view of the worker, *once a bitmask of MSG_F_ONCE types already seen
+ * (updated). 0 with m filled, or -1 (errno EBADMSG) on: short header,
+ * non-zero reserved field, len != n - 8, unknown type, wrong direction,
+ * size outside the rule, not allowed in this state, a second once-only.
+ */
+int	msg_check(const uint8_t *rec, size_t n, int dir, int state,
+	    uint32_t *once, struct msg *m);
+
+/* header; the payload follows through the typed puts */
+int	msg_put_hdr(struct buf_w *, enum msg_type, size_t payload_len);
+
+struct msg_ready	{ uint16_t port; uint8_t families; };
+struct msg_bind_fail	{ uint16_t port; uint16_t err; };
+struct msg_chan_add	{ uint16_t chan; struct taddr peer; };
+struct msg_chan_del	{ uint16_t chan; };
+struct msg_log		{ uint8_t level; const uint8_t *text; size_t len; };
+struct msg_stats	{ uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, denied; };
+
+/* put: a complete record (header + payload); -1 on overflow */
+int	msg_put_ready(struct buf_w *, const struct msg_ready *);
+int	msg_put_bind_fail(struct buf_w *, const struct msg_bind_fail *);
+int	msg_put_chan_add(struct buf_w *, const struct msg_chan_add *);
+int	msg_put_chan_del(struct buf_w *, const struct msg_chan_del *);
+int	msg_put_log(struct buf_w *, const struct msg_log *);
+int	msg_put_stats(struct buf_w *, const struct msg_stats *);
+
+/* get: validate fields (family, port != 0 for peers, channel range,
+ * families mask, log level); -1 EBADMSG on any bad field or leftover */
+int	msg_get_ready(const struct msg *, struct msg_ready *);
+int	msg_get_bind_fail(const struct msg *, struct msg_bind_fail *);
+int	msg_get_chan_add(const struct msg *, struct msg_chan_add *);
+int	msg_get_chan_del(const struct msg *, struct msg_chan_del *);
+int	msg_get_log(const struct msg *, struct msg_log *);
+int	msg_get_stats(const struct msg *, struct msg_stats *);
+
+/*
+ * MSG_DATA batches. A batch is built in place: msg_data_begin() reserves
+ * the header, msg_data_add() appends one frame if it fits (returns 0, or
+ * -1 when the record is full: send it and begin again), msg_data_end()
+ * patches the length and returns the record size (0 if no frame).
+ */
+void	msg_data_begin(struct buf_w *);
+int	msg_data_add(struct buf_w *, uint16_t chan, const uint8_t *, size_t);
+size_t	msg_data_end(struct buf_w *);
+/* iterate frames of a checked MSG_DATA: 1 got one, 0 end, -1 malformed */
+int	msg_data_next(struct buf_r *, uint16_t *chan, const uint8_t **p,
+	    size_t *len);
+
+const char *msg_type_name(enum msg_type);
+
+#endif

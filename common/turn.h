@@ -1,0 +1,143 @@
+/*
+ * turn.h: the sans-IO TURN engine (supervisor side).
+ *
+ * Bytes and time in, commands out. It owns allocations (keyed by client
+ * transport address), channels, nonces, quotas and authentication. It
+ * calls no clock, no RNG (randomness comes through turn_rng_fn), no
+ * socket and no event loop. The shell feeds one input, then drains
+ * turn_next_cmd() until it returns 0, executing each command in order,
+ * then re-arms its single timer from turn_next_timeout().
+ *
+ * Lifecycle of an allocation as seen through commands:
+ *   ALLOCATE ok        -> TURN_CMD_WORKER_START(alloc, port, families)
+ *   turn_worker_ready  -> TURN_CMD_SEND(success response)
+ *   turn_worker_bind_failed -> WORKER_START again on another port, or a
+ *                         508 after TURN_BIND_TRIES attempts
+ *   CHANNEL-BIND ok    -> TURN_CMD_WORKER_CHAN_ADD, then TURN_CMD_SEND
+ *   channel expiry     -> TURN_CMD_WORKER_CHAN_DEL
+ *   ChannelData in     -> TURN_CMD_WORKER_DATA (payload points into input)
+ *   turn_worker_data   -> TURN_CMD_SEND(frame to the client), or, for a
+ *                         channel that is not bound on that allocation,
+ *                         TURN_CMD_WORKER_STOP (hostile worker)
+ *   REFRESH 0 / expiry -> TURN_CMD_WORKER_STOP(alloc), then the response
+ *   turn_worker_gone   -> allocation freed (next REFRESH gets 437)
+ *
+ * Pointers inside a command stay valid until the next call of any
+ * turn_*() input function.
+ */
+#ifndef TURN_H
+#define TURN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "peer.h"
+#include "stun.h"
+
+#define TURN_DEFAULT_LIFETIME	600	/* s */
+#define TURN_MAX_LIFETIME	3600	/* s */
+#define TURN_CHANNEL_LIFETIME	600	/* s */
+#define TURN_CHANNEL_COOLDOWN	300	/* s */
+#define TURN_BIND_TRIES		8	/* ports tried before 508 */
+#define TURN_MAX_CHANNELS	256	/* per allocation; more -> 508 */
+#define TURN_LOG_MAX		256
+
+typedef void	turn_rng_fn(void *arg, void *out, size_t len);
+
+struct turn_conf {
+	struct taddr	 public4;	/* family 0 = no IPv4 relaying */
+	struct taddr	 public6;	/* family 0 = no IPv6 relaying */
+	uint16_t	 lowest_port;	/* inclusive range */
+	uint16_t	 highest_port;
+	const char	*secret;	/* text, as hashed (reference §3.1) */
+	size_t		 secret_len;
+	const char	*software;	/* "turncell/<version>" */
+	int		 auth_schemes;	/* AUTH_SCHEME_* */
+	int64_t		 max_user_ttl_s; /* 0 = any future expiry */
+	unsigned	 max_allocs;	/* global; 0 = port range size */
+	unsigned	 max_allocs_per_ip;	/* 486 above; 0 = unlimited */
+	unsigned	 unauth_per_ip_per_s;	/* cap on unauthenticated replies */
+	struct peer_filter filter;
+	struct taddr	 alternate;	/* family 0 = none (drain answer 508) */
+};
+
+enum turn_cmd_type {
+	TURN_CMD_NONE = 0,
+	TURN_CMD_SEND,		/* data -> client addr, from the listen socket */
+	TURN_CMD_WORKER_START,	/* alloc_id, port, families */
+	TURN_CMD_WORKER_CHAN_ADD, /* alloc_id, chan, peer */
+	TURN_CMD_WORKER_CHAN_DEL, /* alloc_id, chan */
+	TURN_CMD_WORKER_DATA,	/* alloc_id, chan, data (payload only) */
+	TURN_CMD_WORKER_STOP,	/* alloc_id, reason */
+	TURN_CMD_LOG		/* level, text */
+};
+
+/* reasons for TURN_CMD_WORKER_STOP */
+#define TURN_STOP_DELETED	1	/* REFRESH 0 */
+#define TURN_STOP_EXPIRED	2
+#define TURN_STOP_HOSTILE	3	/* worker broke the protocol */
+#define TURN_STOP_DRAIN		4	/* drain deadline reached */
+
+/* log levels, shared with log.h */
+#define TURN_LOG_ERR		0
+#define TURN_LOG_WARN		1
+#define TURN_LOG_INFO		2
+#define TURN_LOG_DEBUG		3
+
+struct turn_cmd {
+	enum turn_cmd_type type;
+	uint32_t	 alloc_id;
+	struct taddr	 addr;		/* SEND: client; CHAN_ADD: peer */
+	uint16_t	 port;		/* WORKER_START */
+	uint8_t		 families;	/* WORKER_START: ADDR_FAM_* */
+	uint16_t	 chan;
+	int		 reason;	/* WORKER_STOP */
+	int		 level;		/* LOG */
+	const uint8_t	*data;		/* SEND, WORKER_DATA */
+	size_t		 len;
+	const char	*text;		/* LOG, NUL-terminated */
+};
+
+struct turn_stats {
+	uint64_t	 allocations;	/* live (including starting) */
+	uint64_t	 channels;	/* bound */
+	uint64_t	 packets_c2p, bytes_c2p;	/* client -> peer */
+	uint64_t	 packets_p2c, bytes_p2c;	/* peer -> client */
+	uint64_t	 hostile_workers;
+	uint64_t	 dropped;	/* datagrams dropped on input */
+};
+
+/* responses counter: index by method slot, class and code */
+typedef void	turn_response_fn(void *arg, uint16_t method, int cls, int code);
+
+struct turn;
+
+struct turn	*turn_new(const struct turn_conf *, turn_rng_fn *, void *rng_arg);
+void		 turn_free(struct turn *);
+/* called for every response sent (for metrics); may be NULL */
+void		 turn_set_response_hook(struct turn *, turn_response_fn *, void *);
+
+/* a datagram that arrived on the listen port */
+void		 turn_client_input(struct turn *, const uint8_t *, size_t,
+		    const struct taddr *from, uint64_t now_ms, int64_t wall_s);
+/* worker events */
+void		 turn_worker_ready(struct turn *, uint32_t alloc_id, uint64_t now_ms);
+void		 turn_worker_bind_failed(struct turn *, uint32_t alloc_id,
+		    uint64_t now_ms);
+/* frames: ChannelData frames back to back (exact lengths); 0 ok, -1 the
+ * worker was found hostile (a WORKER_STOP was queued) */
+int		 turn_worker_data(struct turn *, uint32_t alloc_id,
+		    const uint8_t *frames, size_t len, uint64_t now_ms);
+void		 turn_worker_gone(struct turn *, uint32_t alloc_id, uint64_t now_ms);
+void		 turn_timeout(struct turn *, uint64_t now_ms);
+/* start draining: new ALLOCATEs refused; lifetimes clamped to deadline
+ * (0 = none); at the deadline all workers are stopped */
+void		 turn_drain(struct turn *, uint64_t now_ms, uint64_t deadline_ms);
+
+uint64_t	 turn_next_timeout(const struct turn *);	/* UINT64_MAX = none */
+int		 turn_next_cmd(struct turn *, struct turn_cmd *);	/* 1 got one */
+void		 turn_get_stats(const struct turn *, struct turn_stats *);
+size_t		 turn_alloc_count(const struct turn *);
+
+#endif
