@@ -1,0 +1,56 @@
+/*
+ * sup_portal.h: the portal connection (Phoenix channels V1 over a
+ * websocket, libwebsockets on the supervisor's libev loop, cJSON) and the
+ * health/metrics HTTP listener on the same libwebsockets context.
+ *
+ * The supervisor calls sup_lws_init() once after creating its loop (only
+ * when a token or a health address is configured), then portal_start()
+ * when a token is set and health_start() when --health-check-addr is set.
+ * Nothing here ever blocks, and nothing here is fatal except what the
+ * reference makes fatal (HTTP 4xx on upgrade, disconnect token_expired),
+ * which is reported through on_fatal; the supervisor then exits 1.
+ */
+#ifndef SUP_PORTAL_H
+#define SUP_PORTAL_H
+
+#include <stdint.h>
+
+struct ev_loop;
+
+struct portal_conf {
+	const char	*api_url;	/* http/https/ws/wss */
+	const char	*token;		/* never logged */
+	const char	*name;		/* NULL = omitted */
+	const char	*ipv4;		/* public IPv4 text or NULL */
+	const char	*ipv6;
+	uint16_t	 port;		/* listen port */
+	const char	*secret;	/* stamp_secret, never logged */
+};
+
+struct portal_cb {
+	void	(*on_fatal)(void *arg, const char *why);	/* exit 1 */
+	void	(*on_state)(void *arg, int connected);
+	void	(*on_left)(void *arg);	/* after portal_leave(): gone */
+	void	 *arg;
+};
+
+/* 0 ok, -1 (logged) */
+int	sup_lws_init(struct ev_loop *);
+void	sup_lws_free(void);
+int	portal_start(const struct portal_conf *, const struct portal_cb *);
+/* drain: clean websocket close; on_left fires when the connection is
+ * gone (at once if it was not connected); no reconnect afterwards */
+void	portal_leave(void);
+int	portal_connected(void);
+
+/* health: GET /healthz, /readyz, /metrics on addr "ip:port" */
+struct health_src {
+	/* writes Prometheus text into buf, returns length (<= cap) */
+	size_t	(*metrics)(void *arg, char *buf, size_t cap);
+	/* 1 when ready (serving, not draining, portal connected if token) */
+	int	(*ready)(void *arg);
+	void	 *arg;
+};
+int	health_start(const char *addr, const struct health_src *);
+
+#endif
