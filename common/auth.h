@@ -64,6 +64,19 @@ int	auth_parse_username(const uint8_t *u, size_t len, uint64_t *expiry,
 int	auth_user_key(int schemes, const char *secret, size_t secret_len,
 	    const uint8_t *user, size_t ulen, int64_t wall_s,
 	    int64_t max_ttl_s, uint8_t key[16]);
+/*
+ * Both schemes accept "<u64>:<x>" usernames, so with both enabled the
+ * username cannot tell which one a client used. auth_user_key() answers
+ * for the first enabled scheme (FIREZONE, then REST) whose username format
+ * matches; when both are enabled and MESSAGE-INTEGRITY does not verify
+ * with that key, the engine retries with
+ * auth_user_key_scheme(AUTH_SCHEME_REST, ...). Same results as above for
+ * exactly one scheme; any other value gives AUTH_BAD_USERNAME.
+ * Usernames longer than 512 bytes are AUTH_BAD_USERNAME.
+ */
+int	auth_user_key_scheme(int scheme, const char *secret,
+	    size_t secret_len, const uint8_t *user, size_t ulen,
+	    int64_t wall_s, int64_t max_ttl_s, uint8_t key[16]);
 
 /* nonces; out gets AUTH_NONCE_LEN characters plus a NUL */
 void	auth_nonce_mint(const uint8_t key[AUTH_NONCE_KEY_LEN],
@@ -77,7 +90,11 @@ int	auth_nonce_check(const uint8_t key[AUTH_NONCE_KEY_LEN],
 /* constant-time equality (nettle memeql_sec) */
 int	auth_memeq(const void *, const void *, size_t);
 
-/* base64 helpers */
+/*
+ * base64 (standard alphabet), with or without '=' padding. Writes the
+ * text plus a NUL and returns its length; returns 0 (and out = "" when
+ * cap > 0) if it does not fit in cap bytes including the NUL.
+ */
 size_t	auth_b64(const uint8_t *, size_t, char *out, size_t cap, int pad);
 
 #endif
