@@ -121,6 +121,10 @@
 #define STUN_HAS_DONT_FRAGMENT	0x2000
 #define STUN_HAS_RES_TOKEN	0x4000
 #define STUN_HAS_DATA		0x8000
+#define STUN_HAS_MAPPED		0x10000	/* XOR-MAPPED-ADDRESS (responses) */
+#define STUN_HAS_RELAYED	0x20000	/* XOR-RELAYED-ADDRESS (responses) */
+#define STUN_HAS_ERROR		0x40000	/* well-formed ERROR-CODE */
+#define STUN_HAS_MI_SHA256	0x80000	/* recognised, not verified */
 
 struct stun_msg {
 	uint16_t	 method;		/* 12-bit method */
@@ -148,6 +152,14 @@ struct stun_msg {
 	size_t		 n_peers;
 	uint16_t	 unknown[STUN_MAX_UNKNOWN];	/* unknown comp.-required */
 	size_t		 n_unknown;
+
+	/* decoded for clients and tests reading responses; never trusted
+	 * by the server side */
+	struct taddr	 mapped;		/* XOR-MAPPED-ADDRESS */
+	struct taddr	 relayed[2];		/* XOR-RELAYED-ADDRESS, in order */
+	size_t		 n_relayed;
+	uint16_t	 error_code;		/* ERROR-CODE class*100+number */
+	const uint8_t	*reason;	size_t reason_len;
 };
 
 /*
@@ -171,6 +183,9 @@ int	 stun_decode(const uint8_t *, size_t, struct stun_msg *, int *code);
 /* 1 if MESSAGE-INTEGRITY (HMAC-SHA1 with the 16-byte long-term key) is
  * present and correct; compared in constant time */
 int	 stun_check_mi(const struct stun_msg *, const uint8_t key[16]);
+/* the same with a key of any length (short-term credentials, RFC 5769) */
+int	 stun_check_mi_key(const struct stun_msg *, const uint8_t *key,
+	    size_t keylen);
 
 const char *stun_reason(int code);	/* reason phrase, "" if unknown */
 const char *stun_method_name(uint16_t method);	/* "binding", ... */
@@ -194,13 +209,15 @@ void	 stun_put_xaddr(struct stun_enc *, uint16_t type, const struct taddr *);
 void	 stun_put_error(struct stun_enc *, int code);
 void	 stun_put_unknown(struct stun_enc *, const uint16_t *, size_t);
 void	 stun_put_mi(struct stun_enc *, const uint8_t key[16]);
+void	 stun_put_mi_key(struct stun_enc *, const uint8_t *key, size_t keylen);
 void	 stun_put_fingerprint(struct stun_enc *);
 /* final length, or -1 if anything overflowed the buffer */
 long	 stun_enc_finish(struct stun_enc *);
 
 /* ChannelData (RFC 8656 §12.4) */
 #define CDATA_HDR_LEN	4
-/* 1 if the first byte says ChannelData (0x40-0x4F) */
+/* 1 if the first byte says ChannelData framing (top bits 01: 0x40-0x7F);
+ * cdata_decode() then accepts only channels 0x4000-0x4FFF */
 int	 cdata_is(const uint8_t *, size_t);
 /* 0 ok (payload points into p; trailing padding ignored), -1 drop */
 int	 cdata_decode(const uint8_t *, size_t, uint16_t *chan,
