@@ -24,7 +24,7 @@
 
 #define AUTH_USER_MAX		512	/* RFC 8489 §14.3: < 513 bytes */
 #define AUTH_U64_DIGITS		20	/* "18446744073709551615" */
-#define AUTH_NONCE_TS_HEX	16
+#define AUTH_NONCE_TS_HEX	8
 #define AUTH_NONCE_MAC_LEN	12	/* truncated HMAC-SHA256 bytes */
 #define AUTH_NONCE_TAG		"tcn1"	/* domain separation, version 1 */
 
@@ -340,12 +340,13 @@ void
 auth_nonce_mint(const uint8_t key[AUTH_NONCE_KEY_LEN],
     const struct taddr *client, uint64_t now_s, char out[AUTH_NONCE_LEN + 1])
 {
-	uint8_t	ts[8], mac[AUTH_NONCE_MAC_LEN];
-	size_t	i;
+	uint32_t	ts32 = (uint32_t)now_s;	/* monotonic seconds, mod 2^32 */
+	uint8_t		ts[4], mac[AUTH_NONCE_MAC_LEN];
+	size_t		i;
 
-	for (i = 0; i < 8; i++)
-		ts[i] = (uint8_t)(now_s >> (56 - 8 * i));
-	auth_nonce_mac(key, client, now_s, mac);
+	for (i = 0; i < 4; i++)
+		ts[i] = (uint8_t)(ts32 >> (24 - 8 * i));
+	auth_nonce_mac(key, client, ts32, mac);
 	auth_hex_put(ts, sizeof(ts), out);
 	auth_hex_put(mac, sizeof(mac), out + AUTH_NONCE_TS_HEX);
 	out[AUTH_NONCE_LEN] = '\0';
@@ -385,7 +386,8 @@ auth_nonce_check(const uint8_t key[AUTH_NONCE_KEY_LEN],
 	memset(want, 0, sizeof(want));
 	if (!eq)
 		return -1;
-	if (ts > now_s || now_s - ts >= AUTH_NONCE_TTL_S)
+	/* age modulo 2^32: a nonce "from the future" is very old */
+	if ((uint32_t)((uint32_t)now_s - (uint32_t)ts) >= AUTH_NONCE_TTL_S)
 		return -1;
 	return 0;
 }

@@ -6,7 +6,8 @@
  * Optional TURN REST scheme (--auth rest): username "<expiry>[:<user>]",
  * password = base64 HMAC-SHA1(secret, username).
  *
- * Nonces are stateless (DESIGN §2): "<ts hex>" + MAC over (ts, client
+ * Nonces are stateless (DESIGN §2): 8 hex of the monotonic second (mod
+ * 2^32) + 24 hex of a truncated HMAC-SHA256 over (ts, client
  * address) under a per-process random key, so memory stays bounded however
  * many 401s are sent, a nonce only works from the address it was issued
  * to, and every nonce dies with the process (reboot detection, §17).
@@ -23,7 +24,7 @@
 #define AUTH_PASS_LEN		43	/* unpadded base64 of 32 bytes */
 #define AUTH_REST_PASS_LEN	28	/* padded base64 of 20 bytes */
 #define AUTH_NONCE_KEY_LEN	32
-#define AUTH_NONCE_LEN		40	/* fixed length of our nonces */
+#define AUTH_NONCE_LEN		32	/* fixed length of our nonces */
 #define AUTH_NONCE_TTL_S	3600	/* a nonce is stale after this */
 
 /* which credential scheme(s) the relay accepts */

@@ -305,9 +305,9 @@ test_nonces(void)
 
 	/* fixed vectors (Python hmac/hashlib) pin the format */
 	auth_nonce_mint(key, &c, ts, n1);
-	is_str(n1, "000000006553f100b8fe38f78b3c2b0a3e6126ad", "v4 nonce vector");
+	is_str(n1, "6553f100b8fe38f78b3c2b0a3e6126ad", "v4 nonce vector");
 	auth_nonce_mint(key, &c6, ts, n2);
-	is_str(n2, "000000006553f100c027f3430e8459840781af46", "v6 nonce vector");
+	is_str(n2, "6553f100c027f3430e8459840781af46", "v6 nonce vector");
 	is_int(strlen(n1), AUTH_NONCE_LEN, "nonce length");
 
 	auth_nonce_mint(key, &c, ts, n2);
