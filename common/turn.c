@@ -1,0 +1,214 @@
+/*
+ * turn.c: the sans-IO TURN engine (supervisor side): life cycle and the
+ * demultiplexing of client datagrams (engine.md §1-§5).
+ *
+ * Bytes and time in, commands out; no clock, RNG, socket or event loop.
+ * The tables live in turn_alloc.c, requests in turn_req.c, responses in
+ * turn_resp.c, worker events and the timer in turn_worker.c, the FIFO in
+ * turn_q.c and the unauthenticated-reply cap in turn_rate.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/hmac.h>
+#include <nettle/sha2.h>
+
+#include "turn_int.h"
+
+#define TURN_SEED_TAG	"turncell hash seed"
+
+static int
+turn_conf_ok(const struct turn_conf *c)
+{
+	if (c->lowest_port == 0 || c->lowest_port > c->highest_port)
+		return 0;
+	if (c->public4.family == 0 && c->public6.family == 0)
+		return 0;
+	if (c->secret == NULL && c->secret_len != 0)
+		return 0;
+	if (c->software != NULL && strlen(c->software) > STUN_MAX_SOFTWARE)
+		return 0;
+	return 1;
+}
+
+/* hash seed from the nonce key (never the key itself) */
+static uint32_t
+turn_seed(const uint8_t key[AUTH_NONCE_KEY_LEN])
+{
+	struct hmac_sha256_ctx	ctx;
+	uint8_t			d[SHA256_DIGEST_SIZE];
+	uint32_t		s;
+
+	hmac_sha256_set_key(&ctx, AUTH_NONCE_KEY_LEN, key);
+	hmac_sha256_update(&ctx, sizeof(TURN_SEED_TAG) - 1,
+	    (const uint8_t *)TURN_SEED_TAG);
+	hmac_sha256_digest(&ctx, sizeof(d), d);
+	s = buf_load32(d);
+	explicit_bzero(&ctx, sizeof(ctx));
+	explicit_bzero(d, sizeof(d));
+	return s;
+}
+
+/* private copies of the strings the configuration points to */
+static int
+turn_conf_copy(struct turn *t, const struct turn_conf *c)
+{
+	t->conf = *c;
+	if ((t->secret = malloc(c->secret_len + 1)) == NULL)
+		return -1;
+	if (c->secret_len > 0)
+		memcpy(t->secret, c->secret, c->secret_len);
+	t->secret[c->secret_len] = '\0';
+	t->conf.secret = t->secret;
+	if (c->software != NULL) {
+		if ((t->software = strdup(c->software)) == NULL)
+			return -1;
+		t->software_len = strlen(t->software);
+	}
+	t->conf.software = t->software;
+	if (t->conf.auth_schemes == 0)
+		t->conf.auth_schemes = AUTH_SCHEME_FIREZONE;
+	return 0;
+}
+
+struct turn *
+turn_new(const struct turn_conf *conf, turn_rng_fn *rng, void *rng_arg)
+{
+	struct turn	*t;
+	unsigned	 range;
+
+	if (conf == NULL || rng == NULL || !turn_conf_ok(conf))
+		return NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if (turn_conf_copy(t, conf) == -1)
+		goto fail;
+	t->rng = rng;
+	t->rng_arg = rng_arg;
+	rng(rng_arg, t->nkey, sizeof(t->nkey));
+	t->seed = turn_seed(t->nkey);
+	range = (unsigned)conf->highest_port - conf->lowest_port + 1;
+	t->max_allocs = conf->max_allocs == 0 || conf->max_allocs > range ?
+	    range : conf->max_allocs;
+	if (turn_tables_init(t) == -1)
+		goto fail;
+	return t;
+fail:
+	turn_free(t);
+	return NULL;
+}
+
+void
+turn_free(struct turn *t)
+{
+	if (t == NULL)
+		return;
+	turn_tables_free(t);
+	turn_q_free(t);
+	if (t->secret != NULL) {
+		explicit_bzero(t->secret, t->conf.secret_len);
+		free(t->secret);
+	}
+	free(t->software);
+	explicit_bzero(t->nkey, sizeof(t->nkey));
+	free(t);
+}
+
+void
+turn_set_response_hook(struct turn *t, turn_response_fn *fn, void *arg)
+{
+	t->hook = fn;
+	t->hook_arg = arg;
+}
+
+/* ChannelData from a client: forward on a bound channel, else drop */
+static void
+turn_cdata_in(struct turn *t, const uint8_t *p, size_t len,
+    const struct taddr *from)
+{
+	struct turn_alloc	*a;
+	struct turn_chan	*c;
+	struct turn_qent	*e;
+	const uint8_t		*payload;
+	size_t			 plen;
+	uint16_t		 num;
+
+	if (cdata_decode(p, len, &num, &payload, &plen) == -1 ||
+	    (a = turn_alloc_find(t, from)) == NULL ||
+	    a->state != TURN_ST_READY ||
+	    (c = turn_chan_by_num(a, num)) == NULL || !c->bound ||
+	    (e = turn_q_push(t, TURN_CMD_WORKER_DATA)) == NULL) {
+		t->st.dropped++;
+		return;
+	}
+	e->c.alloc_id = a->id;
+	e->c.chan = num;
+	e->c.data = payload;
+	e->c.len = plen;
+	t->st.packets_c2p++;
+	t->st.bytes_c2p += plen;
+}
+
+/* a STUN message: only requests are ever answered */
+static void
+turn_stun_in(struct turn *t, const uint8_t *p, size_t len,
+    const struct taddr *from, uint64_t now_ms, int64_t wall_s)
+{
+	struct stun_msg	m;
+	struct turn_req	rq;
+	int		rc, code = 0;
+
+	memset(&m, 0, sizeof(m));
+	rc = stun_decode(p, len, &m, &code);
+	if (rc == STUN_DROP || m.cls != STUN_REQUEST) {
+		t->st.dropped++;
+		return;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.t = t;
+	rq.m = &m;
+	rq.from = from;
+	rq.now_ms = now_ms;
+	rq.wall_s = wall_s;
+	if (rc == STUN_REPLY) {
+		if (code != STUN_ERR_UNKNOWN_ATTRIBUTE)
+			code = STUN_ERR_BAD_REQUEST;
+		rq.unknown = m.unknown;
+		rq.n_unknown = m.n_unknown < STUN_MAX_UNKNOWN ?
+		    m.n_unknown : STUN_MAX_UNKNOWN;
+		turn_req_fail(&rq, code);
+	} else
+		turn_req_dispatch(&rq);
+	explicit_bzero(rq.keys, sizeof(rq.keys));
+}
+
+void
+turn_client_input(struct turn *t, const uint8_t *p, size_t len,
+    const struct taddr *from, uint64_t now_ms, int64_t wall_s)
+{
+	turn_q_reset(t);
+	if (p == NULL || len == 0 || from == NULL || from->port == 0 ||
+	    (from->family != ADDR_V4 && from->family != ADDR_V6)) {
+		t->st.dropped++;
+		return;
+	}
+	if (p[0] >= 0x40 && p[0] <= 0x7f)
+		turn_cdata_in(t, p, len, from);
+	else if (p[0] <= 0x03)
+		turn_stun_in(t, p, len, from, now_ms, wall_s);
+	else
+		t->st.dropped++;
+}
+
+void
+turn_get_stats(const struct turn *t, struct turn_stats *st)
+{
+	*st = t->st;
+	st->allocations = t->n_allocs;
+}
+
+size_t
+turn_alloc_count(const struct turn *t)
+{
+	return t->n_allocs;
+}

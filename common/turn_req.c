@@ -1,0 +1,505 @@
+/*
+ * turn_req.c: answering STUN requests (engine.md §5-§11).
+ *
+ * One function per method, one per validation step. Every check that
+ * fails calls turn_req_fail() with a named error code, which applies the
+ * unauthenticated-reply cap, logs and queues the error response (signed
+ * when rq->key is set). Order per method: pre-authentication 400/420,
+ * authentication (401/438), then the method's own checks.
+ */
+#include <string.h>
+
+#include "turn_int.h"
+
+#define TURN_PROTO_UDP		17
+#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* a reply to a request that did not pass authentication may be capped */
+static int
+turn_req_capped(struct turn_req *rq)
+{
+	if (rq->authed || turn_rate_allow(rq->t, rq->from, rq->now_ms))
+		return 0;
+	rq->t->st.dropped++;
+	return 1;
+}
+
+/* queue the error response for code; always returns -1 */
+int
+turn_req_fail(struct turn_req *rq, int code)
+{
+	struct turn		*t = rq->t;
+	struct turn_rctx	 x;
+	char			 ab[ADDR_STRLEN];
+	int			 level;
+
+	if (turn_req_capped(rq))
+		return -1;
+	level = code == STUN_ERR_UNAUTHORIZED ||
+	    code == STUN_ERR_STALE_NONCE ? TURN_LOG_DEBUG : TURN_LOG_WARN;
+	turn_log(t, level, "%s failed: %d %s client=%s",
+	    stun_method_name(rq->m->method), code, stun_reason(code),
+	    addr_fmt(rq->from, ab, sizeof(ab)));
+	turn_rctx_req(rq, &x);
+	turn_resp_error(t, &x, code, rq->now_ms, rq->unknown, rq->n_unknown);
+	return -1;
+}
+
+/* ---- authentication (engine.md §7) ---- */
+
+/* candidate keys for the USERNAME (FIREZONE first); result of the first */
+static int
+turn_auth_keys(struct turn_req *rq)
+{
+	static const int	 schemes[] = {
+		AUTH_SCHEME_FIREZONE, AUTH_SCHEME_REST
+	};
+	struct turn		*t = rq->t;
+	const struct stun_msg	*m = rq->m;
+	int			 r, first = AUTH_BAD_USERNAME;
+	size_t			 i;
+
+	rq->n_keys = 0;
+	for (i = 0; i < nitems(schemes) && rq->n_keys < TURN_MAX_KEYS; i++) {
+		if ((t->conf.auth_schemes & schemes[i]) == 0)
+			continue;
+		r = auth_user_key(schemes[i], t->secret, t->conf.secret_len,
+		    m->username, m->username_len, rq->wall_s,
+		    t->conf.max_user_ttl_s, rq->keys[rq->n_keys]);
+		if (r == AUTH_BAD_USERNAME)
+			continue;
+		if (rq->n_keys++ == 0)
+			first = r;
+	}
+	if (rq->n_keys > 0)
+		rq->key = rq->keys[0];
+	return first;
+}
+
+static int
+turn_auth_mi(struct turn_req *rq)
+{
+	size_t	i;
+
+	for (i = 0; i < rq->n_keys; i++)
+		if (stun_check_mi(rq->m, rq->keys[i])) {
+			rq->key = rq->keys[i];
+			rq->authed = 1;
+			return 0;
+		}
+	return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
+}
+
+/* 0 when authenticated; -1 after an error response (438 before 401) */
+static int
+turn_auth(struct turn_req *rq)
+{
+	const struct stun_msg	*m = rq->m;
+	int			 r;
+
+	/* no MI or no USERNAME: a minimal, unsigned 401 */
+	if ((m->has & STUN_HAS_MI) == 0 || (m->has & STUN_HAS_USERNAME) == 0)
+		return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
+	/* from here on, errors are signed if the USERNAME has a valid form */
+	r = turn_auth_keys(rq);
+	if ((m->has & STUN_HAS_NONCE) == 0)
+		return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
+	if (auth_nonce_check(rq->t->nkey, rq->from, rq->now_ms / TURN_MS,
+	    m->nonce, m->nonce_len) != 0)
+		return turn_req_fail(rq, STUN_ERR_STALE_NONCE);
+	if (r != AUTH_OK)	/* bad form: unsigned; expired: signed */
+		return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
+	return turn_auth_mi(rq);
+}
+
+/* ---- shared checks ---- */
+
+static uint32_t
+turn_req_lifetime(const struct turn_req *rq)
+{
+	const struct turn	*t = rq->t;
+	uint32_t		 l = TURN_DEFAULT_LIFETIME;
+	uint64_t		 left;
+
+	if (rq->m->has & STUN_HAS_LIFETIME)
+		l = rq->m->lifetime;
+	if (l > TURN_MAX_LIFETIME)
+		l = TURN_MAX_LIFETIME;
+	if (t->draining && t->drain_deadline != 0) {
+		left = t->drain_deadline > rq->now_ms ?
+		    (t->drain_deadline - rq->now_ms) / TURN_MS : 0;
+		if (l > left)
+			l = (uint32_t)left;
+	}
+	return l;
+}
+
+static int
+turn_same_user(const struct turn_alloc *a, const struct stun_msg *m)
+{
+	return a->user_len == m->username_len &&
+	    memcmp(a->user, m->username, a->user_len) == 0;
+}
+
+/* the requester's allocation, or NULL after 437/441 */
+static struct turn_alloc *
+turn_req_alloc(struct turn_req *rq, int need_ready)
+{
+	struct turn_alloc	*a;
+
+	a = turn_alloc_find(rq->t, rq->from);
+	if (a == NULL || (need_ready && a->state != TURN_ST_READY)) {
+		turn_req_fail(rq, STUN_ERR_ALLOC_MISMATCH);
+		return NULL;
+	}
+	if (!turn_same_user(a, rq->m)) {
+		turn_req_fail(rq, STUN_ERR_WRONG_CREDENTIALS);
+		return NULL;
+	}
+	return a;
+}
+
+/* 0 if the allocation may talk to peer, else 443 or 403 */
+static int
+turn_peer_code(const struct turn *t, const struct turn_alloc *a,
+    const struct taddr *peer)
+{
+	uint8_t	fam = peer->family == ADDR_V6 ? ADDR_FAM_V6 : ADDR_FAM_V4;
+
+	if ((a->families & fam) == 0)
+		return STUN_ERR_PEER_AF_MISMATCH;
+	if (peer_check(&t->conf.filter, peer) != PEER_OK)
+		return STUN_ERR_FORBIDDEN;
+	return 0;
+}
+
+/* ---- BINDING ---- */
+
+static void
+turn_req_binding(struct turn_req *rq)
+{
+	struct turn_rctx	x;
+
+	if (turn_req_capped(rq))
+		return;
+	turn_rctx_req(rq, &x);
+	x.key = NULL;
+	turn_resp_binding(rq->t, &x);
+}
+
+/* ---- ALLOCATE (engine.md §8) ---- */
+
+static int
+turn_alloc_precheck(struct turn_req *rq, uint16_t unk[2])
+{
+	const struct stun_msg	*m = rq->m;
+	size_t			 n = 0;
+
+	if ((m->has & STUN_HAS_TRANSPORT) == 0)
+		return STUN_ERR_BAD_REQUEST;
+	if (m->has & STUN_HAS_DONT_FRAGMENT)
+		unk[n++] = STUN_A_DONT_FRAGMENT;
+	if (m->has & STUN_HAS_RES_TOKEN)
+		unk[n++] = STUN_A_RESERVATION_TOKEN;
+	if (n == 0)
+		return 0;
+	rq->unknown = unk;
+	rq->n_unknown = n;
+	return STUN_ERR_UNKNOWN_ATTRIBUTE;
+}
+
+/* the client already has an allocation: retransmission or 437 */
+static void
+turn_alloc_again(struct turn_req *rq, struct turn_alloc *a)
+{
+	if (memcmp(a->tid, rq->m->tid, STUN_TID_LEN) != 0 ||
+	    !turn_same_user(a, rq->m)) {
+		turn_req_fail(rq, STUN_ERR_ALLOC_MISMATCH);
+		return;
+	}
+	/* STARTING: the answer follows with turn_worker_ready() */
+	if (a->state == TURN_ST_READY)
+		turn_resp_alloc_ok(rq->t, a);
+}
+
+static int
+turn_alloc_admit(const struct turn_req *rq)
+{
+	const struct turn	*t = rq->t;
+
+	if (t->draining)
+		return t->conf.alternate.family != 0 ?
+		    STUN_ERR_TRY_ALTERNATE : STUN_ERR_INSUFFICIENT_CAPACITY;
+	if (t->conf.max_allocs_per_ip != 0 &&
+	    turn_ip_count(t, rq->from) >= t->conf.max_allocs_per_ip)
+		return STUN_ERR_ALLOC_QUOTA;
+	if (t->n_allocs >= t->max_allocs)
+		return STUN_ERR_INSUFFICIENT_CAPACITY;
+	if (rq->m->transport != TURN_PROTO_UDP)
+		return STUN_ERR_UNSUPPORTED_TRANSPORT;
+	return 0;
+}
+
+/* the address-family table of reference §5.4 */
+static int
+turn_alloc_families(const struct turn *t, const struct stun_msg *m,
+    uint8_t *fam)
+{
+	int	has4 = t->conf.public4.family != 0;
+	int	has6 = t->conf.public6.family != 0;
+	int	want = STUN_AF_IPV4;
+
+	if ((m->has & STUN_HAS_REQ_FAMILY) && (m->has & STUN_HAS_ADD_FAMILY))
+		return STUN_ERR_BAD_REQUEST;
+	if (m->has & STUN_HAS_ADD_FAMILY) {
+		if (m->add_family != STUN_AF_IPV6)
+			return STUN_ERR_BAD_REQUEST;
+		*fam = (has4 ? ADDR_FAM_V4 : 0) | (has6 ? ADDR_FAM_V6 : 0);
+		return 0;
+	}
+	if (m->has & STUN_HAS_REQ_FAMILY)
+		want = m->req_family;
+	if (want == STUN_AF_IPV4 && has4)
+		*fam = ADDR_FAM_V4;
+	else if (want == STUN_AF_IPV6 && has6)
+		*fam = ADDR_FAM_V6;
+	else
+		return STUN_ERR_AF_NOT_SUPPORTED;
+	return 0;
+}
+
+static void
+turn_alloc_start(struct turn_req *rq, uint8_t fam)
+{
+	struct turn		*t = rq->t;
+	struct turn_alloc	*a;
+	struct turn_qent	*e;
+	uint16_t		 port;
+
+	if (turn_port_pick(t, (rq->m->has & STUN_HAS_EVEN_PORT) != 0,
+	    &port) == -1)
+		goto fail;
+	a = turn_alloc_new(t, rq, fam, port, turn_req_lifetime(rq));
+	if (a == NULL)
+		goto fail;
+	if ((e = turn_q_push(t, TURN_CMD_WORKER_START)) == NULL) {
+		turn_alloc_free(t, a);
+		goto fail;
+	}
+	e->c.alloc_id = a->id;
+	e->c.port = a->port;
+	e->c.families = a->families;
+	return;
+fail:
+	turn_req_fail(rq, STUN_ERR_INSUFFICIENT_CAPACITY);
+}
+
+static void
+turn_req_allocate(struct turn_req *rq)
+{
+	struct turn_alloc	*a;
+	uint16_t		 unk[2];
+	uint8_t			 fam = 0;
+	int			 code;
+
+	if ((code = turn_alloc_precheck(rq, unk)) != 0) {
+		turn_req_fail(rq, code);
+		return;
+	}
+	if (turn_auth(rq) == -1)
+		return;
+	if ((a = turn_alloc_find(rq->t, rq->from)) != NULL) {
+		turn_alloc_again(rq, a);
+		return;
+	}
+	if ((code = turn_alloc_admit(rq)) != 0 ||
+	    (code = turn_alloc_families(rq->t, rq->m, &fam)) != 0) {
+		turn_req_fail(rq, code);
+		return;
+	}
+	turn_alloc_start(rq, fam);
+}
+
+/* ---- REFRESH (engine.md §9) ---- */
+
+static void
+turn_req_refresh(struct turn_req *rq)
+{
+	struct turn		*t = rq->t;
+	struct turn_alloc	*a;
+	struct turn_rctx	 x;
+	uint32_t		 l;
+
+	if (turn_auth(rq) == -1)
+		return;
+	if ((a = turn_req_alloc(rq, 0)) == NULL)
+		return;
+	l = turn_req_lifetime(rq);
+	if (l == 0)
+		turn_alloc_stop(t, a, TURN_STOP_DELETED);
+	else {
+		a->expiry_ms = rq->now_ms + l * TURN_MS;
+		turn_alloc_rewake(t, a);
+	}
+	turn_rctx_req(rq, &x);
+	turn_resp_lifetime(t, &x, l);
+}
+
+/* ---- CHANNEL-BIND (engine.md §10) ---- */
+
+/* 400 if num or peer is already taken by another binding */
+static int
+turn_chan_conflict(struct turn_alloc *a, uint16_t num,
+    const struct taddr *peer)
+{
+	struct turn_chan	*c;
+
+	if ((c = turn_chan_by_peer(a, peer)) != NULL && c->num != num)
+		return STUN_ERR_BAD_REQUEST;
+	if ((c = turn_chan_by_num(a, num)) != NULL && !addr_eq(&c->peer, peer))
+		return STUN_ERR_BAD_REQUEST;
+	return 0;
+}
+
+static int
+turn_chan_cmd(struct turn *t, enum turn_cmd_type type,
+    const struct turn_alloc *a, const struct turn_chan *c)
+{
+	struct turn_qent	*e;
+
+	if ((e = turn_q_push(t, type)) == NULL)
+		return -1;
+	e->c.alloc_id = a->id;
+	e->c.chan = c->num;
+	if (type == TURN_CMD_WORKER_CHAN_ADD)
+		e->c.addr = c->peer;
+	return 0;
+}
+
+static void
+turn_chan_log(struct turn *t, const char *what, const struct turn_alloc *a,
+    const struct turn_chan *c)
+{
+	char	ab[ADDR_STRLEN], pb[ADDR_STRLEN];
+
+	turn_log(t, TURN_LOG_INFO, "%s id=%u client=%s channel=0x%04x peer=%s",
+	    what, a->id, addr_fmt(&a->client, ab, sizeof(ab)), c->num,
+	    addr_fmt(&c->peer, pb, sizeof(pb)));
+}
+
+/* same channel, same peer: extend; a cooling-down one is bound again */
+static void
+turn_chan_refresh(struct turn_req *rq, struct turn_alloc *a,
+    struct turn_chan *c)
+{
+	struct turn	*t = rq->t;
+
+	c->expiry_ms = rq->now_ms + TURN_CHANNEL_LIFETIME * TURN_MS;
+	if (!c->bound) {
+		c->bound = 1;
+		t->st.channels++;
+		(void)turn_chan_cmd(t, TURN_CMD_WORKER_CHAN_ADD, a, c);
+	}
+	turn_alloc_rewake(t, a);
+	turn_chan_log(t, "Refreshed channel binding", a, c);
+}
+
+static int
+turn_chan_create(struct turn_req *rq, struct turn_alloc *a)
+{
+	struct turn		*t = rq->t;
+	struct turn_chan	*c;
+
+	c = turn_chan_add(a, rq->m->channel, &rq->m->peers[0],
+	    rq->now_ms + TURN_CHANNEL_LIFETIME * TURN_MS);
+	if (c == NULL)
+		return turn_req_fail(rq, STUN_ERR_INSUFFICIENT_CAPACITY);
+	if (turn_chan_cmd(t, TURN_CMD_WORKER_CHAN_ADD, a, c) == -1) {
+		turn_chan_del(a, c);
+		return turn_req_fail(rq, STUN_ERR_INSUFFICIENT_CAPACITY);
+	}
+	t->st.channels++;
+	turn_alloc_rewake(t, a);
+	turn_chan_log(t, "Successfully bound channel", a, c);
+	return 0;
+}
+
+static void
+turn_req_chanbind(struct turn_req *rq)
+{
+	const struct stun_msg	*m = rq->m;
+	struct turn_alloc	*a;
+	struct turn_chan	*c;
+	struct turn_rctx	 x;
+	int			 code;
+
+	if ((m->has & STUN_HAS_CHANNEL) == 0 || (m->has & STUN_HAS_PEER) == 0 ||
+	    m->n_peers == 0) {
+		turn_req_fail(rq, STUN_ERR_BAD_REQUEST);
+		return;
+	}
+	if (turn_auth(rq) == -1 || (a = turn_req_alloc(rq, 1)) == NULL)
+		return;
+	if ((code = turn_peer_code(rq->t, a, &m->peers[0])) != 0 ||
+	    (code = turn_chan_conflict(a, m->channel, &m->peers[0])) != 0) {
+		turn_req_fail(rq, code);
+		return;
+	}
+	if ((c = turn_chan_by_num(a, m->channel)) != NULL)
+		turn_chan_refresh(rq, a, c);
+	else if (turn_chan_create(rq, a) == -1)
+		return;
+	turn_rctx_req(rq, &x);
+	turn_resp_empty(rq->t, &x);
+}
+
+/* ---- CREATE-PERMISSION (engine.md §11) ---- */
+
+static void
+turn_req_permission(struct turn_req *rq)
+{
+	const struct stun_msg	*m = rq->m;
+	struct turn_alloc	*a;
+	struct turn_rctx	 x;
+	size_t			 i;
+	int			 code;
+
+	if ((m->has & STUN_HAS_PEER) == 0 || m->n_peers == 0) {
+		turn_req_fail(rq, STUN_ERR_BAD_REQUEST);
+		return;
+	}
+	if (turn_auth(rq) == -1 || (a = turn_req_alloc(rq, 1)) == NULL)
+		return;
+	for (i = 0; i < m->n_peers && i < STUN_MAX_PEERS; i++)
+		if ((code = turn_peer_code(rq->t, a, &m->peers[i])) != 0) {
+			turn_req_fail(rq, code);
+			return;
+		}
+	turn_rctx_req(rq, &x);
+	turn_resp_empty(rq->t, &x);
+}
+
+void
+turn_req_dispatch(struct turn_req *rq)
+{
+	switch (rq->m->method) {
+	case STUN_BINDING:
+		turn_req_binding(rq);
+		break;
+	case STUN_ALLOCATE:
+		turn_req_allocate(rq);
+		break;
+	case STUN_REFRESH:
+		turn_req_refresh(rq);
+		break;
+	case STUN_CHANNEL_BIND:
+		turn_req_chanbind(rq);
+		break;
+	case STUN_CREATE_PERMISSION:
+		turn_req_permission(rq);
+		break;
+	default:
+		turn_req_fail(rq, STUN_ERR_BAD_REQUEST);
+		break;
+	}
+}
