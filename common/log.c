@@ -1,0 +1,401 @@
+/*
+ * log.c: the logger of log.h, shared by the supervisor and the worker.
+ *
+ * One line per event on stderr, written with a single write(2) so that
+ * lines from several processes sharing the descriptor do not interleave.
+ * Two formats: human ("<time> INFO sup: message k=v") and JSON lines
+ * ({"time", "severity", "message", "proc", fields...}). Every string is
+ * escaped: JSON gets \uXXXX for control characters and U+FFFD for bytes
+ * that are not UTF-8; the human format replaces control characters with
+ * '?' so that a line can never be forged by the text it carries.
+ *
+ * Never pass secrets, passwords, keys, MESSAGE-INTEGRITY or tokens here.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX	4096
+#define LOG_TEXT_MAX	1024
+
+struct log_line {
+	char	 b[LOG_LINE_MAX];
+	size_t	 len;
+	int	 full;
+};
+
+static int	log_fmt = LOG_FMT_HUMAN;
+static int	log_lvl = LOG_INFO;
+static char	log_proc[32] = "turncell";
+
+static const char *const log_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+
+void
+log_init(int fmt, int level)
+{
+	log_fmt = fmt == LOG_FMT_JSON ? LOG_FMT_JSON : LOG_FMT_HUMAN;
+	if (level < LOG_ERR)
+		level = LOG_ERR;
+	if (level > LOG_DEBUG)
+		level = LOG_DEBUG;
+	log_lvl = level;
+}
+
+void
+log_procinit(const char *name)
+{
+	if (name != NULL)
+		snprintf(log_proc, sizeof(log_proc), "%s", name);
+}
+
+int
+log_level(void)
+{
+	return log_lvl;
+}
+
+int
+log_format(void)
+{
+	return log_fmt;
+}
+
+const char *
+log_level_name(int level)
+{
+	if (level < LOG_ERR || level > LOG_DEBUG)
+		return "INFO";
+	return log_names[level];
+}
+
+/* append raw bytes; keeps room for the closing '}' and newline */
+static void
+line_raw(struct log_line *l, const char *s, size_t n)
+{
+	if (l->full || n > LOG_LINE_MAX - 2 - l->len) {
+		l->full = 1;
+		return;
+	}
+	memcpy(l->b + l->len, s, n);
+	l->len += n;
+}
+
+static void
+line_str(struct log_line *l, const char *s)
+{
+	line_raw(l, s, strlen(s));
+}
+
+/* length of a valid UTF-8 sequence at s (1..4), or 0 if invalid */
+static size_t
+utf8_len(const unsigned char *s, size_t left)
+{
+	size_t		 n, i;
+	unsigned	 c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	/* overlong 3/4-byte forms, surrogates, > U+10FFFF */
+	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) ||
+	    (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
+		return 0;
+	return n;
+}
+
+static void
+line_json_str(struct log_line *l, const char *str)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	size_t			 left = strlen(str), n;
+	char			 esc[8];
+
+	line_raw(l, "\"", 1);
+	while (left > 0) {
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*s;
+			line_raw(l, esc, 2);
+			n = 1;
+		} else if (*s < 0x20 || *s == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *s);
+			line_raw(l, esc, 6);
+			n = 1;
+		} else if ((n = utf8_len(s, left)) == 0) {
+			line_str(l, "\\ufffd");
+			n = 1;
+		} else
+			line_raw(l, (const char *)s, n);
+		s += n;
+		left -= n;
+	}
+	line_raw(l, "\"", 1);
+}
+
+/* human text: control characters become '?' */
+static void
+line_human_str(struct log_line *l, const char *str, int quote)
+{
+	const unsigned char	*s;
+	char			 c;
+
+	if (quote)
+		line_raw(l, "\"", 1);
+	for (s = (const unsigned char *)str; *s != '\0'; s++) {
+		c = (char)*s;
+		if (*s < 0x20 || *s == 0x7f)
+			c = '?';
+		if (quote && (c == '"' || c == '\\'))
+			line_raw(l, "\\", 1);
+		line_raw(l, &c, 1);
+	}
+	if (quote)
+		line_raw(l, "\"", 1);
+}
+
+static int
+needs_quotes(const char *v)
+{
+	if (*v == '\0')
+		return 1;
+	return strpbrk(v, " \t\"=\\") != NULL;
+}
+
+static void
+line_time(struct log_line *l)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 t[64], frac[16];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	if (strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		t[0] = '\0';
+	snprintf(frac, sizeof(frac), ".%09ldZ", (long)ts.tv_nsec);
+	line_str(l, t);
+	line_str(l, frac);
+}
+
+static void
+line_begin(struct log_line *l, int level, const char *msg)
+{
+	l->len = 0;
+	l->full = 0;
+	if (log_fmt == LOG_FMT_JSON) {
+		line_str(l, "{\"time\":\"");
+		line_time(l);
+		line_str(l, "\",\"severity\":\"");
+		line_str(l, log_level_name(level));
+		line_str(l, "\",\"message\":");
+		line_json_str(l, msg);
+		line_str(l, ",\"proc\":");
+		line_json_str(l, log_proc);
+	} else {
+		line_time(l);
+		line_raw(l, " ", 1);
+		line_str(l, log_level_name(level));
+		line_raw(l, " ", 1);
+		line_human_str(l, log_proc, 0);
+		line_str(l, ": ");
+		line_human_str(l, msg, 0);
+	}
+}
+
+static void
+line_field(struct log_line *l, const char *k, const char *v)
+{
+	if (v == NULL)
+		v = "(null)";
+	if (log_fmt == LOG_FMT_JSON) {
+		line_raw(l, ",", 1);
+		line_json_str(l, k);
+		line_raw(l, ":", 1);
+		line_json_str(l, v);
+	} else {
+		line_raw(l, " ", 1);
+		line_human_str(l, k, 0);
+		line_raw(l, "=", 1);
+		line_human_str(l, v, needs_quotes(v));
+	}
+}
+
+static void
+line_end(struct log_line *l)
+{
+	const char	*p;
+	size_t		 left;
+	ssize_t		 n;
+
+	if (log_fmt == LOG_FMT_JSON)
+		l->b[l->len++] = '}';
+	l->b[l->len++] = '\n';
+	p = l->b;
+	left = l->len;
+	while (left > 0) {
+		n = write(STDERR_FILENO, p, left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+static void
+log_vkv(int level, const char *msg, va_list ap)
+{
+	static struct log_line	 l;
+	const char		*k, *v;
+	int			 saved = errno;
+
+	if (level > log_lvl)
+		return;
+	line_begin(&l, level, msg);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		line_field(&l, k, v);
+	}
+	if (l.full) {
+		/* a shortened message, no fields: still one valid line */
+		char	short_msg[512];
+
+		snprintf(short_msg, sizeof(short_msg), "%s", msg);
+		line_begin(&l, level, short_msg);
+		line_field(&l, "truncated", "true");
+	}
+	line_end(&l);
+	errno = saved;
+}
+
+void
+log_kv(int level, const char *msg, ...)
+{
+	va_list	ap;
+
+	va_start(ap, msg);
+	log_vkv(level, msg, ap);
+	va_end(ap);
+}
+
+/* message only; a helper so that va_list users need no field list */
+static void
+log_text(int level, const char *text)
+{
+	log_kv(level, text, (char *)NULL);
+}
+
+void
+log_vmsg(int level, const char *fmt, va_list ap)
+{
+	char	text[LOG_TEXT_MAX];
+
+	if (level > log_lvl)
+		return;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_text(level, text);
+}
+
+void
+log_msg(int level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char	text[LOG_TEXT_MAX];
+	va_list	ap;
+	int	saved = errno;
+	size_t	n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	n = strlen(text);
+	snprintf(text + n, sizeof(text) - n, ": %s", strerror(saved));
+	log_text(LOG_WARN, text);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	char	text[LOG_TEXT_MAX];
+	va_list	ap;
+	int	saved = errno;
+	size_t	n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	n = strlen(text);
+	snprintf(text + n, sizeof(text) - n, ": %s", strerror(saved));
+	log_text(LOG_ERR, text);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

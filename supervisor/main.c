@@ -1,0 +1,165 @@
+/*
+ * main.c: bin/turncell, the supervisor.
+ *
+ * Configuration, secret and engine first; then one libev loop over the
+ * listen sockets, the workers, the portal and the health listener; at the
+ * end every worker is killed. `turncell cred` mints credentials instead.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sup.h"
+#include "sup_metrics.h"
+#include "sup_portal.h"
+
+static struct sup_conf	conf;
+static struct sup	sup;
+
+/* fds 0-2 must be open, or a socket could end up as "stderr" */
+static int
+std_fds(void)
+{
+	int	fd;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	while (fd <= STDERR_FILENO) {
+		(void)fcntl(fd, F_SETFD, 0);
+		if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+			fatal("/dev/null");
+	}
+	return fd;
+}
+
+static struct turn *
+engine_new(const struct sup_conf *c, const char *secret, size_t slen)
+{
+	struct turn_conf	tc;
+	struct turn		*t;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.public4 = c->public4;
+	tc.public6 = c->public6;
+	tc.lowest_port = c->lowest_port;
+	tc.highest_port = c->highest_port;
+	tc.secret = secret;
+	tc.secret_len = slen;
+	tc.software = "turncell/" TURNCELL_VERSION;
+	tc.auth_schemes = c->auth_schemes;
+	tc.max_allocs = c->max_allocs;
+	tc.max_allocs_per_ip = c->max_allocs_per_ip;
+	tc.unauth_per_ip_per_s = c->unauth_rate;
+	tc.filter = c->filter;
+	tc.alternate = c->alternate;
+	if ((t = turn_new(&tc, sup_rng, NULL)) == NULL)
+		fatalx("cannot create the engine");
+	turn_set_response_hook(t, sup_metrics_hook, NULL);
+	return t;
+}
+
+static void
+portal_fatal_cb(void *arg, const char *why)
+{
+	log_kv(LOG_ERR, "Portal connection failed", "reason", why,
+	    (char *)NULL);
+	sup_exit_now(arg, 1);
+}
+
+static void
+portal_state_cb(void *arg, int connected)
+{
+	(void)arg;
+	sup_metrics.portal_connected = connected;
+}
+
+static void
+portal_left_cb(void *arg)
+{
+	struct sup	*s = arg;
+
+	s->portal_gone = 1;
+	sup_metrics.portal_connected = 0;
+	log_info("Left the portal");
+	sup_run_cmds(s);	/* checks whether draining is done */
+}
+
+static void
+net_start(struct sup *s, const char *secret)
+{
+	const struct sup_conf	*c = s->conf;
+	struct portal_conf	 pc;
+	struct portal_cb	 cb = { portal_fatal_cb, portal_state_cb,
+				    portal_left_cb, s };
+	struct health_src	 hs = { sup_metrics_cb, sup_ready_cb, s };
+
+	if (c->token == NULL && c->health_addr == NULL)
+		return;
+	if (sup_lws_init(s->loop) == -1)
+		fatalx("cannot start libwebsockets");
+	if (c->health_addr != NULL && health_start(c->health_addr, &hs) == -1)
+		fatalx("cannot serve health checks on %s", c->health_addr);
+	if (c->token == NULL)
+		return;
+	memset(&pc, 0, sizeof(pc));
+	pc.api_url = c->api_url;
+	pc.token = c->token;
+	pc.name = c->name;
+	pc.ipv4 = c->public4_s;
+	pc.ipv6 = c->public6_s;
+	pc.port = c->listen_port;
+	pc.secret = secret;
+	log_kv(LOG_INFO, "connecting to portal", "url", c->api_url,
+	    (char *)NULL);
+	if (portal_start(&pc, &cb) == -1)
+		fatalx("cannot start the portal connection");
+}
+
+int
+main(int argc, char **argv)
+{
+	char	*secret;
+	size_t	 slen;
+
+	if (argc > 1 && strcmp(argv[1], "cred") == 0)
+		return sup_cred_main(argc - 1, argv + 1);
+	sup.devnull = std_fds();
+	sup_conf_parse(&conf, argc, argv);
+	log_init(conf.log_format, conf.log_level);
+	log_procinit("sup");
+	sup_rng_init(conf.has_seed, conf.rng_seed);
+	if (conf.has_seed)
+		log_info("Seeding RNG from --rng-seed (reproducible: tests "
+		    "only)");
+	if (geteuid() == 0 && !conf.drop_privs)
+		log_warnx("Workers will run as root: --user %s has uid 0",
+		    conf.user);
+	secret = sup_secret_make(&conf, &slen);
+
+	sup.conf = &conf;
+	sup.pid = getpid();
+	sup.exit_status = -1;
+	sup.portal_gone = conf.token == NULL;
+	if ((sup.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
+		fatalx("cannot create the event loop");
+	sup.turn = engine_new(&conf, secret, slen);
+	sup_metrics_init(&sup);
+	sup_worker_init(&sup);
+	sup_loop_init(&sup);
+	if (conf.token == NULL)
+		log_warnx("No portal token supplied, starting standalone mode");
+	net_start(&sup, secret);
+
+	ev_run(sup.loop, 0);
+
+	sup_worker_kill_all(&sup);
+	if (sup.exit_status == 0)
+		log_info("Goodbye!");
+	return sup.exit_status == -1 ? 1 : sup.exit_status;
+}

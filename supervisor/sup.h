@@ -1,0 +1,133 @@
+/*
+ * sup.h: the supervisor's private header (bin/turncell).
+ *
+ * One configuration (struct sup_conf, filled once by sup_conf_parse and
+ * read-only afterwards), one runtime state (struct sup: the loop, the
+ * engine, the listen sockets and watchers). Prototypes are grouped by the
+ * file that defines them.
+ */
+#ifndef SUP_H
+#define SUP_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "addr.h"
+#include "peer.h"
+#include "turn.h"
+
+#define SUP_NAME		"turncell"
+#define SUP_SECRET_MAX		4096	/* bytes of a --secret-file */
+#define SUP_SECRET_RAND		32	/* random bytes of a generated secret */
+#define SUP_READY_TIMEOUT	5.0	/* s a worker has to send MSG_READY */
+#define SUP_STATS_INTERVAL	10.0	/* s between stats lines */
+#define SUP_EXIT_USAGE		2	/* bad flag or value */
+
+struct sup_conf {
+	uint16_t	 listen_port;
+	struct taddr	 bind4, bind6;		/* IP only */
+	struct taddr	 public4, public6;	/* family 0 = not configured */
+	const char	*bind4_s, *bind6_s;
+	const char	*public4_s, *public6_s;
+	uint16_t	 lowest_port, highest_port;
+	const char	*allow[PEER_MAX_ALLOW];	/* --allow-peer texts */
+	struct peer_filter filter;		/* allow ranges + own addresses */
+	const char	*secret_file;
+	int		 has_seed;
+	uint64_t	 rng_seed;
+	int		 log_format, log_level;
+	const char	*user;
+	int		 drop_privs;		/* root: workers run as uid/gid */
+	uid_t		 worker_uid;
+	gid_t		 worker_gid;
+	char		 worker_path[PATH_MAX];
+	const char	*health_addr;		/* NULL = none */
+	const char	*api_url;
+	const char	*token;			/* NULL = standalone; never logged */
+	const char	*name;
+	unsigned	 drain_timeout;		/* s, 0 = none */
+	struct taddr	 alternate;		/* family 0 = none */
+	unsigned	 max_allocs, max_allocs_per_ip, unauth_rate;
+	int		 auth_schemes;		/* AUTH_SCHEME_* */
+};
+
+/* counters of the shell itself (the engine counts protocol events) */
+struct sup_counters {
+	uint64_t	 send_errors;		/* UDP sends refused (not logged) */
+	uint64_t	 recv_errors;
+	uint64_t	 worker_drops;		/* records not queued to a worker */
+	uint64_t	 log_suppressed;	/* worker log lines rate-limited */
+	uint64_t	 peer_denied;		/* MSG_STATS: sends a worker refused */
+};
+
+struct sup {
+	struct ev_loop		*loop;
+	const struct sup_conf	*conf;
+	struct turn		*turn;
+	pid_t			 pid;
+	int			 devnull;	/* stdin/stdout of workers */
+	int			 fd4, fd6;	/* listen sockets, -1 = none */
+	ev_io			 io4, io6;
+	ev_timer		 engine_timer;	/* turn_next_timeout */
+	ev_timer		 stats_timer;
+	ev_signal		 sigterm, sigint;
+	int			 draining;
+	int			 portal_gone;	/* 1: no token, or left */
+	int			 exit_status;	/* -1 = keep running */
+	uint64_t		 stats_bytes;	/* relayed bytes at last line */
+	struct sup_counters	 cnt;
+};
+
+/* sup_conf.c */
+void		 sup_conf_parse(struct sup_conf *, int, char **);
+void		 sup_usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+int		 sup_parse_uint(const char *, unsigned long long,
+		    unsigned long long, unsigned long long *);
+
+/* sup_cred.c */
+int		 sup_cred_main(int, char **);
+int		 sup_secret_read(const char *, char **, size_t *, const char **);
+char		*sup_secret_make(const struct sup_conf *, size_t *);
+
+/* sup_rng.c */
+void		 sup_rng_init(int seeded, uint64_t seed);
+void		 sup_rng(void *, void *, size_t);	/* turn_rng_fn */
+
+/* sup_loop.c */
+void		 sup_loop_init(struct sup *);
+void		 sup_run_cmds(struct sup *);
+void		 sup_drain_start(struct sup *, const char *why);
+void		 sup_exit_now(struct sup *, int status);
+uint64_t	 sup_now_ms(void);
+int64_t		 sup_wall_s(void);
+
+/* sup_worker.c */
+void		 sup_worker_init(struct sup *);
+int		 sup_worker_start(struct sup *, uint32_t, uint16_t, uint8_t);
+void		 sup_worker_chan_add(struct sup *, uint32_t, uint16_t,
+		    const struct taddr *);
+void		 sup_worker_chan_del(struct sup *, uint32_t, uint16_t);
+void		 sup_worker_data(struct sup *, uint32_t, uint16_t,
+		    const uint8_t *, size_t);
+void		 sup_worker_flush(struct sup *);
+void		 sup_worker_stop(struct sup *, uint32_t, int reason);
+int		 sup_worker_deferred(struct sup *);
+void		 sup_worker_kill_all(struct sup *);
+size_t		 sup_worker_count(void);
+int		 sup_worker_owns(const void *);
+
+/* sup_metrics.c */
+void		 sup_metrics_init(struct sup *);
+void		 sup_metrics_hook(void *, uint16_t, int, int);	/* turn_response_fn */
+size_t		 sup_metrics_format(char *, size_t);
+size_t		 sup_metrics_cb(void *, char *, size_t);	/* health_src */
+int		 sup_ready_cb(void *);
+void		 sup_fmt_throughput(double, char *, size_t);
+
+#endif

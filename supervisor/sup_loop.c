@@ -1,0 +1,430 @@
+/*
+ * sup_loop.c: the libev shell around the engine.
+ *
+ * Firezone's Eventloop::poll order: feed one input, drain and execute
+ * every command, re-arm the single engine timer from turn_next_timeout().
+ * Datagrams are read with recvmmsg in bounded batches (then the loop
+ * yields to the other watchers); data for workers collected during a
+ * batch is flushed once after it. Sends go out with sendmmsg; errors the
+ * network is expected to produce are counted, not logged ("logging is
+ * futile", ntpd).
+ */
+#define _GNU_SOURCE	/* recvmmsg, sendmmsg, close_range, setresuid */
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sup.h"
+#include "sup_metrics.h"
+#include "sup_portal.h"
+
+#define RECV_BATCH	32
+#define RECV_BUFLEN	65536
+#define SEND_BATCH	64
+#define SEND_COPY	2048	/* responses are copied (<= STUN_MAX_MSG) */
+#define SOCK_BUF	(4 << 20)
+
+struct sendq {
+	int			 fd;
+	size_t			 n;
+	struct mmsghdr		 mh[SEND_BATCH];
+	struct iovec		 iov[SEND_BATCH];
+	struct sockaddr_storage	 to[SEND_BATCH];
+	uint8_t			 copy[SEND_BATCH][SEND_COPY];
+};
+
+static struct sendq		 sq4, sq6;
+static uint8_t			 rbuf[RECV_BATCH][RECV_BUFLEN];
+static struct mmsghdr		 rmh[RECV_BATCH];
+static struct iovec		 riov[RECV_BATCH];
+static struct sockaddr_storage	 rfrom[RECV_BATCH];
+static uint64_t			 timer_at = UINT64_MAX;
+
+uint64_t
+sup_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t
+sup_wall_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* ---- sending ------------------------------------------------------- */
+
+static void
+sendq_flush(struct sup *s, struct sendq *q)
+{
+	size_t	off = 0;
+	int	r;
+
+	while (off < q->n) {
+		r = sendmmsg(q->fd, q->mh + off, (unsigned)(q->n - off),
+		    MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			/* EAGAIN, ENOBUFS, ECONNREFUSED...: drop that one */
+			s->cnt.send_errors++;
+			off++;
+		} else
+			off += (size_t)r;
+	}
+	q->n = 0;
+}
+
+static void
+send_flush(struct sup *s)
+{
+	if (sq4.n > 0)
+		sendq_flush(s, &sq4);
+	if (sq6.n > 0)
+		sendq_flush(s, &sq6);
+}
+
+static void
+send_queue(struct sup *s, const struct taddr *to, const uint8_t *p,
+    size_t len)
+{
+	struct sendq	*q = to->family == ADDR_V6 ? &sq6 : &sq4;
+	size_t		 i;
+
+	if (q->fd == -1) {
+		s->cnt.send_errors++;
+		return;
+	}
+	if (q->n == SEND_BATCH)
+		sendq_flush(s, q);
+	i = q->n;
+	/* frames from a worker record stay put until the flush; anything
+	 * else is copied so that the batch never depends on the engine's
+	 * buffers beyond one command */
+	if (!sup_worker_owns(p)) {
+		if (len > SEND_COPY) {
+			s->cnt.send_errors++;
+			return;
+		}
+		memcpy(q->copy[i], p, len);
+		p = q->copy[i];
+	}
+	q->iov[i].iov_base = (void *)(uintptr_t)p;
+	q->iov[i].iov_len = len;
+	memset(&q->mh[i], 0, sizeof(q->mh[i]));
+	q->mh[i].msg_hdr.msg_name = &q->to[i];
+	q->mh[i].msg_hdr.msg_namelen = (socklen_t)addr_to_sockaddr(to,
+	    &q->to[i]);
+	q->mh[i].msg_hdr.msg_iov = &q->iov[i];
+	q->mh[i].msg_hdr.msg_iovlen = 1;
+	q->n++;
+}
+
+/* ---- commands ------------------------------------------------------ */
+
+static void
+exec_cmd(struct sup *s, const struct turn_cmd *c)
+{
+	switch (c->type) {
+	case TURN_CMD_SEND:
+		send_queue(s, &c->addr, c->data, c->len);
+		break;
+	case TURN_CMD_WORKER_START:
+		(void)sup_worker_start(s, c->alloc_id, c->port, c->families);
+		break;
+	case TURN_CMD_WORKER_CHAN_ADD:
+		sup_worker_chan_add(s, c->alloc_id, c->chan, &c->addr);
+		break;
+	case TURN_CMD_WORKER_CHAN_DEL:
+		sup_worker_chan_del(s, c->alloc_id, c->chan);
+		break;
+	case TURN_CMD_WORKER_DATA:
+		sup_worker_data(s, c->alloc_id, c->chan, c->data, c->len);
+		break;
+	case TURN_CMD_WORKER_STOP:
+		sup_worker_stop(s, c->alloc_id, c->reason);
+		break;
+	case TURN_CMD_LOG:
+		if (c->text != NULL)
+			log_kv(c->level, c->text, (char *)NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+timer_rearm(struct sup *s)
+{
+	uint64_t	next = turn_next_timeout(s->turn), now;
+	double		delay = 0.;
+
+	if (next == timer_at)
+		return;
+	ev_timer_stop(s->loop, &s->engine_timer);
+	timer_at = next;
+	if (next == UINT64_MAX)
+		return;
+	now = sup_now_ms();
+	/* +1 ms: the engine counts whole milliseconds */
+	if (next > now)
+		delay = (double)(next - now) / 1000. + 0.001;
+	ev_timer_set(&s->engine_timer, delay, 0.);
+	ev_timer_start(s->loop, &s->engine_timer);
+}
+
+static void
+check_exit(struct sup *s)
+{
+	if (s->draining && s->portal_gone && turn_alloc_count(s->turn) == 0 &&
+	    s->exit_status == -1) {
+		log_info("Draining done: no allocations left");
+		sup_exit_now(s, 0);
+	}
+}
+
+/* execute every queued command, then re-arm the timer */
+void
+sup_run_cmds(struct sup *s)
+{
+	struct turn_cmd	c;
+
+	do {
+		while (turn_next_cmd(s->turn, &c) == 1)
+			exec_cmd(s, &c);
+		send_flush(s);
+	} while (sup_worker_deferred(s));
+	timer_rearm(s);
+	check_exit(s);
+}
+
+void
+sup_exit_now(struct sup *s, int status)
+{
+	s->exit_status = status;
+	ev_break(s->loop, EVBREAK_ALL);
+}
+
+/* ---- watchers ------------------------------------------------------ */
+
+static void
+udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct sup	*s = io->data;
+	struct taddr	 from;
+	uint64_t	 now;
+	int64_t		 wall;
+	int		 n, i;
+
+	(void)loop;
+	(void)revents;
+	n = recvmmsg(io->fd, rmh, RECV_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			s->cnt.recv_errors++;
+		return;
+	}
+	now = sup_now_ms();
+	wall = sup_wall_s();
+	for (i = 0; i < n; i++) {
+		if ((rmh[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
+		    addr_from_sockaddr((struct sockaddr *)&rfrom[i],
+		    rmh[i].msg_hdr.msg_namelen, &from) == -1)
+			continue;
+		turn_client_input(s->turn, rbuf[i], rmh[i].msg_len, &from,
+		    now, wall);
+		sup_run_cmds(s);
+	}
+	sup_worker_flush(s);
+	/* the receive buffers are reused: restore what recvmmsg changed */
+	for (i = 0; i < n; i++) {
+		rmh[i].msg_hdr.msg_namelen = sizeof(rfrom[i]);
+		rmh[i].msg_hdr.msg_flags = 0;
+	}
+}
+
+static void
+engine_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct sup	*s = t->data;
+
+	(void)loop;
+	(void)revents;
+	timer_at = 0;		/* not armed: any next deadline re-arms */
+	turn_timeout(s->turn, sup_now_ms());
+	sup_run_cmds(s);
+}
+
+static void
+stats_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct sup		*s = t->data;
+	struct turn_stats	 st;
+	uint64_t		 bytes;
+	char			 tp[32];
+
+	(void)loop;
+	(void)revents;
+	turn_get_stats(s->turn, &st);
+	bytes = st.bytes_c2p + st.bytes_p2c;
+	sup_fmt_throughput((double)(bytes - s->stats_bytes) /
+	    SUP_STATS_INTERVAL, tp, sizeof(tp));
+	s->stats_bytes = bytes;
+	log_msg(LOG_INFO, "Allocations = %llu Channels = %llu Throughput = %s",
+	    (unsigned long long)st.allocations,
+	    (unsigned long long)st.channels, tp);
+}
+
+void
+sup_drain_start(struct sup *s, const char *signame)
+{
+	uint64_t	now = sup_now_ms(), deadline = 0;
+	char		msg[64], n[24];
+
+	if (s->draining) {
+		log_msg(LOG_INFO, "Received %s again, exiting now", signame);
+		sup_exit_now(s, 0);
+		return;
+	}
+	s->draining = 1;
+	sup_metrics.draining = 1;
+	snprintf(msg, sizeof(msg), "Received %s, draining", signame);
+	snprintf(n, sizeof(n), "%zu", turn_alloc_count(s->turn));
+	log_kv(LOG_INFO, msg, "allocations", n, (char *)NULL);
+	if (s->conf->drain_timeout > 0)
+		deadline = now + (uint64_t)s->conf->drain_timeout * 1000;
+	turn_drain(s->turn, now, deadline);
+	if (s->conf->token != NULL && !s->portal_gone) {
+		log_info("Leaving the portal");
+		portal_leave();
+	}
+	sup_run_cmds(s);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sup_drain_start(w->data, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* ---- set-up -------------------------------------------------------- */
+
+static void
+sock_bufs(int fd)
+{
+	int	v = SOCK_BUF;
+
+	/* FORCE works as root; the plain call up to the sysctl limits */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
+static int
+listen_open(const struct taddr *ip, uint16_t port)
+{
+	struct sockaddr_storage	ss;
+	struct taddr		t = *ip;
+	socklen_t		len;
+	char			txt[ADDR_STRLEN], msg[64];
+	int			fd, on = 1;
+
+	t.port = port;
+	len = (socklen_t)addr_to_sockaddr(&t, &ss);
+	addr_fmt(&t, txt, sizeof(txt));
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		fatal("socket for %s", txt);
+	/*
+	 * No SO_REUSEADDR: UDP has no TIME_WAIT to skip, and with it a
+	 * second relay on the same port would bind too and silently take
+	 * over part of the traffic. A port in use is an error at start.
+	 */
+	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		fatal("IPV6_V6ONLY on %s", txt);
+	sock_bufs(fd);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		fatal("bind %s", txt);
+	snprintf(msg, sizeof(msg), "Listening for incoming traffic on UDP "
+	    "port %u", port);
+	log_kv(LOG_INFO, msg, "addr", txt, (char *)NULL);
+	return fd;
+}
+
+static void
+listen_watch(struct sup *s, ev_io *io, int fd, struct sendq *q)
+{
+	q->fd = fd;
+	if (fd == -1)
+		return;
+	ev_io_init(io, udp_read_cb, fd, EV_READ);
+	io->data = s;
+	ev_io_start(s->loop, io);
+}
+
+static void
+recv_init(void)
+{
+	int	i;
+
+	for (i = 0; i < RECV_BATCH; i++) {
+		riov[i].iov_base = rbuf[i];
+		riov[i].iov_len = sizeof(rbuf[i]);
+		memset(&rmh[i], 0, sizeof(rmh[i]));
+		rmh[i].msg_hdr.msg_name = &rfrom[i];
+		rmh[i].msg_hdr.msg_namelen = sizeof(rfrom[i]);
+		rmh[i].msg_hdr.msg_iov = &riov[i];
+		rmh[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+void
+sup_loop_init(struct sup *s)
+{
+	const struct sup_conf	*c = s->conf;
+
+	recv_init();
+	s->fd4 = s->fd6 = -1;
+	if (c->public4.family != 0)
+		s->fd4 = listen_open(&c->bind4, c->listen_port);
+	if (c->public6.family != 0)
+		s->fd6 = listen_open(&c->bind6, c->listen_port);
+	listen_watch(s, &s->io4, s->fd4, &sq4);
+	listen_watch(s, &s->io6, s->fd6, &sq6);
+
+	ev_init(&s->engine_timer, engine_timer_cb);
+	s->engine_timer.data = s;
+	ev_timer_init(&s->stats_timer, stats_timer_cb, SUP_STATS_INTERVAL,
+	    SUP_STATS_INTERVAL);
+	s->stats_timer.data = s;
+	ev_timer_start(s->loop, &s->stats_timer);
+
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&s->sigterm, signal_cb, SIGTERM);
+	s->sigterm.data = s;
+	ev_signal_start(s->loop, &s->sigterm);
+	ev_signal_init(&s->sigint, signal_cb, SIGINT);
+	s->sigint.data = s;
+	ev_signal_start(s->loop, &s->sigint);
+}

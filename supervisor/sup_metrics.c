@@ -1,0 +1,273 @@
+/*
+ * sup_metrics.c: the supervisor's counters and their Prometheus text
+ * (served at /metrics by sup_health.c through the health_src callbacks),
+ * the readiness answer for /readyz, and the throughput formatting of the
+ * 10 s stats line (reference §12.2).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stun.h"
+#include "sup.h"
+#include "sup_metrics.h"
+#include "sup_portal.h"
+
+struct sup_metrics	 sup_metrics;
+static struct sup	*met_sup;
+
+#define CODE_OTHER	999	/* the last slot when all others are taken */
+
+struct mbuf {
+	char	*b;
+	size_t	 cap, len;
+	int	 full;
+};
+
+void
+sup_metrics_init(struct sup *s)
+{
+	met_sup = s;
+}
+
+const char *
+sup_method_label(enum sup_method m)
+{
+	static const char *const names[SM_MAX] = { "binding", "allocate",
+	    "refresh", "createpermission", "channelbind", "other" };
+
+	if ((int)m < 0 || m >= SM_MAX)
+		return "other";
+	return names[m];
+}
+
+static enum sup_method
+method_slot(uint16_t method)
+{
+	switch (method) {
+	case STUN_BINDING:
+		return SM_BINDING;
+	case STUN_ALLOCATE:
+		return SM_ALLOCATE;
+	case STUN_REFRESH:
+		return SM_REFRESH;
+	case STUN_CREATE_PERMISSION:
+		return SM_CREATE_PERMISSION;
+	case STUN_CHANNEL_BIND:
+		return SM_CHANNEL_BIND;
+	default:
+		return SM_OTHER;
+	}
+}
+
+void
+sup_metrics_response(uint16_t method, int cls, int code)
+{
+	struct sup_code_count	*row;
+	size_t			 i;
+
+	row = sup_metrics.responses[method_slot(method)];
+	if (cls == STUN_SUCCESS)
+		code = 200;
+	else if (code <= 0 || code > 699)
+		code = 500;
+	for (i = 0; i < SUP_MAX_CODES - 1; i++) {
+		if (row[i].code == 0)
+			row[i].code = code;
+		if (row[i].code == code) {
+			row[i].count++;
+			return;
+		}
+	}
+	row[SUP_MAX_CODES - 1].code = CODE_OTHER;
+	row[SUP_MAX_CODES - 1].count++;
+}
+
+void
+sup_metrics_hook(void *arg, uint16_t method, int cls, int code)
+{
+	(void)arg;
+	sup_metrics_response(method, cls, code);
+}
+
+static void
+mput(struct mbuf *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+mput(struct mbuf *m, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (m->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(m->b + m->len, m->cap - m->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= m->cap - m->len) {
+		m->full = 1;
+		m->b[m->len] = '\0';
+		return;
+	}
+	m->len += (size_t)n;
+}
+
+static void
+mhead(struct mbuf *m, const char *name, const char *type, const char *help)
+{
+	mput(m, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+mone(struct mbuf *m, const char *name, const char *type, const char *help,
+    unsigned long long v)
+{
+	mhead(m, name, type, help);
+	mput(m, "%s %llu\n", name, v);
+}
+
+static void
+mresponses(struct mbuf *m)
+{
+	const struct sup_code_count	*c;
+	int				 i, j;
+
+	mhead(m, "turncell_responses_total", "counter",
+	    "STUN/TURN responses sent, by method, class and code.");
+	for (i = 0; i < SM_MAX; i++) {
+		for (j = 0; j < SUP_MAX_CODES; j++) {
+			c = &sup_metrics.responses[i][j];
+			if (c->code == 0)
+				continue;
+			mput(m, "turncell_responses_total{method=\"%s\","
+			    "class=\"%s\",code=\"%d\"} %llu\n",
+			    sup_method_label((enum sup_method)i),
+			    c->code == 200 ? "success" : "error", c->code,
+			    (unsigned long long)c->count);
+		}
+	}
+}
+
+static void
+mrelayed(struct mbuf *m, const struct turn_stats *st)
+{
+	mhead(m, "turncell_relayed_packets_total", "counter",
+	    "Packets relayed, by direction.");
+	mput(m, "turncell_relayed_packets_total{direction=\"client_to_peer\"}"
+	    " %llu\n", (unsigned long long)st->packets_c2p);
+	mput(m, "turncell_relayed_packets_total{direction=\"peer_to_client\"}"
+	    " %llu\n", (unsigned long long)st->packets_p2c);
+	mhead(m, "turncell_relayed_bytes_total", "counter",
+	    "Payload bytes relayed (ChannelData header excluded).");
+	mput(m, "turncell_relayed_bytes_total{direction=\"client_to_peer\"}"
+	    " %llu\n", (unsigned long long)st->bytes_c2p);
+	mput(m, "turncell_relayed_bytes_total{direction=\"peer_to_client\"}"
+	    " %llu\n", (unsigned long long)st->bytes_p2c);
+}
+
+static void
+mworkers(struct mbuf *m)
+{
+	mone(m, "turncell_workers", "gauge", "Worker processes alive.",
+	    sup_worker_count());
+	mone(m, "turncell_workers_started_total", "counter",
+	    "Worker processes started.", sup_metrics.workers_started);
+	mone(m, "turncell_workers_crashed_total", "counter",
+	    "Workers that died without being asked to.",
+	    sup_metrics.workers_crashed);
+	mone(m, "turncell_workers_killed_total", "counter",
+	    "Workers killed for breaking the protocol or not starting.",
+	    sup_metrics.workers_killed);
+	mone(m, "turncell_sandbox_violations_total", "counter",
+	    "Workers killed by the seccomp filter (SIGSYS).",
+	    sup_metrics.sandbox_violations);
+}
+
+static void
+mshell(struct mbuf *m, const struct turn_stats *st)
+{
+	const struct sup_counters	*c = &met_sup->cnt;
+
+	mone(m, "turncell_dropped_datagrams_total", "counter",
+	    "Datagrams dropped on input by the engine.", st->dropped);
+	mone(m, "turncell_send_errors_total", "counter",
+	    "UDP sends refused by the kernel.", c->send_errors);
+	mone(m, "turncell_worker_drops_total", "counter",
+	    "Records to workers dropped (queue full).", c->worker_drops);
+	mone(m, "turncell_worker_log_suppressed_total", "counter",
+	    "Worker log lines dropped by the rate limit.",
+	    c->log_suppressed);
+	mone(m, "turncell_peer_denied_total", "counter",
+	    "Sends to peers refused by a worker's own peer filter.",
+	    c->peer_denied);
+}
+
+size_t
+sup_metrics_format(char *buf, size_t cap)
+{
+	struct mbuf		m = { buf, cap, 0, 0 };
+	struct turn_stats	st;
+	char			*nl;
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	memset(&st, 0, sizeof(st));
+	if (met_sup != NULL && met_sup->turn != NULL)
+		turn_get_stats(met_sup->turn, &st);
+	mone(&m, "turncell_allocations", "gauge", "Live allocations.",
+	    st.allocations);
+	mone(&m, "turncell_channels", "gauge", "Bound channels.",
+	    st.channels);
+	mresponses(&m);
+	mrelayed(&m, &st);
+	mworkers(&m);
+	if (met_sup != NULL)
+		mshell(&m, &st);
+	mone(&m, "turncell_portal_connected", "gauge",
+	    "1 while connected to the portal.",
+	    (unsigned long long)sup_metrics.portal_connected);
+	mone(&m, "turncell_draining", "gauge",
+	    "1 after SIGTERM: new allocations are refused.",
+	    (unsigned long long)sup_metrics.draining);
+	/* a truncated text ends at its last complete line */
+	if (m.full && (nl = strrchr(buf, '\n')) != NULL) {
+		nl[1] = '\0';
+		m.len = (size_t)(nl + 1 - buf);
+	}
+	return m.len;
+}
+
+size_t
+sup_metrics_cb(void *arg, char *buf, size_t cap)
+{
+	(void)arg;
+	return sup_metrics_format(buf, cap);
+}
+
+int
+sup_ready_cb(void *arg)
+{
+	const struct sup	*s = arg;
+
+	if (sup_metrics.draining)
+		return 0;
+	return s->conf->token == NULL || portal_connected();
+}
+
+/* reference §12.2: two decimals, B/s, kB/s, MB/s, GB/s, TB/s (x1000) */
+void
+sup_fmt_throughput(double bps, char *out, size_t cap)
+{
+	static const char *const units[] = { "B/s", "kB/s", "MB/s", "GB/s",
+	    "TB/s" };
+	size_t	u = 0;
+
+	if (bps < 0)
+		bps = 0;
+	while (bps >= 1000.0 && u < sizeof(units) / sizeof(units[0]) - 1) {
+		bps /= 1000.0;
+		u++;
+	}
+	snprintf(out, cap, "%.2f %s", bps, units[u]);
+}

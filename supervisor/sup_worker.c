@@ -1,0 +1,884 @@
+/*
+ * sup_worker.c: one worker process per allocation (DESIGN §4).
+ *
+ * Spawn: socketpair(AF_UNIX, SOCK_SEQPACKET), fork, then in the child the
+ * worker end goes to fd 3, everything above is closed, privileges are
+ * dropped when root, and the worker binary is exec'd with an EMPTY
+ * environment and only its argv: a fresh address space that never held
+ * the secret or the portal token (ntpd's start_child).
+ *
+ * Trust: everything a worker sends passes msg_check() (direction, exact
+ * size, state, once-only) and the typed getter before any handler runs.
+ * A worker that breaks a rule is SIGKILLed and its allocation freed; the
+ * supervisor never dies of it. Every child is reaped by an ev_child
+ * watcher; a worker that was not asked to stop is counted as crashed.
+ *
+ * Data towards workers is batched: the frames of one receive batch that
+ * go to one worker travel in one MSG_DATA record, built in a buffer from
+ * a small pool and flushed after the batch. Sends never block: a full
+ * queue drops the record (counted).
+ */
+#define _GNU_SOURCE	/* recvmmsg, sendmmsg, close_range, setresuid */
+
+#include <sys/prctl.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "msg_io.h"
+#include "sup.h"
+#include "sup_metrics.h"
+
+#define WK_FD			3	/* the socketpair in the worker */
+#define WK_BUCKETS		4096
+#define WK_POOL			32	/* pending MSG_DATA batches */
+#define WK_READS		16	/* records per wakeup */
+#define WK_LOG_BURST		20	/* log lines per window */
+#define WK_LOG_WINDOW_MS	10000
+#define WK_ARGV_MAX		(24 + 2 * PEER_MAX_ALLOW + 2 * PEER_MAX_SELF)
+
+struct worker {
+	struct sup		*sup;
+	uint32_t		 alloc_id;
+	uint16_t		 port;
+	uint8_t			 families;
+	pid_t			 pid;
+	int			 fd;		/* -1 once closed */
+	int			 state;		/* MSG_ST_STARTING/READY */
+	uint32_t		 once;
+	int			 stopping;	/* an exit is expected */
+	int			 hashed;
+	ev_io			 io;
+	ev_child		 child;
+	ev_timer		 ready_timer;
+	struct worker		*hnext;
+	LIST_ENTRY(worker)	 entry;
+	uint8_t			*batch_mem;	/* pool buffer, data pending */
+	struct buf_w		 batch;
+	uint64_t		 log_t0;
+	unsigned		 log_n, log_dropped;
+	struct msg_stats	 stats;
+};
+
+static struct worker		*wk_hash[WK_BUCKETS];
+static LIST_HEAD(, worker)	 wk_all = LIST_HEAD_INITIALIZER(wk_all);
+static size_t			 wk_count;
+
+static uint8_t			 wk_pool_mem[WK_POOL][MSG_MAX_RECORD];
+static uint8_t			*wk_pool[WK_POOL];
+static size_t			 wk_pool_n;
+static struct worker		*wk_dirty[WK_POOL];
+static size_t			 wk_ndirty;
+
+/* one receive buffer: frames handed to the engine point into it until
+ * the commands they cause have been executed */
+static uint8_t			 wk_rbuf[MSG_RECV_BUFLEN];
+
+static uint32_t			*wk_deferred;	/* spawn failures */
+static size_t			 wk_ndeferred, wk_deferred_cap;
+
+/* argv shared by every worker after the per-allocation part */
+static char			*wk_tail[WK_ARGV_MAX];
+static size_t			 wk_ntail;
+static char			 wk_self[PEER_MAX_SELF][ADDR_STRLEN];
+static char			 wk_bind4[ADDR_STRLEN], wk_bind6[ADDR_STRLEN];
+static char			 wk_ppid[24];
+static char			 wk_level[16];
+
+static void	wk_read_cb(struct ev_loop *, ev_io *, int);
+static void	wk_child_cb(struct ev_loop *, ev_child *, int);
+static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
+static void	wk_log_suppressed(struct worker *);
+
+void
+sup_worker_init(struct sup *s)
+{
+	const struct sup_conf	*c = s->conf;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < WK_POOL; i++)
+		wk_pool[i] = wk_pool_mem[i];
+	wk_pool_n = WK_POOL;
+	if (c->public4.family != 0) {
+		addr_fmt_ip(&c->bind4, wk_bind4, sizeof(wk_bind4));
+		wk_tail[n++] = "--bind4";
+		wk_tail[n++] = wk_bind4;
+	}
+	if (c->public6.family != 0) {
+		addr_fmt_ip(&c->bind6, wk_bind6, sizeof(wk_bind6));
+		wk_tail[n++] = "--bind6";
+		wk_tail[n++] = wk_bind6;
+	}
+	for (i = 0; i < c->filter.n_allow; i++) {
+		wk_tail[n++] = "--allow-peer";
+		wk_tail[n++] = (char *)c->allow[i];
+	}
+	for (i = 0; i < c->filter.n_self; i++) {
+		addr_fmt(&c->filter.self[i], wk_self[i], sizeof(wk_self[i]));
+		wk_tail[n++] = "--self";
+		wk_tail[n++] = wk_self[i];
+	}
+	snprintf(wk_level, sizeof(wk_level), "%d", c->log_level); /* LOG_* */
+	wk_tail[n++] = "--log-level";
+	wk_tail[n++] = wk_level;
+	snprintf(wk_ppid, sizeof(wk_ppid), "%ld", (long)s->pid);
+	wk_tail[n++] = "--ppid";
+	wk_tail[n++] = wk_ppid;
+	wk_tail[n] = NULL;
+	wk_ntail = n;
+}
+
+size_t
+sup_worker_count(void)
+{
+	return wk_count;
+}
+
+/* 1 if p points into the worker receive buffer (stable until the next
+ * record is read, i.e. for the whole command drain it causes) */
+int
+sup_worker_owns(const void *p)
+{
+	const uint8_t	*b = p;
+
+	return b >= wk_rbuf && b < wk_rbuf + sizeof(wk_rbuf);
+}
+
+static struct worker *
+wk_find(uint32_t id)
+{
+	struct worker	*w;
+
+	for (w = wk_hash[id % WK_BUCKETS]; w != NULL; w = w->hnext)
+		if (w->alloc_id == id)
+			return w;
+	return NULL;
+}
+
+static void
+wk_hash_add(struct worker *w)
+{
+	struct worker	**b = &wk_hash[w->alloc_id % WK_BUCKETS];
+
+	w->hnext = *b;
+	*b = w;
+	w->hashed = 1;
+}
+
+static void
+wk_hash_del(struct worker *w)
+{
+	struct worker	**pp;
+
+	if (!w->hashed)
+		return;
+	for (pp = &wk_hash[w->alloc_id % WK_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->hnext) {
+		if (*pp == w) {
+			*pp = w->hnext;
+			break;
+		}
+	}
+	w->hashed = 0;
+	w->hnext = NULL;
+}
+
+/* ---- MSG_DATA batches ---------------------------------------------- */
+
+static void
+wk_batch_release(struct worker *w)
+{
+	size_t	i;
+
+	if (w->batch_mem == NULL)
+		return;
+	wk_pool[wk_pool_n++] = w->batch_mem;
+	w->batch_mem = NULL;
+	for (i = 0; i < wk_ndirty; i++) {
+		if (wk_dirty[i] == w) {
+			wk_dirty[i] = wk_dirty[--wk_ndirty];
+			break;
+		}
+	}
+}
+
+static void
+wk_send(struct worker *w, const void *rec, size_t len)
+{
+	if (w->fd == -1 || len == 0)
+		return;
+	if (msg_send_rec(w->fd, rec, len) == -1)
+		w->sup->cnt.worker_drops++;	/* EAGAIN, EPIPE: not logged */
+}
+
+static void
+wk_batch_flush(struct worker *w)
+{
+	size_t	len;
+
+	if (w->batch_mem == NULL)
+		return;
+	len = msg_data_end(&w->batch);
+	wk_send(w, w->batch_mem, len);
+	wk_batch_release(w);
+}
+
+void
+sup_worker_flush(struct sup *s)
+{
+	(void)s;
+	while (wk_ndirty > 0)
+		wk_batch_flush(wk_dirty[wk_ndirty - 1]);
+}
+
+static int
+wk_batch_open(struct worker *w)
+{
+	if (w->batch_mem != NULL)
+		return 0;
+	if (wk_pool_n == 0)
+		sup_worker_flush(w->sup);
+	if (wk_pool_n == 0)
+		return -1;
+	w->batch_mem = wk_pool[--wk_pool_n];
+	wk_dirty[wk_ndirty++] = w;
+	buf_w_init(&w->batch, w->batch_mem, MSG_MAX_RECORD);
+	msg_data_begin(&w->batch);
+	return 0;
+}
+
+void
+sup_worker_data(struct sup *s, uint32_t id, uint16_t chan,
+    const uint8_t *p, size_t len)
+{
+	struct worker	*w;
+
+	if ((w = wk_find(id)) == NULL || w->fd == -1 ||
+	    w->state != MSG_ST_READY) {
+		s->cnt.worker_drops++;
+		return;
+	}
+	if (wk_batch_open(w) == -1) {
+		s->cnt.worker_drops++;
+		return;
+	}
+	if (msg_data_add(&w->batch, chan, p, len) == 0)
+		return;
+	/* record full: send it and start the next one */
+	wk_batch_flush(w);
+	if (wk_batch_open(w) == -1 ||
+	    msg_data_add(&w->batch, chan, p, len) == -1)
+		s->cnt.worker_drops++;
+}
+
+/* ---- control messages ---------------------------------------------- */
+
+void
+sup_worker_chan_add(struct sup *s, uint32_t id, uint16_t chan,
+    const struct taddr *peer)
+{
+	struct msg_chan_add	 m;
+	struct buf_w		 b;
+	uint8_t			 rec[64];
+	struct worker		*w;
+
+	if ((w = wk_find(id)) == NULL)
+		return;
+	wk_batch_flush(w);	/* keep the order data/control */
+	m.chan = chan;
+	m.peer = *peer;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_chan_add(&b, &m) == -1) {
+		log_warnx("cannot encode CHAN_ADD for allocation %u", id);
+		return;
+	}
+	wk_send(w, rec, b.len);
+}
+
+void
+sup_worker_chan_del(struct sup *s, uint32_t id, uint16_t chan)
+{
+	struct msg_chan_del	 m;
+	struct buf_w		 b;
+	uint8_t			 rec[32];
+	struct worker		*w;
+
+	if ((w = wk_find(id)) == NULL)
+		return;
+	wk_batch_flush(w);
+	m.chan = chan;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_chan_del(&b, &m) == -1) {
+		log_warnx("cannot encode CHAN_DEL for allocation %u", id);
+		return;
+	}
+	wk_send(w, rec, b.len);
+}
+
+/* ---- lifecycle ----------------------------------------------------- */
+
+/* no more messages in either direction; the process may still run */
+static void
+wk_detach(struct worker *w)
+{
+	wk_hash_del(w);
+	wk_batch_release(w);
+	w->stopping = 1;
+	ev_timer_stop(w->sup->loop, &w->ready_timer);
+	if (w->fd != -1) {
+		ev_io_stop(w->sup->loop, &w->io);
+		close(w->fd);
+		w->fd = -1;
+	}
+}
+
+static void
+wk_kill(struct worker *w)
+{
+	wk_detach(w);
+	/* the pid is ours until the child watcher has reaped it */
+	if (w->pid > 0)
+		(void)kill(w->pid, SIGKILL);
+}
+
+static void
+wk_free(struct worker *w)
+{
+	wk_log_suppressed(w);
+	wk_detach(w);
+	ev_child_stop(w->sup->loop, &w->child);
+	LIST_REMOVE(w, entry);
+	wk_count--;
+	free(w);
+}
+
+/* the supervisor found the worker misbehaving: kill, free, count, log */
+static void
+wk_hostile(struct worker *w, const char *why)
+{
+	struct sup	*s = w->sup;
+	char		 id[16];
+	uint32_t	 alloc_id = w->alloc_id;
+
+	if (w->stopping)
+		return;
+	snprintf(id, sizeof(id), "%u", alloc_id);
+	log_kv(LOG_WARN, "Killing misbehaving worker", "alloc_id", id,
+	    "reason", why, (char *)NULL);
+	sup_metrics.workers_killed++;
+	wk_kill(w);
+	turn_worker_gone(s->turn, alloc_id, sup_now_ms());
+	sup_run_cmds(s);
+}
+
+void
+sup_worker_stop(struct sup *s, uint32_t id, int reason)
+{
+	struct worker	*w;
+	char		 ids[16];
+
+	if ((w = wk_find(id)) == NULL)
+		return;
+	snprintf(ids, sizeof(ids), "%u", id);
+	if (reason == TURN_STOP_HOSTILE) {
+		sup_metrics.workers_killed++;
+		log_kv(LOG_WARN, "Killing worker that relayed data it was not "
+		    "given a channel for", "alloc_id", ids, (char *)NULL);
+	} else
+		log_kv(LOG_DEBUG, "Stopping worker", "alloc_id", ids,
+		    (char *)NULL);
+	wk_kill(w);
+}
+
+/*
+ * At exit: kill every worker and reap them (bounded: SIGKILL is quick),
+ * so that no zombie is left to whoever inherits them.
+ */
+void
+sup_worker_kill_all(struct sup *s)
+{
+	struct worker	*w;
+	uint64_t	 end;
+	int		 left = 0;
+
+	(void)s;
+	LIST_FOREACH(w, &wk_all, entry) {
+		if (w->pid > 0)
+			left++;
+		wk_kill(w);
+	}
+	end = sup_now_ms() + 1000;
+	while (left > 0 && sup_now_ms() < end) {
+		pid_t	r = waitpid(-1, NULL, WNOHANG);
+
+		if (r > 0)
+			left--;
+		else if (r == -1 && errno != EINTR)
+			break;
+		else if (r == 0)
+			usleep(1000);
+	}
+}
+
+/* spawn failures are reported to the engine after the command drain */
+static void
+wk_defer_gone(uint32_t id)
+{
+	uint32_t	*n;
+	size_t		 cap;
+
+	if (wk_ndeferred == wk_deferred_cap) {
+		cap = wk_deferred_cap ? 2 * wk_deferred_cap : 16;
+		if ((n = reallocarray(wk_deferred, cap, sizeof(*n))) == NULL)
+			fatal("reallocarray");
+		wk_deferred = n;
+		wk_deferred_cap = cap;
+	}
+	wk_deferred[wk_ndeferred++] = id;
+}
+
+int
+sup_worker_deferred(struct sup *s)
+{
+	size_t	i, n = wk_ndeferred;
+
+	if (n == 0)
+		return 0;
+	wk_ndeferred = 0;
+	for (i = 0; i < n; i++)
+		turn_worker_gone(s->turn, wk_deferred[i], sup_now_ms());
+	return 1;
+}
+
+/* ---- spawning ------------------------------------------------------ */
+
+static int
+wk_drop_privs(const struct sup_conf *c)
+{
+	uid_t	r, e, sv;
+	gid_t	rg, eg, sg;
+
+	if (!c->drop_privs)
+		return 0;
+	if (setgroups(0, NULL) == -1 ||
+	    setresgid(c->worker_gid, c->worker_gid, c->worker_gid) == -1 ||
+	    setresuid(c->worker_uid, c->worker_uid, c->worker_uid) == -1)
+		return -1;
+	if (getresuid(&r, &e, &sv) == -1 || getresgid(&rg, &eg, &sg) == -1)
+		return -1;
+	if (r != c->worker_uid || e != r || sv != r ||
+	    rg != c->worker_gid || eg != rg || sg != rg)
+		return -1;
+	if (setuid(0) != -1)	/* must be impossible now */
+		return -1;
+	return 0;
+}
+
+/* the child between fork and exec: async-signal-safe calls only */
+static void __attribute__((noreturn))
+wk_child(const struct sup *s, int fd, char *const argv[])
+{
+	char *const	 envp[] = { NULL };
+	struct sigaction sa;
+	sigset_t	 none;
+	int		 sig;
+
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	/*
+	 * Workers share our process group: a terminal's Ctrl-C or a
+	 * group-wide SIGTERM must start a drain, not kill every allocation.
+	 * Ignored dispositions survive execve; workers are stopped with
+	 * SIGKILL and die with us (EOF on fd 3, PR_SET_PDEATHSIG).
+	 */
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	if (dup2(s->devnull, STDIN_FILENO) == -1 ||
+	    dup2(s->devnull, STDOUT_FILENO) == -1)
+		_exit(126);
+	if (fd == WK_FD) {
+		if (fcntl(fd, F_SETFD, 0) == -1)
+			_exit(126);
+	} else if (dup2(fd, WK_FD) == -1)
+		_exit(126);
+	if (close_range(WK_FD + 1, ~0U, 0) == -1)
+		_exit(126);
+	if (wk_drop_privs(s->conf) == -1)
+		_exit(126);
+	/* the worker sets this too; setresuid() above cleared any earlier */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != s->pid)
+		_exit(126);
+	execve(s->conf->worker_path, argv, envp);
+	_exit(127);
+}
+
+static void
+wk_argv(char **argv, char *id, size_t idcap, char *port, size_t pcap,
+    char *fam, size_t fcap, const struct worker *w)
+{
+	size_t	n = 0, i;
+
+	snprintf(id, idcap, "%u", w->alloc_id);
+	snprintf(port, pcap, "%u", w->port);
+	snprintf(fam, fcap, "%u", w->families);	/* ADDR_FAM_* mask */
+	argv[n++] = "turncell-worker";
+	argv[n++] = "--alloc-id";
+	argv[n++] = id;
+	argv[n++] = "--port";
+	argv[n++] = port;
+	argv[n++] = "--families";
+	argv[n++] = fam;
+	for (i = 0; i < wk_ntail; i++)
+		argv[n++] = wk_tail[i];
+	argv[n] = NULL;
+}
+
+static struct worker *
+wk_new(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
+{
+	struct worker	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->sup = s;
+	w->alloc_id = id;
+	w->port = port;
+	w->families = families;
+	w->fd = -1;
+	w->state = MSG_ST_STARTING;
+	return w;
+}
+
+static void
+wk_watch(struct sup *s, struct worker *w)
+{
+	ev_io_init(&w->io, wk_read_cb, w->fd, EV_READ);
+	w->io.data = w;
+	ev_io_start(s->loop, &w->io);
+	ev_child_init(&w->child, wk_child_cb, w->pid, 0);
+	w->child.data = w;
+	ev_child_start(s->loop, &w->child);
+	ev_timer_init(&w->ready_timer, wk_ready_cb, SUP_READY_TIMEOUT, 0.);
+	w->ready_timer.data = w;
+	ev_timer_start(s->loop, &w->ready_timer);
+	LIST_INSERT_HEAD(&wk_all, w, entry);
+	wk_count++;
+	wk_hash_add(w);
+}
+
+static int
+wk_spawn(struct sup *s, struct worker *w)
+{
+	char	*argv[WK_ARGV_MAX + 8];
+	char	 id[16], port[8], fam[8];
+	int	 sp[2];
+
+	wk_argv(argv, id, sizeof(id), port, sizeof(port), fam, sizeof(fam),
+	    w);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0, sp) == -1) {
+		log_warn("socketpair for allocation %u", w->alloc_id);
+		return -1;
+	}
+	if ((w->pid = fork()) == -1) {
+		log_warn("fork for allocation %u", w->alloc_id);
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (w->pid == 0)
+		wk_child(s, sp[1], argv);
+	close(sp[1]);
+	w->fd = sp[0];
+	return 0;
+}
+
+int
+sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
+{
+	struct worker	*w;
+
+	/* a retry on another port: the last try's worker is done */
+	if ((w = wk_find(id)) != NULL)
+		wk_kill(w);
+	if ((w = wk_new(s, id, port, families)) == NULL ||
+	    wk_spawn(s, w) == -1) {
+		free(w);
+		wk_defer_gone(id);
+		return -1;
+	}
+	wk_watch(s, w);
+	sup_metrics.workers_started++;
+	log_msg(LOG_DEBUG, "Started worker %ld for allocation %u on port %u",
+	    (long)w->pid, id, port);
+	return 0;
+}
+
+/* ---- messages from a worker ---------------------------------------- */
+
+/* one line for the lines the rate limit dropped */
+static void
+wk_log_suppressed(struct worker *w)
+{
+	char	ids[16], n[16];
+
+	if (w->log_dropped == 0)
+		return;
+	snprintf(ids, sizeof(ids), "%u", w->alloc_id);
+	snprintf(n, sizeof(n), "%u", w->log_dropped);
+	log_kv(LOG_WARN, "Worker log lines suppressed", "alloc_id", ids,
+	    "suppressed", n, (char *)NULL);
+	w->log_dropped = 0;
+}
+
+static int
+wk_log_allowed(struct worker *w)
+{
+	uint64_t	now = sup_now_ms();
+
+	if (now - w->log_t0 >= WK_LOG_WINDOW_MS) {
+		wk_log_suppressed(w);
+		w->log_t0 = now;
+		w->log_n = 0;
+		w->log_dropped = 0;
+	}
+	if (w->log_n >= WK_LOG_BURST) {
+		w->log_dropped++;
+		w->sup->cnt.log_suppressed++;
+		return 0;
+	}
+	w->log_n++;
+	return 1;
+}
+
+static void
+wk_on_log(struct worker *w, const struct msg_log *l)
+{
+	char	text[MSG_LOG_MAX + 1], ids[16];
+	size_t	i;
+
+	if (l->level > LOG_DEBUG || (int)l->level > log_level() ||
+	    !wk_log_allowed(w))
+		return;
+	/* printable ASCII only: a worker cannot forge lines or fields */
+	for (i = 0; i < l->len && i < MSG_LOG_MAX; i++)
+		text[i] = l->text[i] >= 0x20 && l->text[i] < 0x7f ?
+		    (char)l->text[i] : '?';
+	text[i] = '\0';
+	snprintf(ids, sizeof(ids), "%u", w->alloc_id);
+	log_kv(l->level, text, "alloc_id", ids, "src", "worker",
+	    (char *)NULL);
+}
+
+static void
+wk_on_ready(struct worker *w, const struct msg *m)
+{
+	struct msg_ready	r;
+
+	if (msg_get_ready(m, &r) == -1 || r.port != w->port ||
+	    r.families != w->families) {
+		wk_hostile(w, "bad READY");
+		return;
+	}
+	w->state = MSG_ST_READY;
+	ev_timer_stop(w->sup->loop, &w->ready_timer);
+	turn_worker_ready(w->sup->turn, w->alloc_id, sup_now_ms());
+	sup_run_cmds(w->sup);
+}
+
+static void
+wk_on_bind_fail(struct worker *w, const struct msg *m)
+{
+	struct msg_bind_fail	 f;
+	struct sup		*s = w->sup;
+	uint32_t		 id = w->alloc_id;
+
+	if (msg_get_bind_fail(m, &f) == -1 || f.port != w->port) {
+		wk_hostile(w, "bad BIND_FAIL");
+		return;
+	}
+	log_msg(LOG_DEBUG, "Worker for allocation %u cannot bind port %u: %s",
+	    id, f.port, strerror(f.err));
+	wk_kill(w);		/* it exits by itself; an exit is expected */
+	turn_worker_bind_failed(s->turn, id, sup_now_ms());
+	sup_run_cmds(s);
+}
+
+static void
+wk_on_data(struct worker *w, const struct msg *m)
+{
+	/* -1: the engine found a frame for a channel this allocation does
+	 * not have; it queued WORKER_STOP(HOSTILE), executed right here */
+	(void)turn_worker_data(w->sup->turn, w->alloc_id, m->payload, m->len,
+	    sup_now_ms());
+	sup_run_cmds(w->sup);
+}
+
+/* counters since the last MSG_STATS (deltas) */
+static void
+wk_on_stats(struct worker *w, const struct msg *m)
+{
+	struct msg_stats	st;
+
+	if (msg_get_stats(m, &st) == -1) {
+		wk_hostile(w, "bad STATS");
+		return;
+	}
+	w->stats.rx_pkts += st.rx_pkts;
+	w->stats.rx_bytes += st.rx_bytes;
+	w->stats.tx_pkts += st.tx_pkts;
+	w->stats.tx_bytes += st.tx_bytes;
+	w->stats.denied += st.denied;
+	w->sup->cnt.peer_denied += st.denied;
+}
+
+static void
+wk_dispatch(struct worker *w, const struct msg *m)
+{
+	struct msg_log	l;
+
+	switch (m->type) {
+	case MSG_READY:
+		wk_on_ready(w, m);
+		break;
+	case MSG_BIND_FAIL:
+		wk_on_bind_fail(w, m);
+		break;
+	case MSG_DATA:
+		wk_on_data(w, m);
+		break;
+	case MSG_LOG:
+		if (msg_get_log(m, &l) == -1)
+			wk_hostile(w, "bad LOG");
+		else
+			wk_on_log(w, &l);
+		break;
+	case MSG_STATS:
+		wk_on_stats(w, m);
+		break;
+	default:
+		wk_hostile(w, "unexpected message type");
+		break;
+	}
+}
+
+/*
+ * Read up to WK_READS records. Returns 1 when the budget ran out (more
+ * may be queued), 0 otherwise; the worker may be detached on return.
+ */
+static int
+wk_read(struct worker *w)
+{
+	struct msg	m;
+	ssize_t		n;
+	int		i;
+
+	for (i = 0; i < WK_READS; i++) {
+		if (w->fd == -1)
+			return 0;
+		n = msg_recv_rec(w->fd, wk_rbuf, sizeof(wk_rbuf));
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n == -1 && errno == EBADMSG) {
+			wk_hostile(w, "oversized record");
+			return 0;
+		}
+		if (n <= 0) {
+			/* end of file: the child watcher takes it from here */
+			ev_io_stop(w->sup->loop, &w->io);
+			close(w->fd);
+			w->fd = -1;
+			return 0;
+		}
+		if (msg_check(wk_rbuf, (size_t)n, MSG_W2S, w->state,
+		    &w->once, &m) == -1) {
+			wk_hostile(w, "malformed or unexpected message");
+			return 0;
+		}
+		wk_dispatch(w, &m);
+	}
+	return 1;
+}
+
+static void
+wk_read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	(void)loop;
+	(void)revents;
+	(void)wk_read(io->data);
+}
+
+static void
+wk_ready_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker	*w = t->data;
+
+	(void)loop;
+	(void)revents;
+	wk_hostile(w, "no READY within 5 s");
+}
+
+static void
+wk_crashed(struct worker *w, int status)
+{
+	struct sup	*s = w->sup;
+	char		 ids[16], how[PATH_MAX + 64];
+	uint32_t	 id = w->alloc_id;
+
+	sup_metrics.workers_crashed++;
+	if (WIFSIGNALED(status)) {
+		snprintf(how, sizeof(how), "signal %d", WTERMSIG(status));
+		if (WTERMSIG(status) == SIGSYS)
+			sup_metrics.sandbox_violations++;
+	} else if (WEXITSTATUS(status) == 127)
+		snprintf(how, sizeof(how), "cannot execute %s as the --user "
+		    "account", s->conf->worker_path);
+	else if (WEXITSTATUS(status) == 126)
+		snprintf(how, sizeof(how), "set-up before exec failed");
+	else
+		snprintf(how, sizeof(how), "exit status %d",
+		    WEXITSTATUS(status));
+	snprintf(ids, sizeof(ids), "%u", id);
+	log_kv(LOG_WARN, WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS ?
+	    "Worker killed by its sandbox" : "Worker died", "alloc_id", ids,
+	    "how", how, (char *)NULL);
+	wk_detach(w);
+	turn_worker_gone(s->turn, id, sup_now_ms());
+	sup_run_cmds(s);
+}
+
+static void
+wk_child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+	struct worker	*w = c->data;
+	int		 i;
+
+	(void)loop;
+	(void)revents;
+	w->pid = -1;		/* reaped: never signal it again */
+	/* what it sent before dying comes first (e.g. BIND_FAIL); the
+	 * queue of a dead process is finite, the loop bounded anyway */
+	for (i = 0; i < 64 && !w->stopping && wk_read(w) == 1; i++)
+		;
+	if (!w->stopping)
+		wk_crashed(w, c->rstatus);
+	wk_free(w);
+}
