@@ -39,11 +39,15 @@ int	sup_lws_init(struct ev_loop *);
 void	sup_lws_free(void);
 int	portal_start(const struct portal_conf *, const struct portal_cb *);
 /* drain: clean websocket close; on_left fires when the connection is
- * gone (at once if it was not connected); no reconnect afterwards */
+ * gone (at once if it was not connected: from the loop's next iteration,
+ * never from inside portal_leave; at most 3 s after the call); no
+ * reconnect afterwards */
 void	portal_leave(void);
 int	portal_connected(void);
 
-/* health: GET /healthz, /readyz, /metrics on addr "ip:port" */
+/* health: GET /healthz, /readyz, /metrics on addr "ip:port" or
+ * "[ip6]:port" (0.0.0.0 / :: = all addresses); -1 (logged) when the
+ * address is bad or cannot be bound */
 struct health_src {
 	/* writes Prometheus text into buf, returns length (<= cap) */
 	size_t	(*metrics)(void *arg, char *buf, size_t cap);
