@@ -111,6 +111,17 @@ $(INT_T): t/%.t: t/%.c t/tap.c $(TUTIL_OBJ) build/libcore.a $(BINS)
 	$(CC) $(CFLAGS) -It -o $@ $< t/tap.c $(TUTIL_OBJ) build/libcore.a \
 	    $(CORE_LIBS)
 
+# test-only worker that misbehaves on purpose after READY (t/53-hostile.c)
+HOSTILE_WRK = $(if $(WRK_SRC),build/test/turncell-worker-hostile)
+
+build/test/turncell-worker-hostile: $(WRK_SRC) $(IO_SRC) build/libcore.a \
+    $(wildcard common/*.h worker/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HARDEN) -DWRK_HOSTILE -Iworker $(LDHARDEN) -o $@ \
+	    $(WRK_SRC) $(IO_SRC) build/libcore.a $(WRK_LIBS)
+
+$(INT_T): $(HOSTILE_WRK)
+
 check: $(BINS) $(TESTS)
 	prove -e '' $(PROVE_FLAGS) $(TESTS) $(wildcard t/*.sh)
 

@@ -86,6 +86,10 @@ struct msg_bind_fail	{ uint16_t port; uint16_t err; };
 struct msg_chan_add	{ uint16_t chan; struct taddr peer; };
 struct msg_chan_del	{ uint16_t chan; };
 struct msg_log		{ uint8_t level; const uint8_t *text; size_t len; };
+/* STATS: counts since the previous MSG_STATS (deltas), sent every 10 s
+ * even when idle. rx = peer datagrams framed for the client, tx =
+ * datagrams sent to peers, denied = sends refused by the worker's peer
+ * filter (relay_to_peer) */
 struct msg_stats	{ uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, denied; };
 
 /* put: a complete record (header + payload); -1 on overflow */
@@ -110,6 +114,10 @@ int	msg_get_stats(const struct msg *, struct msg_stats *);
  * the header, msg_data_add() appends one frame if it fits (returns 0, or
  * -1 when the record is full: send it and begin again), msg_data_end()
  * patches the length and returns the record size (0 if no frame).
+ * The record always starts at offset 0 of the writer. msg_data_add()
+ * errno: ENOBUFS = full, EMSGSIZE = this frame can never be sent (bad
+ * channel, or longer than MSG_MAX_PAYLOAD - 4): drop it. msg_check()
+ * walks every frame of a MSG_DATA, so a batch is refused as a whole.
  */
 void	msg_data_begin(struct buf_w *);
 int	msg_data_add(struct buf_w *, uint16_t chan, const uint8_t *, size_t);

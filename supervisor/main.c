@@ -104,7 +104,7 @@ net_start(struct sup *s, const char *secret)
 	if (sup_lws_init(s->loop) == -1)
 		fatalx("cannot start libwebsockets");
 	if (c->health_addr != NULL && health_start(c->health_addr, &hs) == -1)
-		fatalx("cannot serve health checks on %s", c->health_addr);
+		sup_usage_error("cannot serve health checks on %s", c->health_addr);
 	if (c->token == NULL)
 		return;
 	memset(&pc, 0, sizeof(pc));
@@ -118,7 +118,8 @@ net_start(struct sup *s, const char *secret)
 	log_kv(LOG_INFO, "connecting to portal", "url", c->api_url,
 	    (char *)NULL);
 	if (portal_start(&pc, &cb) == -1)
-		fatalx("cannot start the portal connection");
+		sup_usage_error("cannot start the portal connection to %s",
+		    c->api_url);
 }
 
 int

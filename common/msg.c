@@ -1,0 +1,446 @@
+/*
+ * msg.c: the supervisor <-> worker message catalogue (see msg.h).
+ *
+ * Every record is checked against one line of msg_rules[] before any
+ * handler sees it, as OpenSSH's monitor does with its permission table,
+ * and every typed getter re-reads the payload field by field and fails
+ * with EBADMSG on a bad value or a leftover byte (bgpd's imsg discipline).
+ * Nothing here does I/O.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "buf.h"
+#include "msg.h"
+
+#define MSG_CHAN_MIN		0x4000
+#define MSG_CHAN_MAX		0x4FFF
+#define MSG_FRAME_HDR		4	/* ChannelData: u16 chan, u16 len */
+
+/* exact payload sizes */
+#define MSG_READY_LEN		4	/* u16 port, u8 families, u8 zero */
+#define MSG_BIND_FAIL_LEN	4	/* u16 port, u16 errno */
+#define MSG_CHAN_ADD_LEN	24	/* u16 chan, u8 fam, u8 0, u16 port,
+					 * u16 0, ip[16] */
+#define MSG_CHAN_DEL_LEN	4	/* u16 chan, u16 zero */
+#define MSG_STATS_LEN		40	/* 5 x u64 */
+
+/*
+ * One line per type. A zero dir (MSG_NONE) matches no direction, so the
+ * unused type is rejected like an unknown one.
+ */
+const struct msg_rule msg_rules[MSG_MAX] = {
+	/* type		  dir, states, flags, min and max payload */
+	[MSG_NONE] =	  { 0, 0, 0, 0, 0 },
+	[MSG_READY] =	  { MSG_W2S, MSG_ST_STARTING, MSG_F_ONCE,
+			      MSG_READY_LEN, MSG_READY_LEN },
+	[MSG_BIND_FAIL] = { MSG_W2S, MSG_ST_STARTING, MSG_F_ONCE,
+			      MSG_BIND_FAIL_LEN, MSG_BIND_FAIL_LEN },
+	[MSG_CHAN_ADD] =  { MSG_S2W, MSG_ST_READY, 0,
+			      MSG_CHAN_ADD_LEN, MSG_CHAN_ADD_LEN },
+	[MSG_CHAN_DEL] =  { MSG_S2W, MSG_ST_READY, 0,
+			      MSG_CHAN_DEL_LEN, MSG_CHAN_DEL_LEN },
+	[MSG_DATA] =	  { MSG_S2W | MSG_W2S, MSG_ST_READY, 0,
+			      MSG_FRAME_HDR, MSG_MAX_PAYLOAD },
+	[MSG_LOG] =	  { MSG_W2S, MSG_ST_ANY, 0,
+			      2, 1 + MSG_LOG_MAX },
+	[MSG_STATS] =	  { MSG_W2S, MSG_ST_READY, 0,
+			      MSG_STATS_LEN, MSG_STATS_LEN },
+};
+
+static const char *const msg_names[MSG_MAX] = {
+	[MSG_NONE] = "NONE",
+	[MSG_READY] = "READY",
+	[MSG_BIND_FAIL] = "BIND_FAIL",
+	[MSG_CHAN_ADD] = "CHAN_ADD",
+	[MSG_CHAN_DEL] = "CHAN_DEL",
+	[MSG_DATA] = "DATA",
+	[MSG_LOG] = "LOG",
+	[MSG_STATS] = "STATS",
+};
+
+static int
+msg_bad(void)
+{
+	errno = EBADMSG;
+	return -1;
+}
+
+static int
+msg_chan_ok(uint16_t chan)
+{
+	return chan >= MSG_CHAN_MIN && chan <= MSG_CHAN_MAX;
+}
+
+const char *
+msg_type_name(enum msg_type t)
+{
+	if ((unsigned)t >= MSG_MAX || msg_names[t] == NULL)
+		return "UNKNOWN";
+	return msg_names[t];
+}
+
+/*
+ * Walk the frames of a MSG_DATA payload: at least one, each on a valid
+ * channel and entirely inside the payload. Run by msg_check() so that a
+ * bad batch is refused as a whole before any frame is acted upon.
+ */
+static int
+msg_data_valid(const uint8_t *p, size_t len)
+{
+	struct buf_r	 r;
+	uint16_t	 chan;
+	const uint8_t	*fp;
+	size_t		 flen;
+	int		 rv, n = 0;
+
+	buf_r_init(&r, p, len);
+	while ((rv = msg_data_next(&r, &chan, &fp, &flen)) == 1)
+		n++;
+	return rv == 0 && n > 0 ? 0 : -1;
+}
+
+int
+msg_check(const uint8_t *rec, size_t n, int dir, int state, uint32_t *once,
+    struct msg *m)
+{
+	const struct msg_rule	*rule;
+	uint16_t		 type;
+	uint32_t		 len;
+
+	if (rec == NULL || n < MSG_HDR_LEN || n > MSG_MAX_RECORD)
+		return msg_bad();
+	type = buf_load16(rec);
+	len = buf_load32(rec + 4);
+	if (buf_load16(rec + 2) != 0 || (size_t)len != n - MSG_HDR_LEN)
+		return msg_bad();
+	if (type == MSG_NONE || type >= MSG_MAX)
+		return msg_bad();
+	rule = &msg_rules[type];
+	if ((rule->dir & dir) == 0 || dir == (MSG_S2W | MSG_W2S))
+		return msg_bad();
+	if (len < rule->min_len || len > rule->max_len)
+		return msg_bad();
+	if ((rule->states & state) == 0 || state == MSG_ST_ANY)
+		return msg_bad();
+	if ((rule->flags & MSG_F_ONCE) && once != NULL &&
+	    (*once & (1u << type)))
+		return msg_bad();
+	if (type == MSG_DATA &&
+	    msg_data_valid(rec + MSG_HDR_LEN, len) == -1)
+		return msg_bad();
+	if ((rule->flags & MSG_F_ONCE) && once != NULL)
+		*once |= 1u << type;
+	if (m != NULL) {
+		m->type = (enum msg_type)type;
+		m->payload = rec + MSG_HDR_LEN;
+		m->len = len;
+	}
+	return 0;
+}
+
+int
+msg_put_hdr(struct buf_w *w, enum msg_type type, size_t payload_len)
+{
+	if ((unsigned)type == MSG_NONE || (unsigned)type >= MSG_MAX ||
+	    payload_len > MSG_MAX_PAYLOAD) {
+		errno = EINVAL;
+		return -1;
+	}
+	buf_put_u16(w, (uint16_t)type);
+	buf_put_u16(w, 0);
+	return buf_put_u32(w, (uint32_t)payload_len);
+}
+
+/* the same rules on the sending side: never put a record we would reject */
+static int
+msg_inval(void)
+{
+	errno = EINVAL;
+	return -1;
+}
+
+static int
+msg_put_done(struct buf_w *w)
+{
+	if (w->err) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return 0;
+}
+
+int
+msg_put_ready(struct buf_w *w, const struct msg_ready *r)
+{
+	if (r->port == 0 || r->families == 0 ||
+	    (r->families & ~(ADDR_FAM_V4 | ADDR_FAM_V6)) != 0)
+		return msg_inval();
+	msg_put_hdr(w, MSG_READY, MSG_READY_LEN);
+	buf_put_u16(w, r->port);
+	buf_put_u8(w, r->families);
+	buf_put_u8(w, 0);
+	return msg_put_done(w);
+}
+
+int
+msg_put_bind_fail(struct buf_w *w, const struct msg_bind_fail *b)
+{
+	if (b->port == 0 || b->err == 0)
+		return msg_inval();
+	msg_put_hdr(w, MSG_BIND_FAIL, MSG_BIND_FAIL_LEN);
+	buf_put_u16(w, b->port);
+	buf_put_u16(w, b->err);
+	return msg_put_done(w);
+}
+
+/* a peer as the worker may be asked to send to: v4 or v6, port != 0,
+ * and no stray bytes after an IPv4 address */
+static int
+msg_peer_ok(const struct taddr *a)
+{
+	size_t	i;
+
+	if (a->port == 0)
+		return 0;
+	if (a->family == ADDR_V6)
+		return 1;
+	if (a->family != ADDR_V4)
+		return 0;
+	for (i = 4; i < sizeof(a->ip); i++)
+		if (a->ip[i] != 0)
+			return 0;
+	return 1;
+}
+
+int
+msg_put_chan_add(struct buf_w *w, const struct msg_chan_add *c)
+{
+	if (!msg_chan_ok(c->chan) || !msg_peer_ok(&c->peer))
+		return msg_inval();
+	msg_put_hdr(w, MSG_CHAN_ADD, MSG_CHAN_ADD_LEN);
+	buf_put_u16(w, c->chan);
+	buf_put_u8(w, c->peer.family);
+	buf_put_u8(w, 0);
+	buf_put_u16(w, c->peer.port);
+	buf_put_u16(w, 0);
+	buf_put_bytes(w, c->peer.ip, sizeof(c->peer.ip));
+	return msg_put_done(w);
+}
+
+int
+msg_put_chan_del(struct buf_w *w, const struct msg_chan_del *c)
+{
+	if (!msg_chan_ok(c->chan))
+		return msg_inval();
+	msg_put_hdr(w, MSG_CHAN_DEL, MSG_CHAN_DEL_LEN);
+	buf_put_u16(w, c->chan);
+	buf_put_u16(w, 0);
+	return msg_put_done(w);
+}
+
+int
+msg_put_log(struct buf_w *w, const struct msg_log *l)
+{
+	if (l->level > 3 || l->len == 0 || l->len > MSG_LOG_MAX ||
+	    l->text == NULL)
+		return msg_inval();
+	msg_put_hdr(w, MSG_LOG, 1 + l->len);
+	buf_put_u8(w, l->level);
+	buf_put_bytes(w, l->text, l->len);
+	return msg_put_done(w);
+}
+
+int
+msg_put_stats(struct buf_w *w, const struct msg_stats *s)
+{
+	msg_put_hdr(w, MSG_STATS, MSG_STATS_LEN);
+	buf_put_u64(w, s->rx_pkts);
+	buf_put_u64(w, s->rx_bytes);
+	buf_put_u64(w, s->tx_pkts);
+	buf_put_u64(w, s->tx_bytes);
+	buf_put_u64(w, s->denied);
+	return msg_put_done(w);
+}
+
+/* start reading a message of the expected type */
+static int
+msg_get_begin(const struct msg *m, enum msg_type type, struct buf_r *r)
+{
+	if (m == NULL || m->type != type || m->payload == NULL)
+		return -1;
+	buf_r_init(r, m->payload, m->len);
+	return 0;
+}
+
+int
+msg_get_ready(const struct msg *m, struct msg_ready *out)
+{
+	struct buf_r	r;
+	uint8_t		zero = 0xff;
+
+	if (msg_get_begin(m, MSG_READY, &r) == -1)
+		return msg_bad();
+	buf_get_u16(&r, &out->port);
+	buf_get_u8(&r, &out->families);
+	buf_get_u8(&r, &zero);
+	if (buf_r_done(&r) == -1 || zero != 0 || out->port == 0 ||
+	    out->families == 0 ||
+	    (out->families & ~(ADDR_FAM_V4 | ADDR_FAM_V6)) != 0)
+		return msg_bad();
+	return 0;
+}
+
+int
+msg_get_bind_fail(const struct msg *m, struct msg_bind_fail *out)
+{
+	struct buf_r	r;
+
+	if (msg_get_begin(m, MSG_BIND_FAIL, &r) == -1)
+		return msg_bad();
+	buf_get_u16(&r, &out->port);
+	buf_get_u16(&r, &out->err);
+	if (buf_r_done(&r) == -1 || out->port == 0 || out->err == 0)
+		return msg_bad();
+	return 0;
+}
+
+int
+msg_get_chan_add(const struct msg *m, struct msg_chan_add *out)
+{
+	struct buf_r	r;
+	uint8_t		zero8 = 0xff;
+	uint16_t	zero16 = 0xffff;
+
+	if (msg_get_begin(m, MSG_CHAN_ADD, &r) == -1)
+		return msg_bad();
+	memset(&out->peer, 0, sizeof(out->peer));
+	buf_get_u16(&r, &out->chan);
+	buf_get_u8(&r, &out->peer.family);
+	buf_get_u8(&r, &zero8);
+	buf_get_u16(&r, &out->peer.port);
+	buf_get_u16(&r, &zero16);
+	buf_get_bytes(&r, out->peer.ip, sizeof(out->peer.ip));
+	if (buf_r_done(&r) == -1 || zero8 != 0 || zero16 != 0 ||
+	    !msg_chan_ok(out->chan) || !msg_peer_ok(&out->peer))
+		return msg_bad();
+	return 0;
+}
+
+int
+msg_get_chan_del(const struct msg *m, struct msg_chan_del *out)
+{
+	struct buf_r	r;
+	uint16_t	zero = 0xffff;
+
+	if (msg_get_begin(m, MSG_CHAN_DEL, &r) == -1)
+		return msg_bad();
+	buf_get_u16(&r, &out->chan);
+	buf_get_u16(&r, &zero);
+	if (buf_r_done(&r) == -1 || zero != 0 || !msg_chan_ok(out->chan))
+		return msg_bad();
+	return 0;
+}
+
+int
+msg_get_log(const struct msg *m, struct msg_log *out)
+{
+	struct buf_r	r;
+	size_t		len;
+
+	if (msg_get_begin(m, MSG_LOG, &r) == -1 || m->len < 2 ||
+	    m->len > 1 + MSG_LOG_MAX)
+		return msg_bad();
+	len = m->len - 1;
+	buf_get_u8(&r, &out->level);
+	buf_get_ptr(&r, &out->text, len);
+	if (buf_r_done(&r) == -1 || out->level > 3)
+		return msg_bad();
+	out->len = len;
+	return 0;
+}
+
+int
+msg_get_stats(const struct msg *m, struct msg_stats *out)
+{
+	struct buf_r	r;
+
+	if (msg_get_begin(m, MSG_STATS, &r) == -1)
+		return msg_bad();
+	buf_get_u64(&r, &out->rx_pkts);
+	buf_get_u64(&r, &out->rx_bytes);
+	buf_get_u64(&r, &out->tx_pkts);
+	buf_get_u64(&r, &out->tx_bytes);
+	buf_get_u64(&r, &out->denied);
+	if (buf_r_done(&r) == -1)
+		return msg_bad();
+	return 0;
+}
+
+/*
+ * MSG_DATA batches. The record starts at offset 0 of the writer: begin
+ * resets it and writes a header with length 0, add appends whole frames
+ * only, end patches the length.
+ */
+void
+msg_data_begin(struct buf_w *w)
+{
+	w->len = 0;
+	w->err = 0;
+	msg_put_hdr(w, MSG_DATA, 0);
+}
+
+int
+msg_data_add(struct buf_w *w, uint16_t chan, const uint8_t *p, size_t len)
+{
+	size_t	room;
+
+	if (!msg_chan_ok(chan) || (len > 0 && p == NULL) ||
+	    len > MSG_MAX_PAYLOAD - MSG_FRAME_HDR) {
+		errno = EMSGSIZE;	/* can never fit: drop it */
+		return -1;
+	}
+	room = w->cap < MSG_MAX_RECORD ? w->cap : MSG_MAX_RECORD;
+	if (w->err || w->len < MSG_HDR_LEN || w->len > room ||
+	    room - w->len < MSG_FRAME_HDR + len) {
+		errno = ENOBUFS;	/* full: send and begin again */
+		return -1;
+	}
+	buf_put_u16(w, chan);
+	buf_put_u16(w, (uint16_t)len);
+	buf_put_bytes(w, p, len);
+	return w->err ? -1 : 0;
+}
+
+size_t
+msg_data_end(struct buf_w *w)
+{
+	if (w->err || w->len <= MSG_HDR_LEN)
+		return 0;
+	if (buf_set_u32(w, 4, (uint32_t)(w->len - MSG_HDR_LEN)) == -1)
+		return 0;
+	return w->len;
+}
+
+int
+msg_data_next(struct buf_r *r, uint16_t *chan, const uint8_t **p,
+    size_t *len)
+{
+	uint16_t	c, l;
+
+	if (r->err)
+		return -1;
+	if (buf_r_left(r) == 0)
+		return 0;
+	if (buf_r_left(r) < MSG_FRAME_HDR)
+		return -1;
+	buf_get_u16(r, &c);
+	buf_get_u16(r, &l);
+	if (!msg_chan_ok(c) || buf_r_left(r) < l)
+		return -1;
+	if (buf_get_ptr(r, p, l) == -1)
+		return -1;
+	*chan = c;
+	*len = l;
+	return 1;
+}

@@ -1,0 +1,31 @@
+/*
+ * msg_io.h: record I/O on the supervisor <-> worker socketpair.
+ *
+ * Shared by both programs; not part of the pure core. The socketpair is
+ * AF_UNIX SOCK_SEQPACKET, so one send is one record and one receive gets
+ * one whole record or a truncated one (which is refused, never parsed).
+ * Both calls are non-blocking whatever the descriptor's mode, and a send
+ * to a closed peer returns EPIPE instead of raising SIGPIPE.
+ */
+#ifndef MSG_IO_H
+#define MSG_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "msg.h"
+
+/* receive buffers must be one byte larger than the largest record, so
+ * that an oversized record shows up as truncated */
+#define MSG_RECV_BUFLEN		(MSG_MAX_RECORD + 1)
+
+/* 0 sent; -1 with errno (EAGAIN: the peer's queue is full, nothing sent;
+ * EPIPE: the peer is gone; EMSGSIZE: len > MSG_MAX_RECORD) */
+int	msg_send_rec(int fd, const void *buf, size_t len);
+/* record length (> 0); 0 on end of file; -1 with errno (EAGAIN: nothing
+ * queued; EBADMSG: a record larger than MSG_MAX_RECORD or truncated, it
+ * has been consumed and must be treated as malformed; EINVAL: cap is
+ * smaller than MSG_RECV_BUFLEN) */
+ssize_t	msg_recv_rec(int fd, void *buf, size_t cap);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * 53-hostile: a worker that misbehaves (SECURITY.md 47, 49). The test
+ * worker build/test/turncell-worker-hostile (make: -DWRK_HOSTILE) reads
+ * TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir
+ * (one bad record right after READY) or TURNCELL_SYSCALL=open|socket|
+ * exec|fork|ptrace (that call once sandboxed, before READY: SIGSYS).
+ *
+ * How the mode reaches the worker: the supervisor execs workers with an
+ * EMPTY environment and a fixed argv, so --worker-path points at a
+ * small /bin/sh wrapper that exports the mode, only while the file
+ * <dir>/armed exists, and execs the hostile binary in place (same PID,
+ * fd 3 kept). So one allocation gets a hostile worker while the others,
+ * before and after it, get well-behaved ones: the test checks that the
+ * hostile one is killed, the supervisor survives, that allocation is
+ * gone (REFRESH 437), an existing allocation keeps relaying and a new
+ * ALLOCATE works.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tutil.h"
+
+#define HOSTILE_BIN	"build/test/turncell-worker-hostile"
+
+static struct tu_relay	relay;
+static char		bindir[64];
+static char		armed[128];
+
+static int
+write_wrapper(const char *var, const char *mode, char *out, size_t cap)
+{
+	FILE	*f;
+	int	 rc;
+
+	snprintf(out, cap, "%s/worker-%s-%s.sh", bindir, var, mode);
+	unlink(out);
+	if ((f = fopen(out, "w")) == NULL)
+		return -1;
+	fprintf(f, "#!/bin/sh\n"
+	    "if [ -e '%s' ]; then %s='%s'; export %s; fi\n"
+	    "exec '%s' \"$@\"\n", armed, var, mode, var,
+	    tu_path(HOSTILE_BIN));
+	rc = fclose(f);
+	if (rc == 0)
+		rc = chmod(out, 0755);
+	return rc;
+}
+
+static void
+arm(int on)
+{
+	int	fd;
+
+	if (!on) {
+		unlink(armed);
+		return;
+	}
+	if ((fd = open(armed, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+		close(fd);
+}
+
+static void
+rm_files(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 p[400];
+
+	if (bindir[0] == '\0' || (d = opendir(bindir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", bindir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(bindir);
+}
+
+/* one data packet each way on B's channel; 1 if both arrived intact */
+static int
+relays(struct tu_client *b, int pfd, uint16_t chan)
+{
+	uint8_t		out[100], in[200];
+	uint16_t	got;
+	long		n;
+	size_t		i;
+	int		good = 1;
+
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)tu_rand();
+	tu_cdata_send(b, chan, out, sizeof(out));
+	n = tu_recvfrom(pfd, in, sizeof(in), 1000, NULL);
+	if (n != (long)sizeof(out) || memcmp(in, out, sizeof(out)) != 0)
+		good = 0;
+	tu_sendto(pfd, &b->relayed[0], out, 37);
+	n = tu_cdata_recv(b, &got, in, sizeof(in), 1000);
+	if (n != 37 || got != chan || memcmp(in, out, 37) != 0)
+		good = 0;
+	return good;
+}
+
+/*
+ * One relay; the worker of allocation A is hostile in `mode`. sys != 0:
+ * a syscall mode (the worker dies of SIGSYS before READY, so A's
+ * ALLOCATE gets 508).
+ */
+static void
+run_mode(const char *mode, int sys)
+{
+	struct tu_relay_opts	o;
+	struct tu_client	a, b, c;
+	struct taddr		peer;
+	char			path[200];
+	const char		*m = mode;
+	pid_t			wb, wb_after[4];
+	off_t			mark;
+	int			rc, pfd;
+	size_t			n;
+
+	if (write_wrapper(sys ? "TURNCELL_SYSCALL" : "TURNCELL_HOSTILE",
+	    mode, path, sizeof(path)) == -1) {
+		ok(0, "%s: wrapper script (%s)", m, strerror(errno));
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.allow[0] = "127.0.0.0/8";
+	o.worker_path = path;
+	arm(0);
+	if (tu_relay_start(&relay, &o) == -1) {
+		ok(0, "%s: relay started", m);
+		return;
+	}
+
+	/* B: a well-behaved allocation that must not notice anything */
+	tu_client_open(&b, &relay, ADDR_V4);
+	pfd = tu_udp_bind(ADDR_V4, 0);
+	tu_sock_addr(pfd, &peer);
+	rc = tu_allocate(&b, -1, 0, 0);
+	wb = tu_new_worker(&relay, NULL, 0, 2000);
+	ok(rc == 0 && tu_chanbind(&b, 0x4000, &peer) == 0 &&
+	    relays(&b, pfd, 0x4000),
+	    "%s: allocation B (normal worker) relays", m);
+
+	/* A: the hostile worker */
+	mark = tu_log_size(&relay);
+	tu_client_open(&a, &relay, ADDR_V4);
+	arm(1);
+	rc = tu_allocate(&a, -1, 0, 0);
+	arm(0);
+	if (sys)
+		is_int(rc, STUN_ERR_INSUFFICIENT_CAPACITY,
+		    "%s: Allocate A gets 508 (its worker died starting)", m);
+	else
+		is_int(rc, 0, "%s: Allocate A succeeds (its worker sent "
+		    "READY)", m);
+	n = tu_wait_workers(&relay, 1, 3000);
+	is_int((long long)n, 1, "%s: the hostile worker is gone, B's is left",
+	    m);
+	if (sys)
+		ok(tu_log_wait(&relay, mark, "killed by its sandbox", 2000) &&
+		    tu_log_count(&relay, mark, "signal 31") > 0,
+		    "%s: the supervisor logs the SIGSYS death", m);
+	else
+		ok(tu_log_wait(&relay, mark, strcmp(mode, "unbound-chan") ?
+		    "Killing misbehaving worker" : "not given a channel", 2000),
+		    "%s: the supervisor logs killing the worker (and why)", m);
+	ok(tu_relay_alive(&relay), "%s: the supervisor survives", m);
+	ok(tu_relay_binding(&relay, ADDR_V4), "%s: ... and answers Binding",
+	    m);
+	is_int(tu_refresh(&a, 600), STUN_ERR_ALLOC_MISMATCH,
+	    "%s: allocation A is gone (REFRESH 437)", m);
+
+	/* nothing else changed */
+	n = tu_workers(&relay, wb_after, 4);
+	ok(wb > 0 && n == 1 && wb_after[0] == wb,
+	    "%s: B keeps its worker (%d)", m, (int)wb);
+	ok(relays(&b, pfd, 0x4000), "%s: B still relays both ways", m);
+	is_int(tu_refresh(&b, 600), 0, "%s: B refreshes", m);
+	tu_client_open(&c, &relay, ADDR_V4);
+	is_int(tu_allocate(&c, -1, 0, 0), 0,
+	    "%s: a new ALLOCATE from another client works", m);
+	is_int((long long)tu_wait_workers(&relay, 2, 1000), 2,
+	    "%s: ... with its own worker", m);
+	ok(tu_relay_alive(&relay), "%s: the supervisor is still running", m);
+	close(pfd);
+	tu_client_close(&a);
+	tu_client_close(&b);
+	tu_client_close(&c);
+	unlink(path);
+	if (tap_failed())
+		tu_log_dump(&relay, 12);
+	tu_relay_stop(&relay);
+}
+
+int
+main(void)
+{
+	static const char	*modes[] = { "garbage", "oversize",
+				    "second-ready", "unbound-chan", "wrong-dir" };
+	/* the hostile build also knows connect, mprotect, int80, x32 */
+	static const char	*calls[] = { "open", "socket", "exec", "fork",
+				    "ptrace" };
+	size_t			 i;
+
+	tu_init(90);
+	if (access(tu_path("bin/turncell"), X_OK) == -1)
+		skip_all("bin/turncell not built");
+	if (access(tu_path(HOSTILE_BIN), X_OK) == -1)
+		skip_all("%s not built", HOSTILE_BIN);
+	snprintf(bindir, sizeof(bindir), "/tmp/turncell-h.XXXXXX");
+	if (mkdtemp(bindir) == NULL) {
+		bindir[0] = '\0';
+		ok(0, "mkdtemp");
+		return done_testing();
+	}
+	/* workers exec as an unprivileged user when we are root */
+	chmod(bindir, 0711);
+	snprintf(armed, sizeof(armed), "%s/armed", bindir);
+	atexit(rm_files);
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		run_mode(modes[i], 0);
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		run_mode(calls[i], 1);
+	return done_testing();
+}

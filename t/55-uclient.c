@@ -1,0 +1,265 @@
+/*
+ * 55-uclient: coturn's test client against turncell. turnutils_peer
+ * echoes on 127.0.0.1; turnutils_uclient allocates through the relay
+ * with credentials from `turncell cred`, binds channels (its default;
+ * -s would use Send indications, which turncell does not relay) and
+ * expects every message back. -c: no RTCP allocations (those use
+ * RESERVATION-TOKEN, which turncell answers with 420).
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tutil.h"
+
+#define UC_MSGS		40
+#define UC_CLIENTS	4
+#define UC_LEN		120
+
+static struct tu_relay	relay;
+
+static const char	*uclient = "/usr/bin/turnutils_uclient";
+static const char	*peerbin = "/usr/bin/turnutils_peer";
+
+/* "key": "value" out of one JSON line (no escapes expected) */
+static int
+json_str(const char *js, const char *key, char *out, size_t cap)
+{
+	char		 pat[64];
+	const char	*p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	if ((p = strstr(js, pat)) == NULL)
+		return -1;
+	p += strlen(pat);
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (*p++ != '"')
+		return -1;
+	if ((e = strchr(p, '"')) == NULL || (size_t)(e - p) >= cap)
+		return -1;
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+	return 0;
+}
+
+static int
+read_file(const char *path, char *buf, size_t cap)
+{
+	FILE	*f;
+	size_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* run `turncell cred`; 0 with user/pass filled */
+static int
+cred(char *user, size_t ucap, char *pass, size_t pcap, char *realm,
+    size_t rcap)
+{
+	char	 out[192], buf[2048];
+	char	*av[] = { NULL, "cred", "--secret-file", relay.secret_path,
+		    "--ttl", "3600", NULL };
+	pid_t	 pid;
+	int	 st = -1;
+
+	snprintf(out, sizeof(out), "%s/cred.out", relay.dir);
+	av[0] = strdup(tu_path("bin/turncell"));
+	pid = tu_spawn(av, NULL, out);
+	free(av[0]);
+	if (pid < 0 || tu_waitpid(pid, &st, 5000) != pid) {
+		diag("turncell cred did not finish");
+		return -1;
+	}
+	if (read_file(out, buf, sizeof(buf)) <= 0)
+		return -1;
+	unlink(out);
+	diag("cred: %.*s", (int)strcspn(buf, "\n"), buf);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	if (json_str(buf, "username", user, ucap) == -1 ||
+	    json_str(buf, "password", pass, pcap) == -1 ||
+	    json_str(buf, "realm", realm, rcap) == -1)
+		return -1;
+	return 0;
+}
+
+static uint16_t
+free_port(void)
+{
+	uint16_t	p;
+	int		i;
+
+	for (i = 0; i < 100; i++) {
+		p = (uint16_t)(20000 + tu_rand() % 12000);
+		if (tu_port_free(p, 0))
+			return p;
+	}
+	return 0;
+}
+
+/* the number after `key` in the text, -1 if absent */
+static long
+num_after(const char *text, const char *key)
+{
+	const char	*p;
+
+	if ((p = strstr(text, key)) == NULL)
+		return -1;
+	return strtol(p + strlen(key), NULL, 10);
+}
+
+static void
+run_uclient(const char *user, const char *pass, uint16_t pport)
+{
+	static char	 text[1 << 16];
+	char		 lport[8], rport[8], n[8], m[8], l[8], out[192];
+	char		*av[32];
+	pid_t		 pid;
+	int		 st = -1, i = 0;
+	long		 sent, recvd, lost;
+	const char	*p;
+
+	snprintf(lport, sizeof(lport), "%u", relay.port);
+	snprintf(rport, sizeof(rport), "%u", pport);
+	snprintf(n, sizeof(n), "%d", UC_MSGS);
+	snprintf(m, sizeof(m), "%d", UC_CLIENTS);
+	snprintf(l, sizeof(l), "%d", UC_LEN);
+	snprintf(out, sizeof(out), "%s/uclient.out", relay.dir);
+	av[i++] = (char *)uclient;
+	av[i++] = "-p"; av[i++] = lport;
+	av[i++] = "-u"; av[i++] = (char *)user;
+	av[i++] = "-w"; av[i++] = (char *)pass;
+	av[i++] = "-e"; av[i++] = "127.0.0.1";
+	av[i++] = "-r"; av[i++] = rport;
+	av[i++] = "-n"; av[i++] = n;
+	av[i++] = "-m"; av[i++] = m;
+	av[i++] = "-l"; av[i++] = l;
+	av[i++] = "-z"; av[i++] = "5";
+	av[i++] = "-c";
+	av[i++] = "127.0.0.1";
+	av[i] = NULL;
+
+	pid = tu_spawn(av, NULL, out);
+	ok(pid > 0, "turnutils_uclient started");
+	if (pid > 0 && tu_waitpid(pid, &st, 15000) != pid) {
+		diag("turnutils_uclient still running after 15 s: killed");
+		tu_kill(pid, SIGKILL);
+		tu_waitpid(pid, &st, 2000);
+		st = -1;
+	}
+	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "turnutils_uclient exited 0 (status 0x%x)", st);
+	if (read_file(out, text, sizeof(text)) <= 0)
+		text[0] = '\0';
+
+	/* "start_mclient: tot_send_msgs=160, tot_recv_msgs=160" */
+	p = strstr(text, "start_mclient: tot_send_msgs=");
+	sent = p ? num_after(p, "tot_send_msgs=") : -1;
+	recvd = p ? num_after(p, "tot_recv_msgs=") : -1;
+	lost = num_after(text, "Total lost packets ");
+	is_int(sent, (long long)UC_MSGS * UC_CLIENTS,
+	    "uclient sent %d x %d messages", UC_CLIENTS, UC_MSGS);
+	ok(sent > 0 && recvd == sent,
+	    "every message came back through the relay (%ld of %ld)", recvd,
+	    sent);
+	is_int(lost, 0, "uclient reports 0 lost packets");
+	if (strstr(text, "channel bind: error 400") != NULL) {
+		diag("uclient's ChannelBind got 400: coturn's client picks "
+		    "channel numbers at random in 0x4000-0x7FFF (RFC 5766, "
+		    "STUN_VALID_CHANNEL), turncell accepts 0x4000-0x4FFF only "
+		    "(DESIGN 3, RFC 8656): about 3 binds in 4 are refused");
+		diag("relay log lines 'channelbind failed: 400': %d",
+		    tu_log_count(&relay, 0, "channelbind failed: 400"));
+	}
+	if (sent != (long)UC_MSGS * UC_CLIENTS || recvd != sent || lost != 0) {
+		char	*line, *save = NULL;
+		int	 k = 0;
+
+		for (line = strtok_r(text, "\n", &save); line != NULL &&
+		    k < 40; line = strtok_r(NULL, "\n", &save), k++)
+			diag("uclient: %s", line);
+	}
+	unlink(out);
+}
+
+int
+main(void)
+{
+	struct tu_relay_opts	o;
+	struct tu_client	c;
+	char			user[128], pass[AUTH_PASS_LEN + 1], realm[64];
+	char			pp[8];
+	char			*pav[8];
+	uint16_t		pport;
+	pid_t			peer;
+	int			rc;
+
+	tu_init(60);
+	if (access(uclient, X_OK) == -1 || access(peerbin, X_OK) == -1)
+		skip_all("turnutils_uclient/turnutils_peer not installed "
+		    "(Debian package coturn)");
+	if (access(tu_path("bin/turncell"), X_OK) == -1)
+		skip_all("bin/turncell not built");
+	memset(&o, 0, sizeof(o));
+	o.allow[0] = "127.0.0.0/8";
+	o.nports = 32;
+	if (tu_relay_start(&relay, &o) == -1) {
+		ok(0, "relay started");
+		return done_testing();
+	}
+	ok(1, "relay started on 127.0.0.1:%u", relay.port);
+
+	rc = cred(user, sizeof(user), pass, sizeof(pass), realm,
+	    sizeof(realm));
+	ok(rc == 0, "`turncell cred` printed username and password");
+	is_str(rc == 0 ? realm : "", "firezone", "cred: realm firezone");
+	if (rc != 0) {
+		tu_relay_stop(&relay);
+		return done_testing();
+	}
+
+	/* the minted credentials work for our own client too */
+	tu_client_open(&c, &relay, ADDR_V4);
+	memcpy(c.user, user, sizeof(c.user));
+	memcpy(c.pass, pass, sizeof(c.pass));
+	stun_lt_key((const uint8_t *)c.user, strlen(c.user), AUTH_REALM,
+	    c.pass, strlen(c.pass), c.key);
+	is_int(tu_allocate(&c, -1, 0, 0), 0,
+	    "the relay accepts the minted credentials");
+	is_int(tu_refresh(&c, 0), 0, "... REFRESH 0");
+	tu_client_close(&c);
+
+	pport = free_port();
+	snprintf(pp, sizeof(pp), "%u", pport);
+	pav[0] = (char *)peerbin;
+	pav[1] = "-p"; pav[2] = pp;
+	pav[3] = "-L"; pav[4] = "127.0.0.1";
+	pav[5] = NULL;
+	peer = tu_spawn(pav, NULL, NULL);
+	ok(peer > 0, "turnutils_peer on 127.0.0.1:%u", pport);
+	tu_sleep_ms(300);
+
+	run_uclient(user, pass, pport);
+
+	ok(tu_relay_alive(&relay), "the supervisor is still running");
+	if (peer > 0) {
+		tu_kill(peer, SIGKILL);
+		tu_waitpid(peer, NULL, 2000);
+	}
+	if (tap_failed())
+		tu_log_dump(&relay, 40);
+	tu_relay_stop(&relay);
+	return done_testing();
+}

@@ -1,0 +1,111 @@
+/*
+ * wrk.h: the worker program (one per allocation).
+ *
+ * The worker is started by fork+exec from the supervisor with its end of
+ * a SOCK_SEQPACKET socketpair at fd 3 (WRK_CTL_FD). It binds the relay
+ * socket(s), closes every other descriptor, creates its libev loop,
+ * enters the seccomp sandbox, says MSG_READY and then only relays:
+ * peer datagrams -> MSG_DATA batches -> supervisor, and MSG_DATA from the
+ * supervisor -> peers, through the channel table of common/relay.c.
+ *
+ * Everything but argv parsing lives outside main.c so that t/40-sandbox
+ * can run the real loop under the real filter.
+ */
+#ifndef WRK_H
+#define WRK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#include "addr.h"
+#include "msg.h"
+#include "peer.h"
+#include "relay.h"
+
+#define WRK_CTL_FD		3	/* the socketpair, by contract */
+#define WRK_STATS_MS		10000	/* MSG_STATS period */
+#define WRK_LOG_PER_S		10	/* MSG_LOG rate limit */
+
+/* exit codes */
+#define WRK_EXIT_OK		0	/* EOF on the socketpair */
+#define WRK_EXIT_PARENT		1	/* parent gone before we started */
+#define WRK_EXIT_USAGE		2	/* bad argv, fd 3 not a socketpair */
+#define WRK_EXIT_BIND		3	/* cannot bind (BIND_FAIL sent) */
+#define WRK_EXIT_PROTO		4	/* malformed message from supervisor */
+#define WRK_EXIT_SANDBOX	5	/* no loop or no sandbox */
+#define WRK_EXIT_VIOLATION	6	/* debug build: syscall trapped */
+
+struct wrk_conf {
+	uint32_t		 alloc_id;
+	uint16_t		 port;		/* 0: any, learnt at bind */
+	uint8_t			 families;	/* ADDR_FAM_V4 | ADDR_FAM_V6 */
+	struct taddr		 bind4;		/* family 0 = 0.0.0.0 */
+	struct taddr		 bind6;		/* family 0 = :: */
+	struct peer_filter	 filter;
+	int			 log_level;	/* LOG_ERR .. LOG_DEBUG */
+	pid_t			 ppid;		/* 0 = do not check */
+	unsigned		 stats_ms;	/* 0 = WRK_STATS_MS */
+};
+
+/* counters; the relayed ones go to the supervisor as MSG_STATS deltas */
+struct wrk_counters {
+	uint64_t	 rx_pkts, rx_bytes;	/* peer -> supervisor, framed */
+	uint64_t	 tx_pkts, tx_bytes;	/* supervisor -> peer, sent */
+	uint64_t	 rx_trunc;		/* larger than 64 KiB */
+	uint64_t	 rx_nochan;		/* peer without a channel */
+	uint64_t	 rx_toobig;		/* too big for a frame */
+	uint64_t	 rx_lost;		/* supervisor queue full */
+	uint64_t	 tx_nopeer;		/* unbound or denied channel */
+	uint64_t	 tx_err;		/* error on one datagram */
+	uint64_t	 tx_lost;		/* socket buffer full */
+};
+
+struct wrk {
+	struct wrk_conf		 conf;
+	int			 ctl_fd;
+	int			 fd4, fd6;	/* relay sockets, -1 = none */
+	struct ev_loop		*loop;
+	ev_io			 ctl_io;
+	ev_io			 io4, io6;
+	ev_timer		 stats_timer;
+	struct relay		*relay;
+	uint32_t		 once;		/* once-only types seen */
+	int			 exit_code;
+	struct wrk_counters	 cnt;
+	struct wrk_counters	 last;		/* at the last MSG_STATS */
+	uint64_t		 last_denied;
+};
+
+/* wrk_sock.c */
+void	wrk_init(struct wrk *, const struct wrk_conf *);
+int	wrk_bind(struct wrk *);		/* -1 errno; conf.port set */
+int	wrk_close_fds(const struct wrk *);	/* keep ctl + relay sockets */
+int	wrk_fd_top(void);		/* highest open fd + 1 */
+int	wrk_send_bind_fail(struct wrk *, int err);
+
+/* wrk_loop.c */
+int	wrk_loop_init(struct wrk *);	/* ev_loop_new + watchers */
+int	wrk_send_ready(struct wrk *);
+int	wrk_run(struct wrk *);		/* returns the exit code */
+void	wrk_send_stats(struct wrk *);
+
+/* wrk_log.c */
+void	wrk_log_init(int fd, int level, int use_stderr);
+void	wrk_log_stderr(int);		/* 0 once stderr is closed */
+void	wrk_log(int level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	wrk_fatalx(int code, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+int	wrk_send_rec(int fd, const void *, size_t);
+
+/* wrk_sandbox.c */
+int	sbx_apply(int nfds);
+
+/* wrk_hostile.c: no-ops unless built with -DWRK_HOSTILE */
+void	wrk_hostile_syscall(void);
+void	wrk_hostile_after_ready(struct wrk *);
+
+#endif

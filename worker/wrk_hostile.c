@@ -1,0 +1,158 @@
+/*
+ * wrk_hostile.c: test-only misbehaviour (SECURITY.md cases 47 and 49).
+ *
+ * Compiled in only with -DWRK_HOSTILE (build/test/turncell-worker-hostile);
+ * in bin/turncell-worker both hooks are empty and read no environment.
+ *
+ *   TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir
+ *	one bad record to the supervisor right after MSG_READY; the worker
+ *	then carries on as usual (the supervisor must kill it).
+ *   TURNCELL_SYSCALL=open|socket|connect|exec|fork|ptrace|mprotect|int80|x32
+ *	that call right after the sandbox is applied (it must be killed
+ *	with SIGSYS; if it survives, it logs so and exits 7).
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <netinet/in.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "wrk.h"
+
+#ifdef WRK_HOSTILE
+
+#define WRK_HOSTILE_SURVIVED	7
+
+static void
+wrk_hostile_call(const char *what)
+{
+	static char		 page[64];
+	struct sockaddr_in	 sin;
+	char			*argv[] = { "/bin/true", NULL };
+	int			 fd;
+
+	if (strcmp(what, "open") == 0)
+		fd = open("/etc/hostname", O_RDONLY);
+	else if (strcmp(what, "socket") == 0)
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+	else if (strcmp(what, "connect") == 0) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(9);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fd = connect(WRK_CTL_FD, (struct sockaddr *)&sin, sizeof(sin));
+	} else if (strcmp(what, "exec") == 0)
+		fd = execve(argv[0], argv, NULL);
+	else if (strcmp(what, "fork") == 0)
+		fd = (int)fork();
+	else if (strcmp(what, "ptrace") == 0)
+		fd = (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	else if (strcmp(what, "mprotect") == 0)
+		fd = mprotect((void *)((uintptr_t)page & ~(uintptr_t)4095),
+		    4096, PROT_READ | PROT_EXEC);
+#if defined(__x86_64__)
+	else if (strcmp(what, "int80") == 0) {
+		long ret = 20;	/* i386 getpid */
+		__asm__ volatile ("int $0x80" : "+a"(ret) : : "memory");
+		fd = (int)ret;
+	} else if (strcmp(what, "x32") == 0)
+		fd = (int)syscall(__X32_SYSCALL_BIT | 39);	/* x32 getpid */
+#endif
+	else
+		return;
+	if (fd == 0 && strcmp(what, "fork") == 0)
+		_exit(WRK_HOSTILE_SURVIVED);	/* the child, if any */
+	wrk_fatalx(WRK_HOSTILE_SURVIVED, "hostile: %s survived the sandbox",
+	    what);
+}
+
+void
+wrk_hostile_syscall(void)
+{
+	const char	*what = getenv("TURNCELL_SYSCALL");
+
+	if (what != NULL && *what != '\0')
+		wrk_hostile_call(what);
+}
+
+static void
+wrk_hostile_garbage(uint8_t *rec, size_t n)
+{
+	struct timespec	ts;
+	uint32_t	x;
+	size_t		i;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	x = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() ^ 0x9e3779b9u;
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		rec[i] = (uint8_t)x;
+	}
+	rec[2] |= 0x80;		/* a reserved header byte: never valid */
+}
+
+void
+wrk_hostile_after_ready(struct wrk *w)
+{
+	uint8_t			 rec[128];
+	struct buf_w		 b;
+	struct msg_ready	 rd;
+	struct msg_chan_add	 ca;
+	const char		*what = getenv("TURNCELL_HOSTILE");
+
+	if (what == NULL || *what == '\0')
+		return;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (strcmp(what, "garbage") == 0) {
+		wrk_hostile_garbage(rec, 61);
+		b.len = 61;
+	} else if (strcmp(what, "oversize") == 0) {
+		/* STATS is exactly 40 bytes: send 41, header consistent */
+		msg_put_hdr(&b, MSG_STATS, 41);
+		buf_put_zero(&b, 41);
+	} else if (strcmp(what, "second-ready") == 0) {
+		rd.port = w->conf.port;
+		rd.families = w->conf.families;
+		msg_put_ready(&b, &rd);
+	} else if (strcmp(what, "unbound-chan") == 0) {
+		msg_put_hdr(&b, MSG_DATA, 8);
+		buf_put_u16(&b, 0x4fff);
+		buf_put_u16(&b, 4);
+		buf_put_bytes(&b, "evil", 4);
+	} else if (strcmp(what, "wrong-dir") == 0) {
+		memset(&ca, 0, sizeof(ca));
+		ca.chan = 0x4000;
+		ca.peer.family = ADDR_V4;
+		ca.peer.port = 9;
+		ca.peer.ip[0] = 127;
+		ca.peer.ip[3] = 1;
+		msg_put_chan_add(&b, &ca);
+	} else
+		return;
+	if (b.err == 0)
+		(void)wrk_send_rec(w->ctl_fd, rec, b.len);
+}
+
+#else /* !WRK_HOSTILE */
+
+void
+wrk_hostile_syscall(void)
+{
+}
+
+void
+wrk_hostile_after_ready(struct wrk *w)
+{
+}
+
+#endif

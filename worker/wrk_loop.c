@@ -1,0 +1,433 @@
+/*
+ * wrk_loop.c: the worker's event loop and data path.
+ *
+ * Peer -> client: recvmmsg up to WRK_RX_BATCH datagrams into 64 KiB
+ * buffers (a truncated datagram is dropped, never relayed in part), look
+ * each sender up in the channel table, frame it as ChannelData into one
+ * MSG_DATA record and send the record when it is full or the batch ends.
+ *
+ * Client -> peer: one MSG_DATA record from the supervisor holds several
+ * frames; each frame's channel is looked up (relay_to_peer() re-applies
+ * the peer filter) and the payloads go out with sendmmsg straight from
+ * the record, one batch per address family.
+ *
+ * No allocation and no logging above debug on either path; drops are
+ * counted and summed up at debug level with the periodic MSG_STATS.
+ * Anything malformed from the supervisor is fatal (exit 4): it is a bug
+ * there, and a worker must not guess.
+ */
+#define _GNU_SOURCE		/* recvmmsg, sendmmsg */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg_io.h"
+#include "wrk.h"
+
+#define WRK_RX_BATCH	32		/* datagrams per recvmmsg */
+#define WRK_RX_BUFLEN	65536		/* larger than any UDP payload */
+#define WRK_RX_ROUNDS	8		/* recvmmsg calls per wakeup */
+#define WRK_CTL_ROUNDS	64		/* records per wakeup */
+#define WRK_TX_BATCH	64		/* datagrams per sendmmsg */
+
+#define WRK_FAM4	0
+#define WRK_FAM6	1
+
+/* one per process: static, so the data path never allocates */
+static uint8_t			wrk_rxbuf[WRK_RX_BATCH][WRK_RX_BUFLEN];
+static struct iovec		wrk_rxiov[WRK_RX_BATCH];
+static struct sockaddr_storage	wrk_rxname[WRK_RX_BATCH];
+static struct mmsghdr		wrk_rxmsg[WRK_RX_BATCH];
+
+static uint8_t			wrk_batch[MSG_MAX_RECORD];	/* to sup */
+static struct buf_w		wrk_bw;
+static unsigned			wrk_bw_frames;
+
+static uint8_t			wrk_ctlbuf[MSG_RECV_BUFLEN];	/* from it */
+
+struct wrk_tx {
+	unsigned		n;
+	struct mmsghdr		msg[WRK_TX_BATCH];
+	struct iovec		iov[WRK_TX_BATCH];
+	struct sockaddr_storage	name[WRK_TX_BATCH];
+};
+static struct wrk_tx		wrk_tx[2];
+
+/* ------------------------------------------------------------------ */
+/* peer -> supervisor */
+
+static void
+wrk_batch_flush(struct wrk *w)
+{
+	size_t	n;
+
+	if (wrk_bw_frames == 0)
+		return;
+	n = msg_data_end(&wrk_bw);
+	if (n > 0 && wrk_send_rec(w->ctl_fd, wrk_batch, n) == -1)
+		w->cnt.rx_lost += wrk_bw_frames;
+	wrk_bw_frames = 0;
+	msg_data_begin(&wrk_bw);
+}
+
+static void
+wrk_frame(struct wrk *w, uint16_t chan, const uint8_t *p, size_t len)
+{
+	if (msg_data_add(&wrk_bw, chan, p, len) == -1) {
+		if (errno == EMSGSIZE || wrk_bw_frames == 0) {
+			w->cnt.rx_toobig++;
+			return;
+		}
+		wrk_batch_flush(w);
+		if (msg_data_add(&wrk_bw, chan, p, len) == -1) {
+			w->cnt.rx_toobig++;
+			return;
+		}
+	}
+	wrk_bw_frames++;
+	w->cnt.rx_pkts++;
+	w->cnt.rx_bytes += len;
+}
+
+static void
+wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
+{
+	struct taddr	peer;
+	uint16_t	chan;
+
+	if (mm->msg_hdr.msg_flags & MSG_TRUNC) {
+		w->cnt.rx_trunc++;
+		return;
+	}
+	if (addr_from_sockaddr(mm->msg_hdr.msg_name, mm->msg_hdr.msg_namelen,
+	    &peer) == -1 || (chan = relay_from_peer(w->relay, &peer)) == 0) {
+		w->cnt.rx_nochan++;
+		return;
+	}
+	wrk_frame(w, chan, mm->msg_hdr.msg_iov->iov_base, mm->msg_len);
+}
+
+static void
+wrk_rx_prepare(void)
+{
+	int	i;
+
+	for (i = 0; i < WRK_RX_BATCH; i++) {
+		wrk_rxiov[i].iov_base = wrk_rxbuf[i];
+		wrk_rxiov[i].iov_len = WRK_RX_BUFLEN;
+		memset(&wrk_rxmsg[i], 0, sizeof(wrk_rxmsg[i]));
+		wrk_rxmsg[i].msg_hdr.msg_iov = &wrk_rxiov[i];
+		wrk_rxmsg[i].msg_hdr.msg_iovlen = 1;
+		wrk_rxmsg[i].msg_hdr.msg_name = &wrk_rxname[i];
+		wrk_rxmsg[i].msg_hdr.msg_namelen = sizeof(wrk_rxname[i]);
+	}
+}
+
+static void
+wrk_peer_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct wrk	*w = io->data;
+	int		 i, n, round;
+
+	for (round = 0; round < WRK_RX_ROUNDS; round++) {
+		for (i = 0; i < WRK_RX_BATCH; i++) {	/* value-result */
+			wrk_rxmsg[i].msg_hdr.msg_namelen =
+			    sizeof(wrk_rxname[i]);
+			wrk_rxmsg[i].msg_hdr.msg_flags = 0;
+		}
+		n = recvmmsg(io->fd, wrk_rxmsg, WRK_RX_BATCH, MSG_DONTWAIT,
+		    NULL);
+		if (n <= 0)
+			break;	/* EAGAIN, or an ICMP error: nothing to do */
+		for (i = 0; i < n; i++)
+			wrk_rx_one(w, &wrk_rxmsg[i]);
+		if (n < WRK_RX_BATCH)
+			break;
+	}
+	wrk_batch_flush(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* supervisor -> peer */
+
+static void
+wrk_tx_flush(struct wrk *w, int fam)
+{
+	struct wrk_tx	*tx = &wrk_tx[fam];
+	int		 fd = fam == WRK_FAM4 ? w->fd4 : w->fd6;
+	unsigned	 off = 0, i, tries;
+	int		 r;
+
+	for (tries = 0; off < tx->n && tries < 2 * WRK_TX_BATCH; tries++) {
+		r = sendmmsg(fd, tx->msg + off, tx->n - off, MSG_DONTWAIT);
+		if (r > 0) {
+			for (i = off; i < off + (unsigned)r; i++) {
+				w->cnt.tx_pkts++;
+				w->cnt.tx_bytes += tx->iov[i].iov_len;
+			}
+			off += (unsigned)r;
+		} else if (r == -1 && errno == EINTR) {
+			continue;
+		} else if (r == -1 && (errno == EAGAIN || errno == ENOBUFS)) {
+			break;
+		} else {	/* this one failed (ICMP, route): skip it */
+			w->cnt.tx_err++;
+			off++;
+		}
+	}
+	w->cnt.tx_lost += tx->n - off;
+	tx->n = 0;
+}
+
+static void
+wrk_tx_add(struct wrk *w, const struct taddr *peer, const uint8_t *p,
+    size_t len)
+{
+	struct wrk_tx	*tx;
+	int		 fam, fd;
+	size_t		 sl;
+
+	fam = peer->family == ADDR_V4 ? WRK_FAM4 : WRK_FAM6;
+	fd = fam == WRK_FAM4 ? w->fd4 : w->fd6;
+	tx = &wrk_tx[fam];
+	if (fd == -1) {			/* family not relayed here */
+		w->cnt.tx_nopeer++;
+		return;
+	}
+	if ((sl = addr_to_sockaddr(peer, &tx->name[tx->n])) == 0) {
+		w->cnt.tx_nopeer++;
+		return;
+	}
+	tx->iov[tx->n].iov_base = (void *)(uintptr_t)p;
+	tx->iov[tx->n].iov_len = len;
+	memset(&tx->msg[tx->n], 0, sizeof(tx->msg[tx->n]));
+	tx->msg[tx->n].msg_hdr.msg_name = &tx->name[tx->n];
+	tx->msg[tx->n].msg_hdr.msg_namelen = (socklen_t)sl;
+	tx->msg[tx->n].msg_hdr.msg_iov = &tx->iov[tx->n];
+	tx->msg[tx->n].msg_hdr.msg_iovlen = 1;
+	if (++tx->n == WRK_TX_BATCH)
+		wrk_tx_flush(w, fam);
+}
+
+/* frames were validated by msg_check(); payloads stay in wrk_ctlbuf */
+static void
+wrk_to_peers(struct wrk *w, const struct msg *m)
+{
+	struct buf_r		 r;
+	const struct taddr	*peer;
+	const uint8_t		*p;
+	uint16_t		 chan;
+	size_t			 len;
+
+	buf_r_init(&r, m->payload, m->len);
+	while (msg_data_next(&r, &chan, &p, &len) == 1) {
+		if ((peer = relay_to_peer(w->relay, chan)) == NULL) {
+			w->cnt.tx_nopeer++;
+			continue;
+		}
+		wrk_tx_add(w, peer, p, len);
+	}
+	if (wrk_tx[WRK_FAM4].n > 0)
+		wrk_tx_flush(w, WRK_FAM4);
+	if (wrk_tx[WRK_FAM6].n > 0)
+		wrk_tx_flush(w, WRK_FAM6);
+}
+
+/* ------------------------------------------------------------------ */
+/* control messages */
+
+static void
+wrk_chan_add(struct wrk *w, const struct msg *m)
+{
+	struct msg_chan_add	ca;
+	char			buf[ADDR_STRLEN];
+
+	if (msg_get_chan_add(m, &ca) == -1)
+		wrk_fatalx(WRK_EXIT_PROTO, "malformed CHAN_ADD");
+	/* a conflict is a supervisor bug, but not worth dying for */
+	if (relay_chan_add(w->relay, ca.chan, &ca.peer) == -1) {
+		wrk_log(LOG_WARN, "channel 0x%04x to %s refused: %s", ca.chan,
+		    addr_fmt(&ca.peer, buf, sizeof(buf)),
+		    errno == ENOSPC ? "table full" : "number or peer bound");
+		return;
+	}
+	wrk_log(LOG_DEBUG, "channel 0x%04x bound to %s", ca.chan,
+	    addr_fmt(&ca.peer, buf, sizeof(buf)));
+}
+
+static void
+wrk_chan_del(struct wrk *w, const struct msg *m)
+{
+	struct msg_chan_del	cd;
+
+	if (msg_get_chan_del(m, &cd) == -1)
+		wrk_fatalx(WRK_EXIT_PROTO, "malformed CHAN_DEL");
+	if (relay_chan_del(w->relay, cd.chan) == -1)
+		wrk_log(LOG_WARN, "channel 0x%04x not bound", cd.chan);
+	else
+		wrk_log(LOG_DEBUG, "channel 0x%04x deleted", cd.chan);
+}
+
+static void
+wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
+{
+	struct msg	m;
+
+	if (msg_check(rec, n, MSG_S2W, MSG_ST_READY, &w->once, &m) == -1)
+		wrk_fatalx(WRK_EXIT_PROTO, "malformed message from the "
+		    "supervisor (type %u, %zu bytes)",
+		    n >= 2 ? (unsigned)buf_load16(rec) : 0, n);
+	switch (m.type) {
+	case MSG_CHAN_ADD:
+		wrk_chan_add(w, &m);
+		break;
+	case MSG_CHAN_DEL:
+		wrk_chan_del(w, &m);
+		break;
+	case MSG_DATA:
+		wrk_to_peers(w, &m);
+		break;
+	default:	/* msg_check() let through a w->s type: cannot be */
+		wrk_fatalx(WRK_EXIT_PROTO, "unexpected %s",
+		    msg_type_name(m.type));
+	}
+}
+
+static void
+wrk_ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct wrk	*w = io->data;
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < WRK_CTL_ROUNDS; i++) {
+		n = msg_recv_rec(w->ctl_fd, wrk_ctlbuf, sizeof(wrk_ctlbuf));
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1 && errno == EBADMSG)
+			wrk_fatalx(WRK_EXIT_PROTO, "oversized message from "
+			    "the supervisor");
+		if (n <= 0) {	/* EOF or a reset: the supervisor is gone */
+			w->exit_code = WRK_EXIT_OK;
+			ev_break(loop, EVBREAK_ALL);
+			return;
+		}
+		wrk_ctl_msg(w, wrk_ctlbuf, (size_t)n);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* stats */
+
+void
+wrk_send_stats(struct wrk *w)
+{
+	uint8_t			 rec[MSG_HDR_LEN + 40];
+	struct buf_w		 b;
+	struct msg_stats	 st;
+	const struct wrk_counters *c = &w->cnt, *l = &w->last;
+	uint64_t		 denied = relay_denied(w->relay);
+
+	st.rx_pkts = c->rx_pkts - l->rx_pkts;
+	st.rx_bytes = c->rx_bytes - l->rx_bytes;
+	st.tx_pkts = c->tx_pkts - l->tx_pkts;
+	st.tx_bytes = c->tx_bytes - l->tx_bytes;
+	st.denied = denied - w->last_denied;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_stats(&b, &st) == -1 ||
+	    wrk_send_rec(w->ctl_fd, rec, b.len) == -1)
+		return;		/* try again with the sum next time */
+	if (c->rx_trunc != l->rx_trunc || c->rx_nochan != l->rx_nochan ||
+	    c->rx_toobig != l->rx_toobig || c->rx_lost != l->rx_lost ||
+	    c->tx_nopeer != l->tx_nopeer || c->tx_err != l->tx_err ||
+	    c->tx_lost != l->tx_lost)
+		wrk_log(LOG_DEBUG, "dropped: truncated %llu, no channel %llu, "
+		    "too big %llu, supervisor busy %llu, no peer %llu, "
+		    "send error %llu, socket full %llu",
+		    (unsigned long long)c->rx_trunc,
+		    (unsigned long long)c->rx_nochan,
+		    (unsigned long long)c->rx_toobig,
+		    (unsigned long long)c->rx_lost,
+		    (unsigned long long)c->tx_nopeer,
+		    (unsigned long long)c->tx_err,
+		    (unsigned long long)c->tx_lost);
+	w->last = *c;
+	w->last_denied = denied;
+}
+
+static void
+wrk_stats_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	wrk_send_stats(t->data);
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Create the loop and register every watcher before the sandbox: libev
+ * only records the fd changes here and makes the epoll_ctl calls at the
+ * start of ev_run (allowed by the filter). No ev_signal: supervisor death
+ * shows up as EOF on the socketpair, and PR_SET_PDEATHSIG covers the rest.
+ */
+int
+wrk_loop_init(struct wrk *w)
+{
+	double	period;
+
+	w->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV |
+	    EVFLAG_NOSIGMASK);
+	if (w->loop == NULL)
+		return -1;
+	wrk_rx_prepare();
+	buf_w_init(&wrk_bw, wrk_batch, sizeof(wrk_batch));
+	msg_data_begin(&wrk_bw);
+	wrk_bw_frames = 0;
+
+	ev_io_init(&w->ctl_io, wrk_ctl_cb, w->ctl_fd, EV_READ);
+	w->ctl_io.data = w;
+	ev_io_start(w->loop, &w->ctl_io);
+	if (w->fd4 != -1) {
+		ev_io_init(&w->io4, wrk_peer_cb, w->fd4, EV_READ);
+		w->io4.data = w;
+		ev_io_start(w->loop, &w->io4);
+	}
+	if (w->fd6 != -1) {
+		ev_io_init(&w->io6, wrk_peer_cb, w->fd6, EV_READ);
+		w->io6.data = w;
+		ev_io_start(w->loop, &w->io6);
+	}
+	period = (w->conf.stats_ms ? w->conf.stats_ms : WRK_STATS_MS) / 1000.0;
+	ev_timer_init(&w->stats_timer, wrk_stats_cb, period, period);
+	w->stats_timer.data = w;
+	ev_timer_start(w->loop, &w->stats_timer);
+	return 0;
+}
+
+int
+wrk_send_ready(struct wrk *w)
+{
+	uint8_t			rec[MSG_HDR_LEN + 4];
+	struct buf_w		b;
+	struct msg_ready	rd;
+
+	rd.port = w->conf.port;
+	rd.families = (uint8_t)((w->fd4 != -1 ? ADDR_FAM_V4 : 0) |
+	    (w->fd6 != -1 ? ADDR_FAM_V6 : 0));
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_ready(&b, &rd) == -1)
+		return -1;
+	return wrk_send_rec(w->ctl_fd, rec, b.len);
+}
+
+int
+wrk_run(struct wrk *w)
+{
+	w->exit_code = WRK_EXIT_OK;
+	ev_run(w->loop, 0);
+	return w->exit_code;
+}
