@@ -24,6 +24,8 @@
 					 * u16 0, ip[16] */
 #define MSG_CHAN_DEL_LEN	4	/* u16 chan, u16 zero */
 #define MSG_STATS_LEN		40	/* 5 x u64 */
+#define MSG_PERM_LEN		20	/* u8 fam, u8 0, u16 0, ip[16] */
+#define MSG_PKT_MIN		(MSG_PEER_LEN + 1)	/* peer + payload */
 
 /*
  * One line per type. A zero dir (MSG_NONE) matches no direction, so the
@@ -46,6 +48,14 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 			      2, 1 + MSG_LOG_MAX },
 	[MSG_STATS] =	  { MSG_W2S, MSG_ST_READY, 0,
 			      MSG_STATS_LEN, MSG_STATS_LEN },
+	[MSG_PERM_ADD] =  { MSG_S2W, MSG_ST_READY, 0,
+			      MSG_PERM_LEN, MSG_PERM_LEN },
+	[MSG_PERM_DEL] =  { MSG_S2W, MSG_ST_READY, 0,
+			      MSG_PERM_LEN, MSG_PERM_LEN },
+	[MSG_SEND] =	  { MSG_S2W, MSG_ST_READY, 0,
+			      MSG_PKT_MIN, MSG_MAX_PAYLOAD },
+	[MSG_PEER_DATA] = { MSG_W2S, MSG_ST_READY, 0,
+			      MSG_PKT_MIN, MSG_MAX_PAYLOAD },
 };
 
 static const char *const msg_names[MSG_MAX] = {
@@ -57,6 +67,10 @@ static const char *const msg_names[MSG_MAX] = {
 	[MSG_DATA] = "DATA",
 	[MSG_LOG] = "LOG",
 	[MSG_STATS] = "STATS",
+	[MSG_PERM_ADD] = "PERM_ADD",
+	[MSG_PERM_DEL] = "PERM_DEL",
+	[MSG_SEND] = "SEND",
+	[MSG_PEER_DATA] = "PEER_DATA",
 };
 
 static int
@@ -375,6 +389,140 @@ msg_get_stats(const struct msg *m, struct msg_stats *out)
 	if (buf_r_done(&r) == -1)
 		return msg_bad();
 	return 0;
+}
+
+/* ---- --indications: permissions and single datagrams ---- */
+
+/* a permission key: v4 or v6, port 0, no stray bytes after IPv4 */
+static int
+msg_ip_ok(const struct taddr *a)
+{
+	struct taddr	p = *a;
+
+	if (a->port != 0)
+		return 0;
+	p.port = 1;
+	return msg_peer_ok(&p);
+}
+
+static int
+msg_put_perm(struct buf_w *w, enum msg_type type, const struct msg_perm *p)
+{
+	if (!msg_ip_ok(&p->ip))
+		return msg_inval();
+	msg_put_hdr(w, type, MSG_PERM_LEN);
+	buf_put_u8(w, p->ip.family);
+	buf_put_u8(w, 0);
+	buf_put_u16(w, 0);
+	buf_put_bytes(w, p->ip.ip, sizeof(p->ip.ip));
+	return msg_put_done(w);
+}
+
+int
+msg_put_perm_add(struct buf_w *w, const struct msg_perm *p)
+{
+	return msg_put_perm(w, MSG_PERM_ADD, p);
+}
+
+int
+msg_put_perm_del(struct buf_w *w, const struct msg_perm *p)
+{
+	return msg_put_perm(w, MSG_PERM_DEL, p);
+}
+
+static int
+msg_put_pkt(struct buf_w *w, enum msg_type type, const struct msg_pkt *k)
+{
+	if (!msg_peer_ok(&k->peer) || k->len == 0 || k->len > MSG_PKT_MAX ||
+	    k->data == NULL)
+		return msg_inval();
+	msg_put_hdr(w, type, MSG_PEER_LEN + k->len);
+	buf_put_u8(w, k->peer.family);
+	buf_put_u8(w, 0);
+	buf_put_u16(w, k->peer.port);
+	buf_put_bytes(w, k->peer.ip, sizeof(k->peer.ip));
+	buf_put_bytes(w, k->data, k->len);
+	return msg_put_done(w);
+}
+
+int
+msg_put_send(struct buf_w *w, const struct msg_pkt *k)
+{
+	return msg_put_pkt(w, MSG_SEND, k);
+}
+
+int
+msg_put_peer_data(struct buf_w *w, const struct msg_pkt *k)
+{
+	return msg_put_pkt(w, MSG_PEER_DATA, k);
+}
+
+/* u8 family, u8 zero, u16 port, ip[16]; the zero byte is checked */
+static int
+msg_get_addr(struct buf_r *r, struct taddr *a)
+{
+	uint8_t	zero = 0xff;
+
+	memset(a, 0, sizeof(*a));
+	buf_get_u8(r, &a->family);
+	buf_get_u8(r, &zero);
+	buf_get_u16(r, &a->port);
+	buf_get_bytes(r, a->ip, sizeof(a->ip));
+	return r->err || zero != 0 ? -1 : 0;
+}
+
+static int
+msg_get_perm(const struct msg *m, enum msg_type type, struct msg_perm *out)
+{
+	struct buf_r	r;
+
+	if (msg_get_begin(m, type, &r) == -1 ||
+	    msg_get_addr(&r, &out->ip) == -1 || buf_r_done(&r) == -1 ||
+	    !msg_ip_ok(&out->ip))
+		return msg_bad();
+	return 0;
+}
+
+int
+msg_get_perm_add(const struct msg *m, struct msg_perm *out)
+{
+	return msg_get_perm(m, MSG_PERM_ADD, out);
+}
+
+int
+msg_get_perm_del(const struct msg *m, struct msg_perm *out)
+{
+	return msg_get_perm(m, MSG_PERM_DEL, out);
+}
+
+static int
+msg_get_pkt(const struct msg *m, enum msg_type type, struct msg_pkt *out)
+{
+	struct buf_r	r;
+	size_t		len;
+
+	if (msg_get_begin(m, type, &r) == -1 || m->len < MSG_PKT_MIN ||
+	    m->len > MSG_MAX_PAYLOAD)
+		return msg_bad();
+	len = m->len - MSG_PEER_LEN;
+	if (msg_get_addr(&r, &out->peer) == -1 ||
+	    buf_get_ptr(&r, &out->data, len) == -1 || buf_r_done(&r) == -1 ||
+	    !msg_peer_ok(&out->peer))
+		return msg_bad();
+	out->len = len;
+	return 0;
+}
+
+int
+msg_get_send(const struct msg *m, struct msg_pkt *out)
+{
+	return msg_get_pkt(m, MSG_SEND, out);
+}
+
+int
+msg_get_peer_data(const struct msg *m, struct msg_pkt *out)
+{
+	return msg_get_pkt(m, MSG_PEER_DATA, out);
 }
 
 /*

@@ -12,6 +12,13 @@
  * { u16 chan, u16 len, len bytes } back to back, no padding, at least one.
  * s->w: payloads the client sent on those channels (to the bound peer).
  * w->s: payloads peers sent, already framed for the client.
+ *
+ * The RFC 8656 data path (--indications) adds four types: PERM_ADD and
+ * PERM_DEL { u8 family, u8 zero, u16 zero, ip[16] } keep the worker's
+ * permission set (peer IPs), and SEND (s->w) / PEER_DATA (w->s) carry one
+ * datagram { u8 family, u8 zero, u16 port, ip[16], 1.. payload bytes } for
+ * a peer without a channel. The supervisor sends PERM_* only with the
+ * option on; a worker that has no permission never sends PEER_DATA.
  */
 #ifndef MSG_H
 #define MSG_H
@@ -26,6 +33,8 @@
 #define MSG_MAX_PAYLOAD		65528	/* header + payload <= 64 KiB */
 #define MSG_MAX_RECORD		(MSG_HDR_LEN + MSG_MAX_PAYLOAD)
 #define MSG_LOG_MAX		512
+#define MSG_PEER_LEN		20	/* family, zero, port, ip[16] */
+#define MSG_PKT_MAX		(MSG_MAX_PAYLOAD - MSG_PEER_LEN)
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -36,6 +45,10 @@ enum msg_type {
 	MSG_DATA,		/* both  ChannelData frames */
 	MSG_LOG,		/* w->s  level + text (1..512 bytes) */
 	MSG_STATS,		/* w->s  counters */
+	MSG_PERM_ADD,		/* s->w  permission for a peer IP */
+	MSG_PERM_DEL,		/* s->w  permission expired */
+	MSG_SEND,		/* s->w  one datagram for a permitted peer */
+	MSG_PEER_DATA,		/* w->s  one datagram from a permitted peer */
 	MSG_MAX
 };
 
@@ -91,6 +104,10 @@ struct msg_log		{ uint8_t level; const uint8_t *text; size_t len; };
  * datagrams sent to peers, denied = sends refused by the worker's peer
  * filter (relay_to_peer) */
 struct msg_stats	{ uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, denied; };
+/* PERM_ADD, PERM_DEL: ip.port is 0 */
+struct msg_perm		{ struct taddr ip; };
+/* SEND, PEER_DATA: len 1..MSG_PKT_MAX, data points into the record */
+struct msg_pkt		{ struct taddr peer; const uint8_t *data; size_t len; };
 
 /* put: a complete record (header + payload); -1 on overflow */
 int	msg_put_ready(struct buf_w *, const struct msg_ready *);
@@ -99,6 +116,10 @@ int	msg_put_chan_add(struct buf_w *, const struct msg_chan_add *);
 int	msg_put_chan_del(struct buf_w *, const struct msg_chan_del *);
 int	msg_put_log(struct buf_w *, const struct msg_log *);
 int	msg_put_stats(struct buf_w *, const struct msg_stats *);
+int	msg_put_perm_add(struct buf_w *, const struct msg_perm *);
+int	msg_put_perm_del(struct buf_w *, const struct msg_perm *);
+int	msg_put_send(struct buf_w *, const struct msg_pkt *);
+int	msg_put_peer_data(struct buf_w *, const struct msg_pkt *);
 
 /* get: validate fields (family, port != 0 for peers, channel range,
  * families mask, log level); -1 EBADMSG on any bad field or leftover */
@@ -108,6 +129,10 @@ int	msg_get_chan_add(const struct msg *, struct msg_chan_add *);
 int	msg_get_chan_del(const struct msg *, struct msg_chan_del *);
 int	msg_get_log(const struct msg *, struct msg_log *);
 int	msg_get_stats(const struct msg *, struct msg_stats *);
+int	msg_get_perm_add(const struct msg *, struct msg_perm *);
+int	msg_get_perm_del(const struct msg *, struct msg_perm *);
+int	msg_get_send(const struct msg *, struct msg_pkt *);
+int	msg_get_peer_data(const struct msg *, struct msg_pkt *);
 
 /*
  * MSG_DATA batches. A batch is built in place: msg_data_begin() reserves

@@ -31,6 +31,8 @@ struct relay {
 	uint16_t		 by_peer[RELAY_HASH_SLOTS];	/* slot + 1 */
 	size_t			 count;
 	uint64_t		 denied;
+	struct taddr		 perm[RELAY_MAX_PERMS];	/* canonical, port 0 */
+	size_t			 n_perms;
 };
 
 static int
@@ -242,4 +244,84 @@ uint64_t
 relay_denied(const struct relay *r)
 {
 	return r->denied;
+}
+
+/* ---- permissions (--indications): a small set of peer IPs ---- */
+
+static int
+relay_ip_ok(const struct taddr *a)
+{
+	return a != NULL && (a->family == ADDR_V4 || a->family == ADDR_V6);
+}
+
+/* the index of a's IP in the set, or -1 */
+static long
+relay_perm_find(const struct relay *r, const struct taddr *a)
+{
+	struct taddr	ip;
+	size_t		i;
+
+	relay_canon(&ip, a);
+	ip.port = 0;
+	for (i = 0; i < r->n_perms; i++)
+		if (addr_eq(&r->perm[i], &ip))
+			return (long)i;
+	return -1;
+}
+
+int
+relay_perm_add(struct relay *r, const struct taddr *a)
+{
+	if (!relay_ip_ok(a)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (relay_perm_find(r, a) != -1)
+		return 0;
+	if (r->n_perms >= RELAY_MAX_PERMS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	relay_canon(&r->perm[r->n_perms], a);
+	r->perm[r->n_perms].port = 0;
+	r->n_perms++;
+	return 0;
+}
+
+int
+relay_perm_del(struct relay *r, const struct taddr *a)
+{
+	long	i;
+
+	if (!relay_ip_ok(a) || (i = relay_perm_find(r, a)) == -1) {
+		errno = ENOENT;
+		return -1;
+	}
+	r->perm[i] = r->perm[r->n_perms - 1];
+	r->n_perms--;
+	return 0;
+}
+
+int
+relay_perm_has(const struct relay *r, const struct taddr *peer)
+{
+	return relay_peer_ok(peer) && relay_perm_find(r, peer) != -1;
+}
+
+int
+relay_perm_send(struct relay *r, const struct taddr *peer)
+{
+	if (!relay_perm_has(r, peer))
+		return -1;
+	if (peer_check(&r->filter, peer) != PEER_OK) {
+		r->denied++;
+		return -1;
+	}
+	return 0;
+}
+
+size_t
+relay_perm_count(const struct relay *r)
+{
+	return r->n_perms;
 }

@@ -5,6 +5,11 @@
  * peer -> channel (to frame peer datagrams for the client). It re-checks
  * every peer against the filter before a send (defence in depth,
  * SECURITY.md case 11).
+ *
+ * With --indications the supervisor also keeps a set of permitted peer
+ * IPs here (PERM_ADD / PERM_DEL): a peer datagram without a channel is
+ * forwarded only if its IP is in the set, and a SEND only goes to a peer
+ * whose IP is in it and that passes the filter.
  */
 #ifndef RELAY_H
 #define RELAY_H
@@ -16,6 +21,7 @@
 #include "peer.h"
 
 #define RELAY_MAX_CHANNELS	256
+#define RELAY_MAX_PERMS		64	/* >= TURN_MAX_PERMS */
 
 struct relay;
 
@@ -30,5 +36,15 @@ const struct taddr *relay_to_peer(struct relay *, uint16_t chan);
 uint16_t	 relay_from_peer(const struct relay *, const struct taddr *);
 size_t		 relay_count(const struct relay *);
 uint64_t	 relay_denied(const struct relay *);	/* sends refused */
+
+/* permissions (port ignored): 0 ok (also when present); -1 EINVAL, ENOSPC */
+int		 relay_perm_add(struct relay *, const struct taddr *);
+int		 relay_perm_del(struct relay *, const struct taddr *); /* ENOENT */
+/* 1 if peer's IP has a permission */
+int		 relay_perm_has(const struct relay *, const struct taddr *);
+/* 0 if a datagram may go to peer: permission and filter (a refusal by
+ * the filter counts in relay_denied()), else -1 */
+int		 relay_perm_send(struct relay *, const struct taddr *peer);
+size_t		 relay_perm_count(const struct relay *);
 
 #endif

@@ -160,6 +160,11 @@ turn_stun_in(struct turn *t, const uint8_t *p, size_t len,
 
 	memset(&m, 0, sizeof(m));
 	rc = stun_decode(p, len, &m, &code);
+	if (rc == STUN_OK && m.cls == STUN_INDICATION &&
+	    m.method == STUN_SEND && t->conf.indications) {
+		turn_send_in(t, &m, from, now_ms);
+		return;
+	}
 	if (rc == STUN_DROP || m.cls != STUN_REQUEST) {
 		t->st.dropped++;
 		return;

@@ -22,6 +22,13 @@
  *   REFRESH 0 / expiry -> TURN_CMD_WORKER_STOP(alloc), then the response
  *   turn_worker_gone   -> allocation freed (next REFRESH gets 437)
  *
+ * With conf.indications (RFC 8656 data path, off by default):
+ *   CREATE-PERMISSION / CHANNEL-BIND ok -> TURN_CMD_WORKER_PERM_ADD per new
+ *                         peer IP (300 s; refreshes queue nothing)
+ *   permission expiry  -> TURN_CMD_WORKER_PERM_DEL
+ *   Send indication in -> TURN_CMD_WORKER_SEND (data points into input)
+ *   turn_worker_peer_data -> TURN_CMD_SEND(Data indication to the client)
+ *
  * Pointers inside a command stay valid until the next call of any
  * turn_*() input function.
  */
@@ -41,6 +48,8 @@
 #define TURN_CHANNEL_COOLDOWN	300	/* s */
 #define TURN_BIND_TRIES		8	/* ports tried before 508 */
 #define TURN_MAX_CHANNELS	256	/* per allocation; more -> 508 */
+#define TURN_PERM_LIFETIME	300	/* s (RFC 8656 §9), --indications */
+#define TURN_MAX_PERMS		64	/* peer IPs per allocation; more -> 508 */
 #define TURN_LOG_MAX		256
 
 typedef void	turn_rng_fn(void *arg, void *out, size_t len);
@@ -60,6 +69,8 @@ struct turn_conf {
 	unsigned	 unauth_per_ip_per_s;	/* cap on unauthenticated replies */
 	struct peer_filter filter;
 	struct taddr	 alternate;	/* family 0 = none (drain answer 508) */
+	int		 indications;	/* RFC 8656 data path: permissions,
+					 * Send and Data indications */
 };
 
 enum turn_cmd_type {
@@ -70,7 +81,11 @@ enum turn_cmd_type {
 	TURN_CMD_WORKER_CHAN_DEL, /* alloc_id, chan */
 	TURN_CMD_WORKER_DATA,	/* alloc_id, chan, data (payload only) */
 	TURN_CMD_WORKER_STOP,	/* alloc_id, reason */
-	TURN_CMD_LOG		/* level, text */
+	TURN_CMD_LOG,		/* level, text */
+	/* --indications only (conf.indications): */
+	TURN_CMD_WORKER_PERM_ADD, /* alloc_id, addr (peer IP, port 0) */
+	TURN_CMD_WORKER_PERM_DEL, /* alloc_id, addr (peer IP, port 0) */
+	TURN_CMD_WORKER_SEND	/* alloc_id, addr (peer), data, len */
 };
 
 /* reasons for TURN_CMD_WORKER_STOP */
@@ -88,13 +103,14 @@ enum turn_cmd_type {
 struct turn_cmd {
 	enum turn_cmd_type type;
 	uint32_t	 alloc_id;
-	struct taddr	 addr;		/* SEND: client; CHAN_ADD: peer */
+	struct taddr	 addr;		/* SEND: client; CHAN_ADD, PERM_*,
+					 * WORKER_SEND: peer */
 	uint16_t	 port;		/* WORKER_START */
 	uint8_t		 families;	/* WORKER_START: ADDR_FAM_* */
 	uint16_t	 chan;
 	int		 reason;	/* WORKER_STOP */
 	int		 level;		/* LOG */
-	const uint8_t	*data;		/* SEND, WORKER_DATA */
+	const uint8_t	*data;		/* SEND, WORKER_DATA, WORKER_SEND */
 	size_t		 len;
 	const char	*text;		/* LOG, NUL-terminated */
 };
@@ -129,6 +145,12 @@ void		 turn_worker_bind_failed(struct turn *, uint32_t alloc_id,
  * worker was found hostile (a WORKER_STOP was queued) */
 int		 turn_worker_data(struct turn *, uint32_t alloc_id,
 		    const uint8_t *frames, size_t len, uint64_t now_ms);
+/* one datagram from a peer with no channel whose IP has a permission
+ * (--indications): 0 ok or dropped (permission gone: a race), -1 the
+ * worker was found hostile (a WORKER_STOP was queued) */
+int		 turn_worker_peer_data(struct turn *, uint32_t alloc_id,
+		    const struct taddr *peer, const uint8_t *, size_t,
+		    uint64_t now_ms);
 void		 turn_worker_gone(struct turn *, uint32_t alloc_id, uint64_t now_ms);
 void		 turn_timeout(struct turn *, uint64_t now_ms);
 /* start draining: new ALLOCATEs refused; lifetimes clamped to deadline

@@ -10,7 +10,8 @@
  * - a binary min-heap of allocations ordered by their next wake-up
  *   (allocation expiry or a channel deadline), so turn_next_timeout() is
  *   O(1) and exact;
- * - channels: a small array per allocation (at most TURN_MAX_CHANNELS).
+ * - channels: a small array per allocation (at most TURN_MAX_CHANNELS);
+ *   permissions (--indications) likewise, in turn_perm.c.
  * Memory is allocated only when an allocation or a channel is created.
  */
 #include <stdlib.h>
@@ -340,6 +341,8 @@ turn_alloc_wake(struct turn_alloc *a)
 	for (i = 0; i < a->n_chans; i++)
 		if ((d = turn_chan_deadline(&a->chans[i])) < w)
 			w = d;
+	if ((d = turn_perm_deadline(a)) < w)
+		w = d;
 	a->wake_ms = w;
 }
 
@@ -451,6 +454,7 @@ turn_alloc_free(struct turn *t, struct turn_alloc *a)
 			t->st.channels--;
 	t->n_allocs--;
 	free(a->chans);
+	free(a->perms);	/* no PERM_DEL: the worker goes with it */
 	explicit_bzero(a->key, sizeof(a->key));
 	free(a);
 }

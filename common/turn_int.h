@@ -9,6 +9,7 @@
  *   turn_resp.c	response builders (signed and unsigned)
  *   turn_rate.c	per-source cap on unauthenticated replies
  *   turn_worker.c	worker events, timer, drain
+ *   turn_perm.c	--indications: permissions, Send and Data indications
  */
 #ifndef TURN_INT_H
 #define TURN_INT_H
@@ -38,6 +39,11 @@ struct turn_chan {
 	uint64_t	 expiry_ms;	/* binding expiry (cool-down after) */
 };
 
+struct turn_perm {
+	struct taddr	 ip;		/* canonical, port 0 */
+	uint64_t	 expiry_ms;
+};
+
 struct turn_alloc {
 	struct turn_alloc *next_client;	/* hash chains */
 	struct turn_alloc *next_id;
@@ -59,6 +65,9 @@ struct turn_alloc {
 	struct turn_chan *chans;
 	size_t		 n_chans;
 	size_t		 cap_chans;
+	struct turn_perm *perms;	/* --indications only */
+	size_t		 n_perms;
+	size_t		 cap_perms;
 	size_t		 user_len;
 	uint8_t		 user[];	/* USERNAME of the ALLOCATE (441) */
 };
@@ -180,6 +189,8 @@ void		 turn_chan_del(struct turn_alloc *, struct turn_chan *);
 /* turn_req.c */
 void		 turn_req_dispatch(struct turn_req *);
 int		 turn_req_fail(struct turn_req *, int code);
+int		 turn_peer_code(const struct turn *, const struct turn_alloc *,
+		    const struct taddr *);
 
 /* turn_resp.c */
 void		 turn_rctx_req(const struct turn_req *, struct turn_rctx *);
@@ -197,5 +208,14 @@ int		 turn_rate_allow(struct turn *, const struct taddr *, uint64_t);
 
 /* turn_worker.c */
 void		 turn_alloc_stop(struct turn *, struct turn_alloc *, int reason);
+
+/* turn_perm.c */
+uint64_t	 turn_perm_deadline(const struct turn_alloc *);
+int		 turn_perm_grant(struct turn_req *, struct turn_alloc *);
+void		 turn_perm_install(struct turn *, struct turn_alloc *,
+		    const struct taddr *, uint64_t now_ms);
+void		 turn_due_perms(struct turn *, struct turn_alloc *, uint64_t);
+void		 turn_send_in(struct turn *, const struct stun_msg *,
+		    const struct taddr *from, uint64_t now_ms);
 
 #endif

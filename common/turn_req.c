@@ -160,7 +160,7 @@ turn_req_alloc(struct turn_req *rq, int need_ready)
 }
 
 /* 0 if the allocation may talk to peer, else 443 or 403 */
-static int
+int
 turn_peer_code(const struct turn *t, const struct turn_alloc *a,
     const struct taddr *peer)
 {
@@ -449,6 +449,10 @@ turn_req_chanbind(struct turn_req *rq)
 		turn_chan_refresh(rq, a, c);
 	else if (turn_chan_create(rq, a) == -1)
 		return;
+	/* RFC 8656 §12: a binding installs or refreshes a permission too
+	 * (best effort: the channel does not depend on it) */
+	if (rq->t->conf.indications)
+		turn_perm_install(rq->t, a, &m->peers[0], rq->now_ms);
 	turn_rctx_req(rq, &x);
 	turn_resp_empty(rq->t, &x);
 }
@@ -475,6 +479,9 @@ turn_req_permission(struct turn_req *rq)
 			turn_req_fail(rq, code);
 			return;
 		}
+	/* without --indications: the reference's no-op */
+	if (rq->t->conf.indications && turn_perm_grant(rq, a) == -1)
+		return;
 	turn_rctx_req(rq, &x);
 	turn_resp_empty(rq->t, &x);
 }

@@ -306,6 +306,8 @@ turn_timeout(struct turn *t, uint64_t now_ms)
 		turn_due_unbind(t, a, now_ms);
 	for (a = due; a != NULL; a = a->next_due)
 		turn_due_reap(t, a, now_ms);
+	for (a = due; a != NULL; a = a->next_due)
+		turn_due_perms(t, a, now_ms);
 	for (a = due; a != NULL; a = next) {
 		next = a->next_due;
 		a->next_due = NULL;

@@ -58,6 +58,7 @@ engine_new(const struct sup_conf *c, const char *secret, size_t slen)
 	tc.unauth_per_ip_per_s = c->unauth_rate;
 	tc.filter = c->filter;
 	tc.alternate = c->alternate;
+	tc.indications = c->indications;
 	if ((t = turn_new(&tc, sup_rng, NULL)) == NULL)
 		fatalx("cannot create the engine");
 	turn_set_response_hook(t, sup_metrics_hook, NULL);

@@ -54,6 +54,7 @@ struct sup_conf {
 	struct taddr	 alternate;		/* family 0 = none */
 	unsigned	 max_allocs, max_allocs_per_ip, unauth_rate;
 	int		 auth_schemes;		/* AUTH_SCHEME_* */
+	int		 indications;		/* --indications */
 };
 
 /* counters of the shell itself (the engine counts protocol events) */
@@ -114,6 +115,10 @@ void		 sup_worker_chan_add(struct sup *, uint32_t, uint16_t,
 		    const struct taddr *);
 void		 sup_worker_chan_del(struct sup *, uint32_t, uint16_t);
 void		 sup_worker_data(struct sup *, uint32_t, uint16_t,
+		    const uint8_t *, size_t);
+void		 sup_worker_perm(struct sup *, uint32_t, const struct taddr *,
+		    int add);
+void		 sup_worker_send(struct sup *, uint32_t, const struct taddr *,
 		    const uint8_t *, size_t);
 void		 sup_worker_flush(struct sup *);
 void		 sup_worker_stop(struct sup *, uint32_t, int reason);

@@ -27,7 +27,8 @@ enum {
 	O_LOWEST, O_HIGHEST, O_ALLOW, O_SECRET_FILE, O_RNG_SEED,
 	O_LOG_FORMAT, O_LOG_LEVEL, O_USER, O_WORKER_PATH, O_HEALTH,
 	O_API_URL, O_DRAIN_TIMEOUT, O_ALTERNATE, O_MAX_ALLOCS,
-	O_MAX_PER_IP, O_UNAUTH_RATE, O_AUTH, O_HELP, O_VERSION, O_END
+	O_MAX_PER_IP, O_UNAUTH_RATE, O_AUTH, O_INDICATIONS, O_HELP, O_VERSION,
+	O_END
 };
 #define O_N	(O_END - O_LISTEN_PORT)
 #define O_IX(o)	((o) - O_LISTEN_PORT)
@@ -91,6 +92,10 @@ static const struct sup_opt sup_opts[] = {
 	{ "auth", O_AUTH, NULL, "SCHEME",
 	    "credentials accepted: firezone, rest or both\n"
 	    "(default firezone)" },
+	{ "indications", O_INDICATIONS, NULL, NULL,
+	    "RFC 8656 data path: permissions (300 s), Send\n"
+	    "indications relayed, peer data without a channel\n"
+	    "sent as Data indications (default off)" },
 	{ "help", O_HELP, NULL, NULL, "show this help and exit" },
 	{ "version", O_VERSION, NULL, NULL, "show the version and exit" },
 };
@@ -463,6 +468,8 @@ conf_getopt(int argc, char **argv, const char **val, struct sup_conf *c)
 			    argv[optind - 1]);
 		if (ch == O_ALLOW)
 			conf_allow(c, optarg);
+		else if (ch == O_INDICATIONS)
+			c->indications = 1;
 		else
 			val[O_IX(ch)] = optarg;
 	}

@@ -100,6 +100,28 @@ send_flush(struct sup *s)
 		sendq_flush(s, &sq6);
 }
 
+/*
+ * A large datagram in the engine's storage (a Data indication): send it
+ * now, after what is queued, rather than copy it. Never blocks.
+ */
+static void
+send_now(struct sup *s, struct sendq *q, const struct taddr *to,
+    const uint8_t *p, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl;
+	ssize_t			r;
+
+	sendq_flush(s, q);
+	sl = (socklen_t)addr_to_sockaddr(to, &ss);
+	do
+		r = sendto(q->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&ss,
+		    sl);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		s->cnt.send_errors++;
+}
+
 static void
 send_queue(struct sup *s, const struct taddr *to, const uint8_t *p,
     size_t len)
@@ -119,7 +141,7 @@ send_queue(struct sup *s, const struct taddr *to, const uint8_t *p,
 	 * buffers beyond one command */
 	if (!sup_worker_owns(p)) {
 		if (len > SEND_COPY) {
-			s->cnt.send_errors++;
+			send_now(s, q, to, p, len);
 			return;
 		}
 		memcpy(q->copy[i], p, len);
@@ -159,6 +181,14 @@ exec_cmd(struct sup *s, const struct turn_cmd *c)
 		break;
 	case TURN_CMD_WORKER_STOP:
 		sup_worker_stop(s, c->alloc_id, c->reason);
+		break;
+	case TURN_CMD_WORKER_PERM_ADD:
+	case TURN_CMD_WORKER_PERM_DEL:
+		sup_worker_perm(s, c->alloc_id, &c->addr,
+		    c->type == TURN_CMD_WORKER_PERM_ADD);
+		break;
+	case TURN_CMD_WORKER_SEND:
+		sup_worker_send(s, c->alloc_id, &c->addr, c->data, c->len);
 		break;
 	case TURN_CMD_LOG:
 		if (c->text != NULL)

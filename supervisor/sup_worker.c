@@ -327,6 +327,58 @@ sup_worker_chan_del(struct sup *s, uint32_t id, uint16_t chan)
 	wk_send(w, rec, b.len);
 }
 
+/* ---- --indications: permissions and single datagrams ---------------- */
+
+void
+sup_worker_perm(struct sup *s, uint32_t id, const struct taddr *ip, int add)
+{
+	struct msg_perm	 m;
+	struct buf_w	 b;
+	uint8_t		 rec[MSG_HDR_LEN + MSG_PEER_LEN];
+	struct worker	*w;
+	int		 rv;
+
+	if ((w = wk_find(id)) == NULL)
+		return;
+	wk_batch_flush(w);	/* keep the order data/control */
+	m.ip = *ip;
+	buf_w_init(&b, rec, sizeof(rec));
+	rv = add ? msg_put_perm_add(&b, &m) : msg_put_perm_del(&b, &m);
+	if (rv == -1) {
+		log_warnx("cannot encode PERM_%s for allocation %u",
+		    add ? "ADD" : "DEL", id);
+		return;
+	}
+	wk_send(w, rec, b.len);
+}
+
+/* one record per Send indication, after the pending MSG_DATA batch */
+void
+sup_worker_send(struct sup *s, uint32_t id, const struct taddr *peer,
+    const uint8_t *p, size_t len)
+{
+	static uint8_t	 rec[MSG_MAX_RECORD];
+	struct msg_pkt	 k;
+	struct buf_w	 b;
+	struct worker	*w;
+
+	if ((w = wk_find(id)) == NULL || w->fd == -1 ||
+	    w->state != MSG_ST_READY) {
+		s->cnt.worker_drops++;
+		return;
+	}
+	wk_batch_flush(w);
+	k.peer = *peer;
+	k.data = p;
+	k.len = len;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_send(&b, &k) == -1) {	/* too big to relay */
+		s->cnt.worker_drops++;
+		return;
+	}
+	wk_send(w, rec, b.len);
+}
+
 /* ---- lifecycle ----------------------------------------------------- */
 
 /* no more messages in either direction; the process may still run */
@@ -732,6 +784,23 @@ wk_on_data(struct worker *w, const struct msg *m)
 	sup_run_cmds(w->sup);
 }
 
+/* one datagram from a peer without a channel (--indications) */
+static void
+wk_on_peer_data(struct worker *w, const struct msg *m)
+{
+	struct msg_pkt	k;
+
+	if (msg_get_peer_data(m, &k) == -1) {
+		wk_hostile(w, "bad PEER_DATA");
+		return;
+	}
+	/* -1: no --indications, or impossible data; the engine queued
+	 * WORKER_STOP(HOSTILE), executed right here */
+	(void)turn_worker_peer_data(w->sup->turn, w->alloc_id, &k.peer,
+	    k.data, k.len, sup_now_ms());
+	sup_run_cmds(w->sup);
+}
+
 /* counters since the last MSG_STATS (deltas) */
 static void
 wk_on_stats(struct worker *w, const struct msg *m)
@@ -773,6 +842,9 @@ wk_dispatch(struct worker *w, const struct msg *m)
 		break;
 	case MSG_STATS:
 		wk_on_stats(w, m);
+		break;
+	case MSG_PEER_DATA:
+		wk_on_peer_data(w, m);
 		break;
 	default:
 		wk_hostile(w, "unexpected message type");

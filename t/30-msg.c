@@ -56,6 +56,10 @@ valid_payload(enum msg_type t, uint8_t *p)
 	static const uint8_t cdel[] = { 0x40, 0x00, 0x00, 0x00 };
 	static const uint8_t data[] = { 0x40, 0x01, 0x00, 0x00 };
 	static const uint8_t logm[] = { 0x02, 'x' };
+	static const uint8_t perm[] = { 0x04, 0x00, 0x00, 0x00,
+		198, 51, 100, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t pkt[] = { 0x04, 0x00, 0x04, 0xd2,
+		198, 51, 100, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'x' };
 
 	switch (t) {
 	case MSG_READY:
@@ -80,6 +84,14 @@ valid_payload(enum msg_type t, uint8_t *p)
 		memset(p, 0, 40);
 		p[7] = 1;
 		return 40;
+	case MSG_PERM_ADD:
+	case MSG_PERM_DEL:
+		memcpy(p, perm, sizeof(perm));
+		return sizeof(perm);
+	case MSG_SEND:
+	case MSG_PEER_DATA:
+		memcpy(p, pkt, sizeof(pkt));
+		return sizeof(pkt);
 	default:
 		return 0;
 	}
@@ -120,6 +132,8 @@ get_any(const struct msg *m)
 	struct msg_chan_del	cd;
 	struct msg_log		lg;
 	struct msg_stats	st;
+	struct msg_perm		pm;
+	struct msg_pkt		pk;
 	struct buf_r		r;
 	uint16_t		chan;
 	const uint8_t		*p;
@@ -139,6 +153,14 @@ get_any(const struct msg *m)
 		return msg_get_log(m, &lg);
 	case MSG_STATS:
 		return msg_get_stats(m, &st);
+	case MSG_PERM_ADD:
+		return msg_get_perm_add(m, &pm);
+	case MSG_PERM_DEL:
+		return msg_get_perm_del(m, &pm);
+	case MSG_SEND:
+		return msg_get_send(m, &pk);
+	case MSG_PEER_DATA:
+		return msg_get_peer_data(m, &pk);
 	case MSG_DATA:
 		buf_r_init(&r, m->payload, m->len);
 		while ((rv = msg_data_next(&r, &chan, &p, &len)) == 1 &&
@@ -221,6 +243,8 @@ test_rule(enum msg_type t)
 	m.len = plen + 1;
 	if (t == MSG_LOG)	/* text is variable: grow past the limit */
 		m.len = 2 + MSG_LOG_MAX;
+	if (t == MSG_SEND || t == MSG_PEER_DATA)	/* likewise */
+		m.len = MSG_MAX_PAYLOAD + 1;
 	if (t == MSG_DATA)	/* a partial frame header */
 		m.len = plen + 1;
 	errno = 0;
@@ -477,6 +501,146 @@ test_bad_fields(void)
 	    w.len == 0, "put_hdr refuses NONE and oversize");
 }
 
+/* --indications: PERM_ADD, PERM_DEL, SEND, PEER_DATA */
+static void
+test_indications(void)
+{
+	static uint8_t		 big[MSG_MAX_PAYLOAD];
+	struct buf_w		 w;
+	struct msg		 m;
+	struct msg_perm		 pm, pm2;
+	struct msg_pkt		 pk, pk2;
+	uint8_t			 want[96];
+	size_t			 wl;
+
+	is_int(MSG_PERM_ADD, 8, "PERM_ADD = 8 (appended)");
+	is_int(MSG_PEER_DATA, 11, "PEER_DATA = 11, MSG_MAX = 12");
+	is_int(MSG_MAX, 12, "MSG_MAX = 12");
+
+	memset(&pm, 0, sizeof(pm));
+	pm.ip.family = ADDR_V4;
+	memcpy(pm.ip.ip, "\xc6\x33\x64\x07", 4);
+	buf_w_init(&w, rec, sizeof(rec));
+	ok(msg_put_perm_add(&w, &pm) == 0, "put PERM_ADD v4");
+	wl = tap_unhex("0008000000000014" "04" "00" "0000"
+	    "c6336407000000000000000000000000", want, sizeof(want));
+	is_mem(rec, w.len, want, wl, "PERM_ADD v4 bytes (20-byte payload)");
+	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_READY, NULL, &m) == 0 &&
+	    msg_get_perm_add(&m, &pm2) == 0 && pm2.ip.family == ADDR_V4 &&
+	    pm2.ip.port == 0 && memcmp(pm2.ip.ip, pm.ip.ip, 16) == 0,
+	    "PERM_ADD round trip");
+	ok(msg_get_perm_del(&m, &pm2) == -1, "PERM_DEL getter refuses PERM_ADD");
+
+	memset(&pm, 0, sizeof(pm));
+	pm.ip.family = ADDR_V6;
+	pm.ip.ip[0] = 0x20;
+	pm.ip.ip[1] = 0x01;
+	pm.ip.ip[15] = 0x05;
+	buf_w_init(&w, rec, sizeof(rec));
+	ok(msg_put_perm_del(&w, &pm) == 0, "put PERM_DEL v6");
+	wl = tap_unhex("0009000000000014" "06" "00" "0000"
+	    "20010000000000000000000000000005", want, sizeof(want));
+	is_mem(rec, w.len, want, wl, "PERM_DEL v6 bytes");
+	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_READY, NULL, &m) == 0 &&
+	    msg_get_perm_del(&m, &pm2) == 0 && pm2.ip.family == ADDR_V6 &&
+	    memcmp(pm2.ip.ip, pm.ip.ip, 16) == 0, "PERM_DEL round trip");
+	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_READY, NULL, &m) == -1,
+	    "PERM_DEL from a worker refused");
+
+	memset(&pk, 0, sizeof(pk));
+	pk.peer.family = ADDR_V4;
+	pk.peer.port = 1234;
+	memcpy(pk.peer.ip, "\xc6\x33\x64\x07", 4);
+	pk.data = (const uint8_t *)"hello";
+	pk.len = 5;
+	buf_w_init(&w, rec, sizeof(rec));
+	ok(msg_put_send(&w, &pk) == 0, "put SEND");
+	wl = tap_unhex("000a000000000019" "04" "00" "04d2"
+	    "c6336407000000000000000000000000" "68656c6c6f", want,
+	    sizeof(want));
+	is_mem(rec, w.len, want, wl, "SEND bytes");
+	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_READY, NULL, &m) == 0 &&
+	    msg_get_send(&m, &pk2) == 0 && pk2.peer.family == ADDR_V4 &&
+	    pk2.peer.port == 1234 && memcmp(pk2.peer.ip, pk.peer.ip, 16) == 0 &&
+	    pk2.len == 5 && pk2.data == rec + MSG_HDR_LEN + 20 &&
+	    memcmp(pk2.data, "hello", 5) == 0,
+	    "SEND round trip (data points into the record)");
+	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_READY, NULL, &m) == -1,
+	    "SEND from a worker refused");
+
+	pk.peer.family = ADDR_V6;
+	pk.peer.port = 65535;
+	memset(pk.peer.ip, 0xff, 16);
+	buf_w_init(&w, rec, sizeof(rec));
+	ok(msg_put_peer_data(&w, &pk) == 0, "put PEER_DATA v6");
+	wl = tap_unhex("000b000000000019" "06" "00" "ffff"
+	    "ffffffffffffffffffffffffffffffff" "68656c6c6f", want,
+	    sizeof(want));
+	is_mem(rec, w.len, want, wl, "PEER_DATA bytes");
+	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_READY, NULL, &m) == 0 &&
+	    msg_get_peer_data(&m, &pk2) == 0 && pk2.peer.family == ADDR_V6 &&
+	    pk2.peer.port == 65535 && pk2.len == 5,
+	    "PEER_DATA round trip");
+	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_STARTING, NULL, &m) == -1,
+	    "PEER_DATA before READY refused");
+	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_READY, NULL, &m) == -1,
+	    "PEER_DATA to a worker refused");
+
+	/* the largest payload fills a record exactly */
+	pk.data = big;
+	pk.len = MSG_PKT_MAX;
+	buf_w_init(&w, rec, sizeof(rec));
+	ok(msg_put_peer_data(&w, &pk) == 0 && w.len == MSG_MAX_RECORD,
+	    "PEER_DATA of MSG_PKT_MAX (%d) bytes: one full record",
+	    MSG_PKT_MAX);
+	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_READY, NULL, &m) == 0 &&
+	    msg_get_peer_data(&m, &pk2) == 0 && pk2.len == MSG_PKT_MAX,
+	    "... accepted");
+	pk.len = MSG_PKT_MAX + 1;
+	buf_w_init(&w, rec, sizeof(rec));
+	ok(msg_put_peer_data(&w, &pk) == -1 && w.len == 0,
+	    "put PEER_DATA one byte over");
+	pk.len = 0;
+	ok(msg_put_send(&w, &pk) == -1 && w.len == 0, "put SEND empty");
+	pk.len = 1;
+	pk.peer.port = 0;
+	ok(msg_put_send(&w, &pk) == -1 && w.len == 0, "put SEND port 0");
+	pk.peer.port = 1;
+	pk.peer.family = ADDR_V4;	/* ip[4..] are 0xff */
+	ok(msg_put_send(&w, &pk) == -1 && w.len == 0, "put SEND v4 tail");
+	pk.peer.family = 0;
+	ok(msg_put_send(&w, &pk) == -1 && w.len == 0, "put SEND family 0");
+	pm.ip.port = 1;
+	ok(msg_put_perm_add(&w, &pm) == -1 && w.len == 0,
+	    "put PERM_ADD with a port");
+	pm.ip.port = 0;
+	pm.ip.family = 5;
+	ok(msg_put_perm_add(&w, &pm) == -1 && w.len == 0,
+	    "put PERM_ADD family 5");
+
+	/* the getters refuse the same */
+	is_int(get_with(MSG_PERM_ADD, "04000000"
+	    "c6336407000000000000000000000000"), 0, "PERM_ADD ok");
+	is_int(get_with(MSG_PERM_ADD, "04000001"
+	    "c6336407000000000000000000000000"), -1, "PERM_ADD port 1");
+	is_int(get_with(MSG_PERM_ADD, "04010000"
+	    "c6336407000000000000000000000000"), -1, "PERM_ADD reserved u8");
+	is_int(get_with(MSG_PERM_DEL, "05000000"
+	    "c6336407000000000000000000000000"), -1, "PERM_DEL family 5");
+	is_int(get_with(MSG_PERM_DEL, "04000000"
+	    "c6336407000000000000000000000100"), -1, "PERM_DEL v4 tail");
+	is_int(get_with(MSG_SEND, "040004d2"
+	    "c6336407000000000000000000000000"), -1, "SEND without payload");
+	is_int(get_with(MSG_SEND, "04000000"
+	    "c633640700000000000000000000000078"), -1, "SEND port 0");
+	is_int(get_with(MSG_SEND, "04ff04d2"
+	    "c633640700000000000000000000000078"), -1, "SEND reserved u8");
+	is_int(get_with(MSG_PEER_DATA, "060004d2"
+	    "c633640700000000000000000000000178"), 0, "PEER_DATA v6 ok");
+	is_int(get_with(MSG_PEER_DATA, "000004d2"
+	    "c633640700000000000000000000000078"), -1, "PEER_DATA family 0");
+}
+
 static void
 test_data(void)
 {
@@ -694,6 +858,7 @@ main(void)
 		test_rule(t);
 	test_roundtrip();
 	test_bad_fields();
+	test_indications();
 	test_data();
 	test_mutations();
 	return done_testing();

@@ -1,11 +1,15 @@
 /*
  * 55-uclient: coturn's test client against turncell. turnutils_peer
  * echoes on 127.0.0.1; turnutils_uclient allocates through the relay
- * with credentials from `turncell cred`, binds channels (its default;
- * -s would use Send indications, which turncell does not relay) and
- * expects every message back. -c: no RTCP allocations (those use
- * RESERVATION-TOKEN, which turncell answers with 420).
+ * with credentials from `turncell cred`, creates permissions, sends with
+ * Send indications (-s) and expects every message back as Data
+ * indications: the optional RFC 8656 data path, `turncell --indications`
+ * (DESIGN 3). Not channels: coturn's client picks ChannelBind numbers
+ * in 0x4000-0x7FFF (RFC 5766) and turncell accepts 0x4000-0x4FFF only.
+ * -c: no RTCP allocations (those use RESERVATION-TOKEN, which turncell
+ * answers with 420).
  */
+#define _GNU_SOURCE		/* memmem */
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -18,8 +22,6 @@
 #include "tap.h"
 #include "tutil.h"
 
-#define UC_MSGS		40
-#define UC_CLIENTS	4
 #define UC_LEN		120
 
 static struct tu_relay	relay;
@@ -120,8 +122,37 @@ num_after(const char *text, const char *key)
 	return strtol(p + strlen(key), NULL, 10);
 }
 
+/* uclient's summary lines as TAP diagnostics */
 static void
-run_uclient(const char *user, const char *pass, uint16_t pport)
+diag_summary(const char *label, const char *text)
+{
+	static const char *const keys[] = { "tot_send_msgs", "Total ",
+	    "Average ", "jitter", "error", NULL };
+	const char	*p = text, *e;
+	int		 i, k = 0;
+
+	while (*p != '\0' && k < 40) {
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		for (i = 0; keys[i] != NULL; i++)
+			if (memmem(p, (size_t)(e - p), keys[i],
+			    strlen(keys[i])) != NULL) {
+				diag("%s: %.*s", label, (int)(e - p), p);
+				k++;
+				break;
+			}
+		p = *e == '\n' ? e + 1 : e;
+	}
+}
+
+/*
+ * One run of `turnutils_uclient -s`: clients x msgs messages through the
+ * relay to turnutils_peer and back, as Send and Data indications.
+ */
+static void
+run_uclient(const char *user, const char *pass, uint16_t pport,
+    int clients, int msgs, const char *label)
 {
 	static char	 text[1 << 16];
 	char		 lport[8], rport[8], n[8], m[8], l[8], out[192];
@@ -133,11 +164,13 @@ run_uclient(const char *user, const char *pass, uint16_t pport)
 
 	snprintf(lport, sizeof(lport), "%u", relay.port);
 	snprintf(rport, sizeof(rport), "%u", pport);
-	snprintf(n, sizeof(n), "%d", UC_MSGS);
-	snprintf(m, sizeof(m), "%d", UC_CLIENTS);
+	snprintf(n, sizeof(n), "%d", msgs);
+	snprintf(m, sizeof(m), "%d", clients);
 	snprintf(l, sizeof(l), "%d", UC_LEN);
 	snprintf(out, sizeof(out), "%s/uclient.out", relay.dir);
 	av[i++] = (char *)uclient;
+	av[i++] = "-s";			/* Send indications, no channels */
+	av[i++] = "-c";			/* no RTCP allocations */
 	av[i++] = "-p"; av[i++] = lport;
 	av[i++] = "-u"; av[i++] = (char *)user;
 	av[i++] = "-w"; av[i++] = (char *)pass;
@@ -147,12 +180,12 @@ run_uclient(const char *user, const char *pass, uint16_t pport)
 	av[i++] = "-m"; av[i++] = m;
 	av[i++] = "-l"; av[i++] = l;
 	av[i++] = "-z"; av[i++] = "5";
-	av[i++] = "-c";
 	av[i++] = "127.0.0.1";
 	av[i] = NULL;
 
 	pid = tu_spawn(av, NULL, out);
-	ok(pid > 0, "turnutils_uclient started");
+	ok(pid > 0, "%s: turnutils_uclient -s -m %d -n %d started", label,
+	    clients, msgs);
 	if (pid > 0 && tu_waitpid(pid, &st, 15000) != pid) {
 		diag("turnutils_uclient still running after 15 s: killed");
 		tu_kill(pid, SIGKILL);
@@ -160,30 +193,26 @@ run_uclient(const char *user, const char *pass, uint16_t pport)
 		st = -1;
 	}
 	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "turnutils_uclient exited 0 (status 0x%x)", st);
+	    "%s: turnutils_uclient exited 0 (status 0x%x)", label, st);
 	if (read_file(out, text, sizeof(text)) <= 0)
 		text[0] = '\0';
+	diag_summary(label, text);
 
 	/* "start_mclient: tot_send_msgs=160, tot_recv_msgs=160" */
 	p = strstr(text, "start_mclient: tot_send_msgs=");
 	sent = p ? num_after(p, "tot_send_msgs=") : -1;
 	recvd = p ? num_after(p, "tot_recv_msgs=") : -1;
 	lost = num_after(text, "Total lost packets ");
-	is_int(sent, (long long)UC_MSGS * UC_CLIENTS,
-	    "uclient sent %d x %d messages", UC_CLIENTS, UC_MSGS);
-	ok(sent > 0 && recvd == sent,
-	    "every message came back through the relay (%ld of %ld)", recvd,
-	    sent);
-	is_int(lost, 0, "uclient reports 0 lost packets");
-	if (strstr(text, "channel bind: error 400") != NULL) {
-		diag("uclient's ChannelBind got 400: coturn's client picks "
-		    "channel numbers at random in 0x4000-0x7FFF (RFC 5766, "
-		    "STUN_VALID_CHANNEL), turncell accepts 0x4000-0x4FFF only "
-		    "(DESIGN 3, RFC 8656): about 3 binds in 4 are refused");
-		diag("relay log lines 'channelbind failed: 400': %d",
-		    tu_log_count(&relay, 0, "channelbind failed: 400"));
-	}
-	if (sent != (long)UC_MSGS * UC_CLIENTS || recvd != sent || lost != 0) {
+	is_int(sent, (long long)msgs * clients, "%s: uclient sent %d x %d "
+	    "messages", label, clients, msgs);
+	ok(sent > 0 && recvd == sent, "%s: every message came back through "
+	    "the relay (%ld of %ld)", label, recvd, sent);
+	is_int(lost, 0, "%s: uclient reports 0 lost packets", label);
+	if (strstr(text, "channel bind: error 400") != NULL)
+		diag("note: coturn's client picks ChannelBind numbers in "
+		    "0x4000-0x7FFF (RFC 5766), turncell accepts 0x4000-0x4FFF "
+		    "only (DESIGN 3); -s avoids channels");
+	if (sent != (long)msgs * clients || recvd != sent || lost != 0) {
 		char	*line, *save = NULL;
 		int	 k = 0;
 
@@ -214,6 +243,7 @@ main(void)
 		skip_all("bin/turncell not built");
 	memset(&o, 0, sizeof(o));
 	o.allow[0] = "127.0.0.0/8";
+	o.extra[0] = "--indications";
 	o.nports = 32;
 	if (tu_relay_start(&relay, &o) == -1) {
 		ok(0, "relay started");
@@ -251,7 +281,15 @@ main(void)
 	ok(peer > 0, "turnutils_peer on 127.0.0.1:%u", pport);
 	tu_sleep_ms(300);
 
-	run_uclient(user, pass, pport);
+	run_uclient(user, pass, pport, 1, 20, "one client");
+	run_uclient(user, pass, pport, 4, 50, "four clients");
+	ok(tu_log_count(&relay, 0, "Created permission") >= 5,
+	    "the relay logged permissions (%d)",
+	    tu_log_count(&relay, 0, "Created permission"));
+	is_int(tu_log_count(&relay, 0, "Successfully bound channel"), 0,
+	    "no channel was bound: Send and Data indications only");
+	is_int(tu_log_count(&relay, 0, "Killing"), 0,
+	    "no worker was killed");
 
 	ok(tu_relay_alive(&relay), "the supervisor is still running");
 	if (peer > 0) {

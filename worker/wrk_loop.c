@@ -11,6 +11,12 @@
  * the peer filter) and the payloads go out with sendmmsg straight from
  * the record, one batch per address family.
  *
+ * With --indications the supervisor also sends PERM_ADD / PERM_DEL (the
+ * permitted peer IPs) and SEND (one datagram for a permitted peer, the
+ * filter re-applied here); a peer datagram without a channel whose IP
+ * has a permission goes up as one MSG_PEER_DATA record, after the
+ * pending MSG_DATA batch so that order is kept.
+ *
  * No allocation and no logging above debug on either path; drops are
  * counted and summed up at debug level with the periodic MSG_STATS.
  * Anything malformed from the supervisor is fatal (exit 4): it is a bug
@@ -49,6 +55,7 @@ static struct buf_w		wrk_bw;
 static unsigned			wrk_bw_frames;
 
 static uint8_t			wrk_ctlbuf[MSG_RECV_BUFLEN];	/* from it */
+static uint8_t			wrk_pkt[MSG_MAX_RECORD];	/* PEER_DATA */
 
 struct wrk_tx {
 	unsigned		n;
@@ -94,6 +101,35 @@ wrk_frame(struct wrk *w, uint16_t chan, const uint8_t *p, size_t len)
 	w->cnt.rx_bytes += len;
 }
 
+/* one datagram from a permitted peer without a channel (--indications) */
+static void
+wrk_peer_data(struct wrk *w, const struct taddr *peer, const uint8_t *p,
+    size_t len)
+{
+	struct buf_w	b;
+	struct msg_pkt	k;
+
+	if (len == 0 || len > MSG_PKT_MAX) {	/* cannot be framed */
+		w->cnt.rx_toobig++;
+		return;
+	}
+	wrk_batch_flush(w);		/* what came before goes first */
+	k.peer = *peer;
+	k.data = p;
+	k.len = len;
+	buf_w_init(&b, wrk_pkt, sizeof(wrk_pkt));
+	if (msg_put_peer_data(&b, &k) == -1) {
+		w->cnt.rx_toobig++;
+		return;
+	}
+	if (wrk_send_rec(w->ctl_fd, wrk_pkt, b.len) == -1) {
+		w->cnt.rx_lost++;
+		return;
+	}
+	w->cnt.rx_pkts++;
+	w->cnt.rx_bytes += len;
+}
+
 static void
 wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
 {
@@ -105,11 +141,17 @@ wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
 		return;
 	}
 	if (addr_from_sockaddr(mm->msg_hdr.msg_name, mm->msg_hdr.msg_namelen,
-	    &peer) == -1 || (chan = relay_from_peer(w->relay, &peer)) == 0) {
+	    &peer) == -1) {
 		w->cnt.rx_nochan++;
 		return;
 	}
-	wrk_frame(w, chan, mm->msg_hdr.msg_iov->iov_base, mm->msg_len);
+	if ((chan = relay_from_peer(w->relay, &peer)) != 0)
+		wrk_frame(w, chan, mm->msg_hdr.msg_iov->iov_base, mm->msg_len);
+	else if (relay_perm_has(w->relay, &peer))
+		wrk_peer_data(w, &peer, mm->msg_hdr.msg_iov->iov_base,
+		    mm->msg_len);
+	else
+		w->cnt.rx_nochan++;
 }
 
 static void
@@ -238,8 +280,49 @@ wrk_to_peers(struct wrk *w, const struct msg *m)
 		wrk_tx_flush(w, WRK_FAM6);
 }
 
+/* one datagram for a permitted peer (--indications) */
+static void
+wrk_send_one(struct wrk *w, const struct msg *m)
+{
+	struct msg_pkt	k;
+	int		fam;
+
+	if (msg_get_send(m, &k) == -1)
+		wrk_fatalx(WRK_EXIT_PROTO, "malformed SEND");
+	if (relay_perm_send(w->relay, &k.peer) == -1) {
+		w->cnt.tx_nopeer++;
+		return;
+	}
+	wrk_tx_add(w, &k.peer, k.data, k.len);
+	fam = k.peer.family == ADDR_V4 ? WRK_FAM4 : WRK_FAM6;
+	if (wrk_tx[fam].n > 0)
+		wrk_tx_flush(w, fam);
+}
+
 /* ------------------------------------------------------------------ */
 /* control messages */
+
+static void
+wrk_perm(struct wrk *w, const struct msg *m)
+{
+	struct msg_perm	p;
+	char		buf[ADDR_STRLEN];
+	int		add = m->type == MSG_PERM_ADD;
+
+	if ((add ? msg_get_perm_add(m, &p) : msg_get_perm_del(m, &p)) == -1)
+		wrk_fatalx(WRK_EXIT_PROTO, "malformed %s",
+		    msg_type_name(m->type));
+	addr_fmt_ip(&p.ip, buf, sizeof(buf));
+	/* a full table or an unknown IP is a supervisor bug, not fatal */
+	if ((add ? relay_perm_add(w->relay, &p.ip) :
+	    relay_perm_del(w->relay, &p.ip)) == -1)
+		wrk_log(LOG_WARN, "permission for %s: %s refused (%s)", buf,
+		    add ? "add" : "delete",
+		    errno == ENOSPC ? "table full" : "unknown");
+	else
+		wrk_log(LOG_DEBUG, "permission for %s %s", buf,
+		    add ? "added" : "deleted");
+}
 
 static void
 wrk_chan_add(struct wrk *w, const struct msg *m)
@@ -291,6 +374,13 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 		break;
 	case MSG_DATA:
 		wrk_to_peers(w, &m);
+		break;
+	case MSG_PERM_ADD:
+	case MSG_PERM_DEL:
+		wrk_perm(w, &m);
+		break;
+	case MSG_SEND:
+		wrk_send_one(w, &m);
 		break;
 	default:	/* msg_check() let through a w->s type: cannot be */
 		wrk_fatalx(WRK_EXIT_PROTO, "unexpected %s",

@@ -14,8 +14,11 @@ CT_PORT=${CT_PORT:-34790}
 tmp=$(mktemp -d)
 pids=""
 cleanup() {
+	# a first SIGTERM makes turncell drain; the second ends it at once
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	sleep 0.3
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -28,10 +31,13 @@ secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s\n' "$secret" > "$tmp/secret"
 chmod 600 "$tmp/secret"
 
+# the per-source cap on unauthenticated replies is raised: every bench
+# client comes from 127.0.0.1, and the cap is not what is measured here
 bin/turncell --listen-port $TC_PORT --bind-ip4-addr 127.0.0.1 \
     --public-ip4-addr 127.0.0.1 --lowest-port 40000 --highest-port 40999 \
     --allow-peer 127.0.0.0/8 --secret-file "$tmp/secret" \
-    --health-check-addr none --log-level warn 2>"$tmp/turncell.log" &
+    --health-check-addr none --log-level warn --unauth-rate 0 \
+    2>"$tmp/turncell.log" &
 tc_pid=$!
 pids="$pids $tc_pid"
 
@@ -45,6 +51,10 @@ turnserver -n --listening-ip 127.0.0.1 -p $CT_PORT --relay-ip 127.0.0.1 \
 ct_pid=$!
 pids="$pids $ct_pid"
 sleep 1
+for p in $tc_pid $ct_pid; do
+	kill -0 "$p" 2>/dev/null || { echo "bench: a relay failed to start" >&2;
+	    cat "$tmp/turncell.log" >&2; exit 1; }
+done
 
 cred=$(bin/turncell cred --secret-file "$tmp/secret" --ttl 3600)
 tc_user=$(printf '%s' "$cred" | sed 's/.*"username": *"\([^"]*\)".*/\1/')

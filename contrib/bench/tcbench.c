@@ -246,7 +246,7 @@ bench_alloc(const char *server, const char *user, const char *pass, int n)
 	uint64_t	*lat = calloc((size_t)n, sizeof(*lat));
 	uint8_t		 buf[2048];
 	ssize_t		 rl;
-	int		 i, done = 0;
+	int		 i, done = 0, code;
 	uint64_t	 deadline = now_us() + BENCH_MAX_SECONDS * 1000000ull;
 
 	if (lat == NULL)
@@ -258,12 +258,18 @@ bench_alloc(const char *server, const char *user, const char *pass, int n)
 		/* the 401 round trip fetches the nonce; only the
 		 * authenticated ALLOCATE is timed (transact keeps the
 		 * last attempt's round trip) */
-		if (allocate(&c, &lat[done]) != 0)
-			die("allocate failed");
+		if ((code = allocate(&c, &lat[done])) != 0) {
+			fprintf(stderr, "tcbench: allocation %d failed: error %d\n",
+			    i, code);
+			close(c.fd);
+			break;
+		}
 		done++;
 		(void)transact(&c, STUN_REFRESH, 0, 0, NULL, buf, &rl, NULL);
 		close(c.fd);
 	}
+	if (done == 0)
+		die("no allocation succeeded");
 	qsort(lat, (size_t)done, sizeof(*lat), cmp_u64);
 	printf("allocations=%d alloc_p50_us=%llu alloc_p99_us=%llu\n", done,
 	    (unsigned long long)lat[done / 2],

@@ -31,6 +31,8 @@ fz_reencode(const struct msg *m, struct buf_w *w)
 	struct msg_chan_del	cd;
 	struct msg_log		lg;
 	struct msg_stats	st;
+	struct msg_perm		pm;
+	struct msg_pkt		pk;
 
 	switch (m->type) {
 	case MSG_READY:
@@ -48,6 +50,17 @@ fz_reencode(const struct msg *m, struct buf_w *w)
 		return msg_get_log(m, &lg) == 0 ? msg_put_log(w, &lg) : -2;
 	case MSG_STATS:
 		return msg_get_stats(m, &st) == 0 ? msg_put_stats(w, &st) : -2;
+	case MSG_PERM_ADD:
+		return msg_get_perm_add(m, &pm) == 0 ?
+		    msg_put_perm_add(w, &pm) : -2;
+	case MSG_PERM_DEL:
+		return msg_get_perm_del(m, &pm) == 0 ?
+		    msg_put_perm_del(w, &pm) : -2;
+	case MSG_SEND:
+		return msg_get_send(m, &pk) == 0 ? msg_put_send(w, &pk) : -2;
+	case MSG_PEER_DATA:
+		return msg_get_peer_data(m, &pk) == 0 ?
+		    msg_put_peer_data(w, &pk) : -2;
 	default:
 		return -1;
 	}

@@ -87,6 +87,7 @@ fz_drain(struct fz *f)
 			fz_touch(c.data, c.len);
 			break;
 		case TURN_CMD_WORKER_DATA:
+		case TURN_CMD_WORKER_SEND:
 			if (c.len > 0 && (c.data < f->in ||
 			    c.data + c.len > f->in + f->in_len))
 				abort();
@@ -193,6 +194,7 @@ fz_init(struct fz *f)
 	c.max_allocs_per_ip = 3;
 	c.unauth_per_ip_per_s = 20;
 	addr_parse_hostport("198.51.100.9:3478", &c.alternate);
+	c.indications = 1;	/* the RFC 8656 data path too */
 	/* turn_new draws the nonce key first: replay the RNG to know it */
 	fz_rng(f, f->nkey, sizeof(f->nkey));
 	f->rng = 0;
@@ -221,8 +223,12 @@ fz_worker(struct fz *f, uint8_t op, uint8_t arg, const uint8_t *p, size_t n)
 	f->in = p;
 	f->in_len = n;
 	switch (op) {
-	case 5:
-		(void)turn_worker_data(f->t, id, p, n, f->now);
+	case 5:		/* arg bit 7: one datagram without a channel */
+		if (arg & 0x80)
+			(void)turn_worker_peer_data(f->t, id,
+			    &f->peer[arg >> 6 & 1], p, n, f->now);
+		else
+			(void)turn_worker_data(f->t, id, p, n, f->now);
 		break;
 	case 6:
 		turn_worker_ready(f->t, id, f->now);
