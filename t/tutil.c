@@ -1351,3 +1351,186 @@ tu_cdata_recv(struct tu_client *c, uint16_t *chan, void *p, size_t cap,
 		return (long)plen;
 	}
 }
+
+/*
+ * Added for t/56-churn.c and t/57-flood.c
+ */
+
+int
+tu_relay_start_at(struct tu_relay *r, const struct tu_relay_opts *o,
+    uint16_t port, uint16_t lo, uint16_t hi)
+{
+	static const struct tu_relay_opts	 none;
+	char					*av[64], *env[TU_MAX_ENV + 2];
+	char					 nums[48];
+	size_t					 i, ne = 0;
+	uint64_t				 end;
+
+	if (o == NULL)
+		o = &none;
+	memset(r, 0, sizeof(*r));
+	r->v6 = o->v6;
+	tu_strlcpy(r->dir, "/tmp/turncell-t.XXXXXX", sizeof(r->dir));
+	if (mkdtemp(r->dir) == NULL) {
+		diag("mkdtemp: %s", strerror(errno));
+		r->dir[0] = '\0';
+		return -1;
+	}
+	chmod(r->dir, 0711);
+	snprintf(r->log_path, sizeof(r->log_path), "%s/log", r->dir);
+	if (tu_write_secret(r) == -1) {
+		diag("secret file: %s", strerror(errno));
+		return -1;
+	}
+	r->port = port;
+	r->lo = lo;
+	r->hi = hi;
+	tu_ip4(&r->addr4, 127, 0, 0, 1, r->port);
+	tu_ip6_loop(&r->addr6, r->port);
+	if (tu_relay_argv(r, o, av, nums, 64) == -1)
+		return -1;
+	env[ne++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	for (i = 0; i < TU_MAX_ENV && o->env[i] != NULL; i++)
+		env[ne++] = (char *)o->env[i];
+	env[ne] = NULL;
+	r->pid = tu_spawn(av, env, r->log_path);
+	free(av[0]);
+	if (r->pid < 0) {
+		diag("fork: %s", strerror(errno));
+		return -1;
+	}
+	end = tu_now_ms() + 5000;
+	while (tu_now_ms() < end) {
+		if (!tu_relay_alive(r)) {
+			diag("relay exited at start-up (status 0x%x)",
+			    r->status);
+			tu_log_dump(r, 20);
+			return -1;
+		}
+		if (tu_relay_binding(r, ADDR_V4))
+			return 0;
+	}
+	diag("relay did not answer a Binding within 5 s");
+	tu_log_dump(r, 20);
+	return -1;
+}
+
+int
+tu_udp_bind_addr(const struct taddr *a)
+{
+	struct sockaddr_storage	ss;
+	size_t			sl;
+	int			fd, one = 1;
+
+	sl = addr_to_sockaddr(a, &ss);
+	fd = socket(a->family == ADDR_V6 ? AF_INET6 : AF_INET,
+	    SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (a->family == ADDR_V6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sl) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+tu_client_open_from(struct tu_client *c, const struct tu_relay *r,
+    const struct taddr *local)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = tu_udp_bind_addr(local);
+	if (c->fd < 0)
+		return -1;
+	if (tu_sock_addr(c->fd, &c->local) == -1) {
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	c->server = local->family == ADDR_V6 ? r->addr6 : r->addr4;
+	tu_cred(r->secret, 3600, c->user, sizeof(c->user), c->pass);
+	stun_lt_key((const uint8_t *)c->user, strlen(c->user), AUTH_REALM,
+	    c->pass, strlen(c->pass), c->key);
+	return 0;
+}
+
+long
+tu_proc_rss_kb(pid_t pid)
+{
+	char	v[64];
+
+	if (tu_proc_status(pid, "VmRSS", v, sizeof(v)) == -1)
+		return -1;
+	return strtol(v, NULL, 10);
+}
+
+int
+tu_proc_nfds(pid_t pid)
+{
+	char		 path[64];
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL && n < 1000000)
+		if (isdigit((unsigned char)de->d_name[0]))
+			n++;
+	closedir(d);
+	return n;
+}
+
+size_t
+tu_children(pid_t pid, size_t *zombies)
+{
+	size_t	n, i, kids = 0, z = 0;
+
+	n = tu_proc_scan();
+	for (i = 0; i < n; i++) {
+		if (tu_procs[i].ppid != pid)
+			continue;
+		kids++;
+		if (tu_procs[i].state == 'Z')
+			z++;
+	}
+	if (zombies != NULL)
+		*zombies = z;
+	return kids;
+}
+
+int
+tu_transact_rtx(struct tu_client *c, const struct tu_req *q, int tries,
+    int rto_ms, int *sends)
+{
+	int	i, k, rc = -1, authed, n = 0;
+
+	c->ndance = 0;
+	for (i = 0; i < 3; i++) {
+		authed = !q->no_auth && c->nonce_len > 0;
+		for (k = 0; k < tries; k++) {
+			n++;
+			rc = tu_request(c, q, rto_ms);
+			if (rc != -1)
+				break;
+		}
+		if (c->ndance < (int)(sizeof(c->dance) / sizeof(c->dance[0])))
+			c->dance[c->ndance++] = rc;
+		if (q->no_auth || !(rc == STUN_ERR_UNAUTHORIZED ||
+		    rc == STUN_ERR_STALE_NONCE))
+			break;
+		if (rc == STUN_ERR_UNAUTHORIZED && authed)
+			break;
+		if (!(c->resp.has & STUN_HAS_NONCE) ||
+		    c->resp.nonce_len > sizeof(c->nonce))
+			break;
+		memcpy(c->nonce, c->resp.nonce, c->resp.nonce_len);
+		c->nonce_len = c->resp.nonce_len;
+	}
+	if (sends != NULL)
+		*sends = n;
+	return rc;
+}

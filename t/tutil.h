@@ -223,4 +223,31 @@ pid_t	 tu_spawn(char *const argv[], char *const env[], const char *out_path);
 /* path of a file next to the test binary's tree: "bin/turncell" etc. */
 const char *tu_path(const char *rel);
 
+/*
+ * Added for t/56-churn.c and t/57-flood.c.
+ */
+
+/* a relay on the given listen port and relay range (no free-port check:
+ * the caller wants to know whether bin/turncell can bind them); -1 if it
+ * exits at start-up or does not answer a Binding within 5 s */
+int	 tu_relay_start_at(struct tu_relay *, const struct tu_relay_opts *,
+	    uint16_t port, uint16_t lo, uint16_t hi);
+/* a UDP socket bound to the given loopback address (e.g. 127.0.0.2:0) */
+int	 tu_udp_bind_addr(const struct taddr *);
+/* tu_client_open() from a socket bound to `local` */
+int	 tu_client_open_from(struct tu_client *, const struct tu_relay *,
+	    const struct taddr *local);
+/* tu_transact() with retransmission (a client under a flood): each
+ * request is sent up to `tries` times, rto_ms apart, until a response
+ * comes; every send is a new transaction id. *sends (may be NULL) gets
+ * the number of datagrams sent. Returns like tu_transact(). */
+int	 tu_transact_rtx(struct tu_client *, const struct tu_req *, int tries,
+	    int rto_ms, int *sends);
+/* VmRSS of PID in kB, -1 if gone */
+long	 tu_proc_rss_kb(pid_t);
+/* number of open fds of PID, -1 if gone */
+int	 tu_proc_nfds(pid_t);
+/* direct children of PID (ppid == pid): all of them, and the zombies */
+size_t	 tu_children(pid_t, size_t *zombies);
+
 #endif
