@@ -55,6 +55,7 @@ struct sup_conf {
 	unsigned	 max_allocs, max_allocs_per_ip, unauth_rate;
 	int		 auth_schemes;		/* AUTH_SCHEME_* */
 	int		 indications;		/* --indications */
+	int		 sched_batch;		/* --sched-batch */
 };
 
 /* counters of the shell itself (the engine counts protocol events) */

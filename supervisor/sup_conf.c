@@ -27,7 +27,8 @@ enum {
 	O_LOWEST, O_HIGHEST, O_ALLOW, O_SECRET_FILE, O_RNG_SEED,
 	O_LOG_FORMAT, O_LOG_LEVEL, O_USER, O_WORKER_PATH, O_HEALTH,
 	O_API_URL, O_DRAIN_TIMEOUT, O_ALTERNATE, O_MAX_ALLOCS,
-	O_MAX_PER_IP, O_UNAUTH_RATE, O_AUTH, O_INDICATIONS, O_HELP, O_VERSION,
+	O_MAX_PER_IP, O_UNAUTH_RATE, O_AUTH, O_INDICATIONS, O_SCHED_BATCH, O_HELP,
+	O_VERSION,
 	O_END
 };
 #define O_N	(O_END - O_LISTEN_PORT)
@@ -96,6 +97,10 @@ static const struct sup_opt sup_opts[] = {
 	    "RFC 8656 data path: permissions (300 s), Send\n"
 	    "indications relayed, peer data without a channel\n"
 	    "sent as Data indications (default off)" },
+	{ "sched-batch", O_SCHED_BATCH, NULL, NULL,
+	    "run relay processes as SCHED_BATCH: fewer wake-ups,\n"
+	    "less CPU per packet, but more latency when the CPU\n"
+	    "is contended (default off)" },
 	{ "help", O_HELP, NULL, NULL, "show this help and exit" },
 	{ "version", O_VERSION, NULL, NULL, "show the version and exit" },
 };
@@ -470,6 +475,8 @@ conf_getopt(int argc, char **argv, const char **val, struct sup_conf *c)
 			conf_allow(c, optarg);
 		else if (ch == O_INDICATIONS)
 			c->indications = 1;
+		else if (ch == O_SCHED_BATCH)
+			c->sched_batch = 1;
 		else
 			val[O_IX(ch)] = optarg;
 	}

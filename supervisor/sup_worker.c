@@ -15,8 +15,10 @@
  *
  * Data towards workers is batched: the frames of one receive batch that
  * go to one worker travel in one MSG_DATA record, built in a buffer from
- * a small pool and flushed after the batch. Sends never block: a full
- * queue drops the record (counted).
+ * a small pool and flushed after the batch. Sends never block: when the
+ * worker's socket queue is full (EAGAIN) the record waits in a short
+ * per-worker queue (WK_QMAX records, pool buffers) drained on EV_WRITE;
+ * past that, or with the pool empty, the record is dropped (counted).
  */
 #define _GNU_SOURCE	/* recvmmsg, sendmmsg, close_range, setresuid */
 
@@ -43,7 +45,9 @@
 
 #define WK_FD			3	/* the socketpair in the worker */
 #define WK_BUCKETS		4096
-#define WK_POOL			32	/* pending MSG_DATA batches */
+#define WK_POOL			64	/* MSG_DATA batches + queued records */
+#define WK_QMAX			16	/* records queued per worker */
+#define WK_SOCKBUF		(1 << 20)	/* socketpair buffers */
 #define WK_READS		16	/* records per wakeup */
 #define WK_LOG_BURST		20	/* log lines per window */
 #define WK_LOG_WINDOW_MS	10000
@@ -61,6 +65,10 @@ struct worker {
 	int			 stopping;	/* an exit is expected */
 	int			 hashed;
 	ev_io			 io;
+	ev_io			 wio;		/* EV_WRITE while qn > 0 */
+	uint8_t			*q[WK_QMAX];	/* pool buffers, in order */
+	size_t			 qlen[WK_QMAX];
+	unsigned		 qhead, qn;
 	ev_child		 child;
 	ev_timer		 ready_timer;
 	struct worker		*hnext;
@@ -101,6 +109,7 @@ static void	wk_read_cb(struct ev_loop *, ev_io *, int);
 static void	wk_child_cb(struct ev_loop *, ev_child *, int);
 static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
 static void	wk_log_suppressed(struct worker *);
+static void	wk_write_cb(struct ev_loop *, ev_io *, int);
 
 void
 sup_worker_init(struct sup *s)
@@ -198,14 +207,10 @@ wk_hash_del(struct worker *w)
 /* ---- MSG_DATA batches ---------------------------------------------- */
 
 static void
-wk_batch_release(struct worker *w)
+wk_batch_release_dirty(struct worker *w)
 {
 	size_t	i;
 
-	if (w->batch_mem == NULL)
-		return;
-	wk_pool[wk_pool_n++] = w->batch_mem;
-	w->batch_mem = NULL;
 	for (i = 0; i < wk_ndirty; i++) {
 		if (wk_dirty[i] == w) {
 			wk_dirty[i] = wk_dirty[--wk_ndirty];
@@ -215,24 +220,110 @@ wk_batch_release(struct worker *w)
 }
 
 static void
+wk_batch_release(struct worker *w)
+{
+	if (w->batch_mem == NULL)
+		return;
+	wk_pool[wk_pool_n++] = w->batch_mem;
+	w->batch_mem = NULL;
+	wk_batch_release_dirty(w);
+}
+
+/* 0 sent, 1 the worker's queue is full (EAGAIN), -1 lost (counted) */
+static int
+wk_try(struct worker *w, const void *rec, size_t len)
+{
+	if (msg_send_rec(w->fd, rec, len) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 1;
+	w->sup->cnt.worker_drops++;	/* EPIPE: EOF and reaping follow */
+	return -1;
+}
+
+/* keep the record in pool buffer p for EV_WRITE, or drop it (counted) */
+static void
+wk_enqueue(struct worker *w, uint8_t *p, size_t len)
+{
+	unsigned	i;
+
+	if (w->qn == WK_QMAX) {
+		wk_pool[wk_pool_n++] = p;
+		w->sup->cnt.worker_drops++;
+		return;
+	}
+	i = (w->qhead + w->qn) % WK_QMAX;
+	w->q[i] = p;
+	w->qlen[i] = len;
+	if (w->qn++ == 0)
+		ev_io_start(w->sup->loop, &w->wio);
+}
+
+static void
+wk_queue_release(struct worker *w)
+{
+	while (w->qn > 0) {
+		wk_pool[wk_pool_n++] = w->q[w->qhead];
+		w->qhead = (w->qhead + 1) % WK_QMAX;
+		w->qn--;
+	}
+	ev_io_stop(w->sup->loop, &w->wio);
+}
+
+/* the worker's queue has room again: send what waits, in order */
+static void
+wk_write_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker	*w = io->data;
+
+	(void)revents;
+	while (w->qn > 0 && w->fd != -1) {
+		if (wk_try(w, w->q[w->qhead], w->qlen[w->qhead]) == 1)
+			return;
+		wk_pool[wk_pool_n++] = w->q[w->qhead];
+		w->qhead = (w->qhead + 1) % WK_QMAX;
+		w->qn--;
+	}
+	ev_io_stop(loop, io);
+}
+
+/* a record in caller storage (control messages): after what waits */
+static void
 wk_send(struct worker *w, const void *rec, size_t len)
 {
+	uint8_t	*p;
+
 	if (w->fd == -1 || len == 0)
 		return;
-	if (msg_send_rec(w->fd, rec, len) == -1)
-		w->sup->cnt.worker_drops++;	/* EAGAIN, EPIPE: not logged */
+	if (w->qn == 0 && wk_try(w, rec, len) != 1)
+		return;
+	if (wk_pool_n == 0 || len > MSG_MAX_RECORD) {
+		w->sup->cnt.worker_drops++;
+		return;
+	}
+	p = wk_pool[--wk_pool_n];
+	memcpy(p, rec, len);
+	wk_enqueue(w, p, len);
 }
 
 static void
 wk_batch_flush(struct worker *w)
 {
-	size_t	len;
+	uint8_t	*p = w->batch_mem;
+	size_t	 len;
 
-	if (w->batch_mem == NULL)
+	if (p == NULL)
 		return;
 	len = msg_data_end(&w->batch);
-	wk_send(w, w->batch_mem, len);
-	wk_batch_release(w);
+	/* detach the buffer from the batch; it is queued or returned */
+	w->batch_mem = NULL;
+	wk_batch_release_dirty(w);
+	if (w->fd != -1 && len > 0 &&
+	    (w->qn > 0 || wk_try(w, p, len) == 1)) {
+		wk_enqueue(w, p, len);
+		return;
+	}
+	wk_pool[wk_pool_n++] = p;
 }
 
 void
@@ -387,6 +478,7 @@ wk_detach(struct worker *w)
 {
 	wk_hash_del(w);
 	wk_batch_release(w);
+	wk_queue_release(w);
 	w->stopping = 1;
 	ev_timer_stop(w->sup->loop, &w->ready_timer);
 	if (w->fd != -1) {
@@ -625,6 +717,8 @@ wk_watch(struct sup *s, struct worker *w)
 	ev_io_init(&w->io, wk_read_cb, w->fd, EV_READ);
 	w->io.data = w;
 	ev_io_start(s->loop, &w->io);
+	ev_io_init(&w->wio, wk_write_cb, w->fd, EV_WRITE);
+	w->wio.data = w;	/* started only while records wait */
 	ev_child_init(&w->child, wk_child_cb, w->pid, 0);
 	w->child.data = w;
 	ev_child_start(s->loop, &w->child);
@@ -634,6 +728,22 @@ wk_watch(struct sup *s, struct worker *w)
 	LIST_INSERT_HEAD(&wk_all, w, entry);
 	wk_count++;
 	wk_hash_add(w);
+}
+
+/*
+ * Room for bursts on the socketpair: a unix socket's sender is limited by
+ * its SO_SNDBUF (charged until the receiver reads). FORCE works with
+ * CAP_NET_ADMIN; otherwise the plain call, capped by net.core.*mem_max.
+ */
+static void
+wk_sockbufs(int fd)
+{
+	int	v = WK_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 }
 
 static int
@@ -650,6 +760,8 @@ wk_spawn(struct sup *s, struct worker *w)
 		log_warn("socketpair for allocation %u", w->alloc_id);
 		return -1;
 	}
+	wk_sockbufs(sp[0]);
+	wk_sockbufs(sp[1]);
 	if ((w->pid = fork()) == -1) {
 		log_warn("fork for allocation %u", w->alloc_id);
 		close(sp[0]);
@@ -875,6 +987,7 @@ wk_read(struct worker *w)
 		}
 		if (n <= 0) {
 			/* end of file: the child watcher takes it from here */
+			wk_queue_release(w);
 			ev_io_stop(w->sup->loop, &w->io);
 			close(w->fd);
 			w->fd = -1;

@@ -9,7 +9,10 @@
  * Client -> peer: one MSG_DATA record from the supervisor holds several
  * frames; each frame's channel is looked up (relay_to_peer() re-applies
  * the peer filter) and the payloads go out with sendmmsg straight from
- * the record, one batch per address family.
+ * the record, one batch per address family. Consecutive frames for one
+ * peer of equal size (the last may be shorter) go out as one UDP GSO
+ * send (UDP_SEGMENT, one iovec per payload); a refused GSO send turns
+ * GSO off for this worker.
  *
  * With --indications the supervisor also sends PERM_ADD / PERM_DEL (the
  * permitted peer IPs) and SEND (one datagram for a permitted peer, the
@@ -26,6 +29,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include <errno.h>
 #include <string.h>
@@ -40,6 +44,8 @@
 #define WRK_RX_ROUNDS	8		/* recvmmsg calls per wakeup */
 #define WRK_CTL_ROUNDS	64		/* records per wakeup */
 #define WRK_TX_BATCH	64		/* datagrams per sendmmsg */
+#define WRK_GSO_SEG_MAX	1200		/* fits any path MTU >= 1280 */
+#define WRK_GSO_BYTES	65000		/* before segmentation */
 
 #define WRK_FAM4	0
 #define WRK_FAM6	1
@@ -57,52 +63,118 @@ static unsigned			wrk_bw_frames;
 static uint8_t			wrk_ctlbuf[MSG_RECV_BUFLEN];	/* from it */
 static uint8_t			wrk_pkt[MSG_MAX_RECORD];	/* PEER_DATA */
 
+union wrk_gso_ctl {
+	char			buf[CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr		align;
+};
+
+/* msg[i] sends iov[first[i]] .. iov[first[i] + msg_iovlen - 1] */
 struct wrk_tx {
-	unsigned		n;
+	unsigned		n, niov;
+	struct taddr		last;		/* peer of msg[n - 1] */
 	struct mmsghdr		msg[WRK_TX_BATCH];
 	struct iovec		iov[WRK_TX_BATCH];
 	struct sockaddr_storage	name[WRK_TX_BATCH];
+	uint16_t		seg[WRK_TX_BATCH];	/* 0 = no GSO */
+	uint8_t			closed[WRK_TX_BATCH];	/* short last seg */
+	size_t			bytes[WRK_TX_BATCH];
+	union wrk_gso_ctl	ctl[WRK_TX_BATCH];
 };
 static struct wrk_tx		wrk_tx[2];
+static int			wrk_gso = 1;
 
 /* ------------------------------------------------------------------ */
 /* peer -> supervisor */
 
-static void
-wrk_batch_flush(struct wrk *w)
-{
-	size_t	n;
+/*
+ * Back-pressure: a record the supervisor's queue cannot take now (EAGAIN)
+ * is kept, the relay socket(s) stop being read and fd 3 is watched for
+ * EV_WRITE; the datagrams of the last recvmmsg not yet framed stay in
+ * the receive buffers. Once the record is out the rest is framed and
+ * reading resumes; meanwhile the kernel's UDP buffer absorbs the burst.
+ */
+static const uint8_t		*wrk_pend;	/* record waiting for fd 3 */
+static size_t			 wrk_pend_len;
+static unsigned			 wrk_pend_frames;
+static int			 wrk_rx_i, wrk_rx_n;	/* not yet framed */
+static ev_io			 wrk_wio;
 
-	if (wrk_bw_frames == 0)
-		return;
-	n = msg_data_end(&wrk_bw);
-	if (n > 0 && wrk_send_rec(w->ctl_fd, wrk_batch, n) == -1)
-		w->cnt.rx_lost += wrk_bw_frames;
+static void
+wrk_rx_pause(struct wrk *w)
+{
+	if (w->fd4 != -1)
+		ev_io_stop(w->loop, &w->io4);
+	if (w->fd6 != -1)
+		ev_io_stop(w->loop, &w->io6);
+	ev_io_start(w->loop, &wrk_wio);
+}
+
+/* send one record to the supervisor: 0 sent or dropped (counted), -1 it
+ * is kept until fd 3 is writable (nothing more may be sent before it) */
+static int
+wrk_out(struct wrk *w, const uint8_t *rec, size_t len, unsigned frames)
+{
+	if (wrk_send_rec(w->ctl_fd, rec, len) == 0)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		w->cnt.rx_lost += frames;	/* EPIPE: EOF comes next */
+		return 0;
+	}
+	wrk_pend = rec;
+	wrk_pend_len = len;
+	wrk_pend_frames = frames;
+	wrk_rx_pause(w);
+	return -1;
+}
+
+static void
+wrk_batch_reset(void)
+{
 	wrk_bw_frames = 0;
 	msg_data_begin(&wrk_bw);
 }
 
-static void
+/* 0 the batch is empty, -1 a record is waiting for fd 3 */
+static int
+wrk_batch_flush(struct wrk *w)
+{
+	size_t	n;
+
+	if (wrk_pend_len > 0)
+		return -1;
+	if (wrk_bw_frames == 0)
+		return 0;
+	n = msg_data_end(&wrk_bw);
+	if (n > 0 && wrk_out(w, wrk_batch, n, wrk_bw_frames) == -1)
+		return -1;
+	wrk_batch_reset();
+	return 0;
+}
+
+/* 0 taken (framed or dropped), -1 blocked: retry it once fd 3 drains */
+static int
 wrk_frame(struct wrk *w, uint16_t chan, const uint8_t *p, size_t len)
 {
 	if (msg_data_add(&wrk_bw, chan, p, len) == -1) {
 		if (errno == EMSGSIZE || wrk_bw_frames == 0) {
 			w->cnt.rx_toobig++;
-			return;
+			return 0;
 		}
-		wrk_batch_flush(w);
+		if (wrk_batch_flush(w) == -1)
+			return -1;
 		if (msg_data_add(&wrk_bw, chan, p, len) == -1) {
 			w->cnt.rx_toobig++;
-			return;
+			return 0;
 		}
 	}
 	wrk_bw_frames++;
 	w->cnt.rx_pkts++;
 	w->cnt.rx_bytes += len;
+	return 0;
 }
 
 /* one datagram from a permitted peer without a channel (--indications) */
-static void
+static int
 wrk_peer_data(struct wrk *w, const struct taddr *peer, const uint8_t *p,
     size_t len)
 {
@@ -111,26 +183,26 @@ wrk_peer_data(struct wrk *w, const struct taddr *peer, const uint8_t *p,
 
 	if (len == 0 || len > MSG_PKT_MAX) {	/* cannot be framed */
 		w->cnt.rx_toobig++;
-		return;
+		return 0;
 	}
-	wrk_batch_flush(w);		/* what came before goes first */
+	if (wrk_batch_flush(w) == -1)	/* what came before goes first */
+		return -1;
 	k.peer = *peer;
 	k.data = p;
 	k.len = len;
 	buf_w_init(&b, wrk_pkt, sizeof(wrk_pkt));
 	if (msg_put_peer_data(&b, &k) == -1) {
 		w->cnt.rx_toobig++;
-		return;
-	}
-	if (wrk_send_rec(w->ctl_fd, wrk_pkt, b.len) == -1) {
-		w->cnt.rx_lost++;
-		return;
+		return 0;
 	}
 	w->cnt.rx_pkts++;
 	w->cnt.rx_bytes += len;
+	(void)wrk_out(w, wrk_pkt, b.len, 1);	/* kept if blocked */
+	return 0;
 }
 
-static void
+/* 0 taken, -1 blocked before it could be taken */
+static int
 wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
 {
 	struct taddr	peer;
@@ -138,20 +210,35 @@ wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
 
 	if (mm->msg_hdr.msg_flags & MSG_TRUNC) {
 		w->cnt.rx_trunc++;
-		return;
+		return 0;
 	}
 	if (addr_from_sockaddr(mm->msg_hdr.msg_name, mm->msg_hdr.msg_namelen,
 	    &peer) == -1) {
 		w->cnt.rx_nochan++;
-		return;
+		return 0;
 	}
 	if ((chan = relay_from_peer(w->relay, &peer)) != 0)
-		wrk_frame(w, chan, mm->msg_hdr.msg_iov->iov_base, mm->msg_len);
-	else if (relay_perm_has(w->relay, &peer))
-		wrk_peer_data(w, &peer, mm->msg_hdr.msg_iov->iov_base,
+		return wrk_frame(w, chan, mm->msg_hdr.msg_iov->iov_base,
 		    mm->msg_len);
-	else
-		w->cnt.rx_nochan++;
+	if (relay_perm_has(w->relay, &peer))
+		return wrk_peer_data(w, &peer, mm->msg_hdr.msg_iov->iov_base,
+		    mm->msg_len);
+	w->cnt.rx_nochan++;
+	return 0;
+}
+
+/* frame datagrams wrk_rx_i..wrk_rx_n-1; -1 when blocked on fd 3 */
+static int
+wrk_rx_run(struct wrk *w)
+{
+	while (wrk_rx_i < wrk_rx_n) {
+		if (wrk_rx_one(w, &wrk_rxmsg[wrk_rx_i]) == -1)
+			return -1;
+		wrk_rx_i++;
+		if (wrk_pend_len > 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void
@@ -176,6 +263,8 @@ wrk_peer_cb(struct ev_loop *loop, ev_io *io, int revents)
 	struct wrk	*w = io->data;
 	int		 i, n, round;
 
+	if (wrk_pend_len > 0)	/* cannot be: reading is paused */
+		return;
 	for (round = 0; round < WRK_RX_ROUNDS; round++) {
 		for (i = 0; i < WRK_RX_BATCH; i++) {	/* value-result */
 			wrk_rxmsg[i].msg_hdr.msg_namelen =
@@ -186,12 +275,41 @@ wrk_peer_cb(struct ev_loop *loop, ev_io *io, int revents)
 		    NULL);
 		if (n <= 0)
 			break;	/* EAGAIN, or an ICMP error: nothing to do */
-		for (i = 0; i < n; i++)
-			wrk_rx_one(w, &wrk_rxmsg[i]);
+		wrk_rx_i = 0;
+		wrk_rx_n = n;
+		if (wrk_rx_run(w) == -1)
+			return;		/* paused; wrk_resume_cb goes on */
 		if (n < WRK_RX_BATCH)
 			break;
 	}
-	wrk_batch_flush(w);
+	(void)wrk_batch_flush(w);
+}
+
+/* fd 3 is writable again: the kept record, the rest of the batch, then
+ * reading resumes (unless the supervisor's queue fills up again) */
+static void
+wrk_resume_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct wrk	*w = io->data;
+
+	if (wrk_pend_len > 0) {
+		if (wrk_send_rec(w->ctl_fd, wrk_pend, wrk_pend_len) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			w->cnt.rx_lost += wrk_pend_frames;
+		}
+		if (wrk_pend == wrk_batch)
+			wrk_batch_reset();
+		wrk_pend = NULL;
+		wrk_pend_len = 0;
+	}
+	ev_io_stop(loop, io);
+	if (wrk_rx_run(w) == -1 || wrk_batch_flush(w) == -1)
+		return;		/* paused again */
+	if (w->fd4 != -1)
+		ev_io_start(loop, &w->io4);
+	if (w->fd6 != -1)
+		ev_io_start(loop, &w->io6);
 }
 
 /* ------------------------------------------------------------------ */
@@ -209,8 +327,8 @@ wrk_tx_flush(struct wrk *w, int fam)
 		r = sendmmsg(fd, tx->msg + off, tx->n - off, MSG_DONTWAIT);
 		if (r > 0) {
 			for (i = off; i < off + (unsigned)r; i++) {
-				w->cnt.tx_pkts++;
-				w->cnt.tx_bytes += tx->iov[i].iov_len;
+				w->cnt.tx_pkts += tx->msg[i].msg_hdr.msg_iovlen;
+				w->cnt.tx_bytes += tx->bytes[i];
 			}
 			off += (unsigned)r;
 		} else if (r == -1 && errno == EINTR) {
@@ -218,12 +336,58 @@ wrk_tx_flush(struct wrk *w, int fam)
 		} else if (r == -1 && (errno == EAGAIN || errno == ENOBUFS)) {
 			break;
 		} else {	/* this one failed (ICMP, route): skip it */
-			w->cnt.tx_err++;
+			if (tx->seg[off] != 0 && (errno == EINVAL ||
+			    errno == EIO))
+				wrk_gso = 0;	/* path MTU, no csum offload */
+			w->cnt.tx_err += tx->msg[off].msg_hdr.msg_iovlen;
 			off++;
 		}
 	}
-	w->cnt.tx_lost += tx->n - off;
+	for (i = off; i < tx->n; i++)
+		w->cnt.tx_lost += tx->msg[i].msg_hdr.msg_iovlen;
 	tx->n = 0;
+	tx->niov = 0;
+}
+
+/*
+ * Add a payload to the last datagram as one more GSO segment when it is
+ * for the same peer and not longer than its segments: 0 done, -1 not.
+ * The iovecs of one datagram are consecutive in tx->iov.
+ */
+static int
+wrk_gso_extend(struct wrk_tx *tx, const struct taddr *peer,
+    const uint8_t *p, size_t len)
+{
+	unsigned	 i = tx->n - 1;
+	struct msghdr	*h = &tx->msg[i].msg_hdr;
+	struct cmsghdr	*cm;
+	size_t		 seg;
+	uint16_t	 sz;
+
+	seg = tx->seg[i] != 0 ? tx->seg[i] : tx->bytes[i];
+	if (!wrk_gso || tx->closed[i] || seg > WRK_GSO_SEG_MAX || len > seg ||
+	    len == 0 || tx->bytes[i] + len > WRK_GSO_BYTES ||
+	    !addr_eq(peer, &tx->last))
+		return -1;
+	if (tx->seg[i] == 0) {
+		tx->seg[i] = sz = (uint16_t)seg;
+		memset(&tx->ctl[i], 0, sizeof(tx->ctl[i]));
+		h->msg_control = tx->ctl[i].buf;
+		h->msg_controllen = sizeof(tx->ctl[i].buf);
+		cm = CMSG_FIRSTHDR(h);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(sz));
+		memcpy(CMSG_DATA(cm), &sz, sizeof(sz));
+	}
+	tx->iov[tx->niov].iov_base = (void *)(uintptr_t)p;
+	tx->iov[tx->niov].iov_len = len;
+	tx->niov++;
+	h->msg_iovlen++;
+	tx->bytes[i] += len;
+	if (len < seg)
+		tx->closed[i] = 1;	/* only the last may be shorter */
+	return 0;
 }
 
 static void
@@ -241,18 +405,28 @@ wrk_tx_add(struct wrk *w, const struct taddr *peer, const uint8_t *p,
 		w->cnt.tx_nopeer++;
 		return;
 	}
+	if (tx->n > 0 && wrk_gso_extend(tx, peer, p, len) == 0) {
+		if (tx->niov == WRK_TX_BATCH)
+			wrk_tx_flush(w, fam);
+		return;
+	}
 	if ((sl = addr_to_sockaddr(peer, &tx->name[tx->n])) == 0) {
 		w->cnt.tx_nopeer++;
 		return;
 	}
-	tx->iov[tx->n].iov_base = (void *)(uintptr_t)p;
-	tx->iov[tx->n].iov_len = len;
+	tx->iov[tx->niov].iov_base = (void *)(uintptr_t)p;
+	tx->iov[tx->niov].iov_len = len;
 	memset(&tx->msg[tx->n], 0, sizeof(tx->msg[tx->n]));
 	tx->msg[tx->n].msg_hdr.msg_name = &tx->name[tx->n];
 	tx->msg[tx->n].msg_hdr.msg_namelen = (socklen_t)sl;
-	tx->msg[tx->n].msg_hdr.msg_iov = &tx->iov[tx->n];
+	tx->msg[tx->n].msg_hdr.msg_iov = &tx->iov[tx->niov];
 	tx->msg[tx->n].msg_hdr.msg_iovlen = 1;
-	if (++tx->n == WRK_TX_BATCH)
+	tx->seg[tx->n] = 0;
+	tx->closed[tx->n] = 0;
+	tx->bytes[tx->n] = len;
+	tx->last = *peer;
+	tx->n++;
+	if (++tx->niov == WRK_TX_BATCH)
 		wrk_tx_flush(w, fam);
 }
 
@@ -480,7 +654,13 @@ wrk_loop_init(struct wrk *w)
 
 	ev_io_init(&w->ctl_io, wrk_ctl_cb, w->ctl_fd, EV_READ);
 	w->ctl_io.data = w;
+	/* control first when both are ready: a CHAN_ADD sent just before
+	 * the client's success response is applied before the peer's first
+	 * datagrams are looked up */
+	ev_set_priority(&w->ctl_io, EV_MAXPRI);
 	ev_io_start(w->loop, &w->ctl_io);
+	ev_io_init(&wrk_wio, wrk_resume_cb, w->ctl_fd, EV_WRITE);
+	wrk_wio.data = w;	/* started only while a record waits */
 	if (w->fd4 != -1) {
 		ev_io_init(&w->io4, wrk_peer_cb, w->fd4, EV_READ);
 		w->io4.data = w;

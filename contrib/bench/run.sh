@@ -1,5 +1,6 @@
 #!/bin/sh
 # make bench: turncell and coturn side by side, same load, same run.
+# TC_FLAGS adds turncell flags (e.g. TC_FLAGS=--sched-batch).
 # Prints allocation set-up latency, relay CPU per relayed packet for both,
 # their ratio, and the PSS of one turncell worker. Loopback only; every
 # load is bounded in count and time (tcbench stops after 30 s at most).
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/../.."
 N_ALLOC=${N_ALLOC:-200}
 N_PKTS=${N_PKTS:-100000}
 SIZE=${SIZE:-100}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 TC_PORT=${TC_PORT:-34780}
 CT_PORT=${CT_PORT:-34790}
 tmp=$(mktemp -d)
@@ -36,7 +37,7 @@ chmod 600 "$tmp/secret"
 bin/turncell --listen-port $TC_PORT --bind-ip4-addr 127.0.0.1 \
     --public-ip4-addr 127.0.0.1 --lowest-port 40000 --highest-port 40999 \
     --allow-peer 127.0.0.0/8 --secret-file "$tmp/secret" \
-    --health-check-addr none --log-level warn --unauth-rate 0 \
+    --health-check-addr none --log-level warn --unauth-rate 0 ${TC_FLAGS:-} \
     2>"$tmp/turncell.log" &
 tc_pid=$!
 pids="$pids $tc_pid"
@@ -86,4 +87,4 @@ sleep 1
 for w in $(cat /proc/$tc_pid/task/$tc_pid/children 2>/dev/null); do
 	awk -v p="$w" '/^Pss:/ { print "worker " p " Pss " $2 " kB" }' /proc/$w/smaps_rollup 2>/dev/null || true
 done
-wait
+wait $!
