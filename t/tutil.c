@@ -1534,3 +1534,71 @@ tu_transact_rtx(struct tu_client *c, const struct tu_req *q, int tries,
 		*sends = n;
 	return rc;
 }
+
+/*
+ * Added for t/58-burst.c
+ */
+
+int
+tu_rcvbuf(int fd, int bytes)
+{
+	int		v = bytes;
+	socklen_t	sl = sizeof(v);
+
+	/* FORCE passes net.core.rmem_max but needs CAP_NET_ADMIN */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &sl) == -1)
+		return -1;
+	return v;
+}
+
+/* one /proc/net/udp{,6} table: sl local rem st tx:rx tr:when retr uid
+ * timeout inode ref pointer drops */
+static long
+tu_udp_drops_in(const char *path, uint16_t port)
+{
+	FILE		*f;
+	char		 line[512], local[64];
+	unsigned	 lport;
+	unsigned long	 drops;
+	long		 sum = 0;
+	char		*colon, *p;
+	int		 field;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), f) == NULL) {	/* header */
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " %*s %63s", local) != 1 ||
+		    (colon = strrchr(local, ':')) == NULL ||
+		    sscanf(colon + 1, "%x", &lport) != 1 || lport != port)
+			continue;
+		/* drops is the last field */
+		p = line + strlen(line);
+		while (p > line && isspace((unsigned char)p[-1]))
+			p--;
+		while (p > line && !isspace((unsigned char)p[-1]))
+			p--;
+		field = sscanf(p, "%lu", &drops);
+		if (field == 1)
+			sum += (long)drops;
+	}
+	fclose(f);
+	return sum;
+}
+
+long
+tu_udp_drops(uint16_t port)
+{
+	long	a, b;
+
+	a = tu_udp_drops_in("/proc/net/udp", port);
+	b = tu_udp_drops_in("/proc/net/udp6", port);
+	if (a < 0 && b < 0)
+		return -1;
+	return (a > 0 ? a : 0) + (b > 0 ? b : 0);
+}

@@ -250,4 +250,15 @@ int	 tu_proc_nfds(pid_t);
 /* direct children of PID (ppid == pid): all of them, and the zombies */
 size_t	 tu_children(pid_t, size_t *zombies);
 
+/*
+ * Added for t/58-burst.c.
+ */
+
+/* SO_RCVBUFFORCE (root), else SO_RCVBUF; the kernel's value (doubled) or
+ * -1 */
+int	 tu_rcvbuf(int fd, int bytes);
+/* receive-buffer drops of every UDP socket bound to local port `port`
+ * (IPv4 and IPv6), from /proc/net/udp{,6}; -1 if unreadable */
+long	 tu_udp_drops(uint16_t port);
+
 #endif
