@@ -904,22 +904,16 @@ tu_relay_binding(const struct tu_relay *r, int family)
 	return rc == 0;
 }
 
-int
-tu_relay_start(struct tu_relay *r, const struct tu_relay_opts *o)
+/* a fresh temporary directory, log path and secret file for r */
+static int
+tu_relay_prepare(struct tu_relay *r, const struct tu_relay_opts *o)
 {
-	static const struct tu_relay_opts	 none;
-	char					*av[64], *env[TU_MAX_ENV + 2];
-	char					 nums[48];
-	size_t					 i, ne = 0;
-	uint64_t				 end;
-
-	if (o == NULL)
-		o = &none;
 	memset(r, 0, sizeof(*r));
 	r->v6 = o->v6;
 	tu_strlcpy(r->dir, "/tmp/turncell-t.XXXXXX", sizeof(r->dir));
 	if (mkdtemp(r->dir) == NULL) {
 		diag("mkdtemp: %s", strerror(errno));
+		r->dir[0] = '\0';
 		return -1;
 	}
 	/* workers may exec as an unprivileged user: let them traverse */
@@ -929,10 +923,18 @@ tu_relay_start(struct tu_relay *r, const struct tu_relay_opts *o)
 		diag("secret file: %s", strerror(errno));
 		return -1;
 	}
-	if (tu_pick_ports(r, o->nports > 0 ? o->nports : 16) == -1) {
-		diag("no free port range");
-		return -1;
-	}
+	return 0;
+}
+
+/* start bin/turncell on r's ports; ready when a Binding is answered */
+static int
+tu_relay_launch(struct tu_relay *r, const struct tu_relay_opts *o)
+{
+	char		*av[64], *env[TU_MAX_ENV + 2];
+	char		 nums[48];
+	size_t		 i, ne = 0;
+	uint64_t	 end;
+
 	tu_ip4(&r->addr4, 127, 0, 0, 1, r->port);
 	tu_ip6_loop(&r->addr6, r->port);
 	if (tu_relay_argv(r, o, av, nums, 64) == -1)
@@ -947,7 +949,6 @@ tu_relay_start(struct tu_relay *r, const struct tu_relay_opts *o)
 		diag("fork: %s", strerror(errno));
 		return -1;
 	}
-	/* ready when a Binding is answered */
 	end = tu_now_ms() + 5000;
 	while (tu_now_ms() < end) {
 		if (!tu_relay_alive(r)) {
@@ -962,6 +963,22 @@ tu_relay_start(struct tu_relay *r, const struct tu_relay_opts *o)
 	diag("relay did not answer a Binding within 5 s");
 	tu_log_dump(r, 20);
 	return -1;
+}
+
+int
+tu_relay_start(struct tu_relay *r, const struct tu_relay_opts *o)
+{
+	static const struct tu_relay_opts	 none;
+
+	if (o == NULL)
+		o = &none;
+	if (tu_relay_prepare(r, o) == -1)
+		return -1;
+	if (tu_pick_ports(r, o->nports > 0 ? o->nports : 16) == -1) {
+		diag("no free port range");
+		return -1;
+	}
+	return tu_relay_launch(r, o);
 }
 
 int
@@ -1361,58 +1378,15 @@ tu_relay_start_at(struct tu_relay *r, const struct tu_relay_opts *o,
     uint16_t port, uint16_t lo, uint16_t hi)
 {
 	static const struct tu_relay_opts	 none;
-	char					*av[64], *env[TU_MAX_ENV + 2];
-	char					 nums[48];
-	size_t					 i, ne = 0;
-	uint64_t				 end;
 
 	if (o == NULL)
 		o = &none;
-	memset(r, 0, sizeof(*r));
-	r->v6 = o->v6;
-	tu_strlcpy(r->dir, "/tmp/turncell-t.XXXXXX", sizeof(r->dir));
-	if (mkdtemp(r->dir) == NULL) {
-		diag("mkdtemp: %s", strerror(errno));
-		r->dir[0] = '\0';
+	if (tu_relay_prepare(r, o) == -1)
 		return -1;
-	}
-	chmod(r->dir, 0711);
-	snprintf(r->log_path, sizeof(r->log_path), "%s/log", r->dir);
-	if (tu_write_secret(r) == -1) {
-		diag("secret file: %s", strerror(errno));
-		return -1;
-	}
 	r->port = port;
 	r->lo = lo;
 	r->hi = hi;
-	tu_ip4(&r->addr4, 127, 0, 0, 1, r->port);
-	tu_ip6_loop(&r->addr6, r->port);
-	if (tu_relay_argv(r, o, av, nums, 64) == -1)
-		return -1;
-	env[ne++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	for (i = 0; i < TU_MAX_ENV && o->env[i] != NULL; i++)
-		env[ne++] = (char *)o->env[i];
-	env[ne] = NULL;
-	r->pid = tu_spawn(av, env, r->log_path);
-	free(av[0]);
-	if (r->pid < 0) {
-		diag("fork: %s", strerror(errno));
-		return -1;
-	}
-	end = tu_now_ms() + 5000;
-	while (tu_now_ms() < end) {
-		if (!tu_relay_alive(r)) {
-			diag("relay exited at start-up (status 0x%x)",
-			    r->status);
-			tu_log_dump(r, 20);
-			return -1;
-		}
-		if (tu_relay_binding(r, ADDR_V4))
-			return 0;
-	}
-	diag("relay did not answer a Binding within 5 s");
-	tu_log_dump(r, 20);
-	return -1;
+	return tu_relay_launch(r, o);
 }
 
 int
