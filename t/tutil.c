@@ -933,7 +933,6 @@ tu_relay_launch(struct tu_relay *r, const struct tu_relay_opts *o)
 	char		*av[64], *env[TU_MAX_ENV + 2];
 	char		 nums[48];
 	size_t		 i, ne = 0;
-	uint64_t	 end;
 
 	tu_ip4(&r->addr4, 127, 0, 0, 1, r->port);
 	tu_ip6_loop(&r->addr6, r->port);
@@ -949,7 +948,15 @@ tu_relay_launch(struct tu_relay *r, const struct tu_relay_opts *o)
 		diag("fork: %s", strerror(errno));
 		return -1;
 	}
-	end = tu_now_ms() + 5000;
+	return tu_relay_wait_ready(r);
+}
+
+/* 0 when a started relay answers a Binding within 5 s, else -1 (logged) */
+int
+tu_relay_wait_ready(struct tu_relay *r)
+{
+	uint64_t	end = tu_now_ms() + 5000;
+
 	while (tu_now_ms() < end) {
 		if (!tu_relay_alive(r)) {
 			diag("relay exited at start-up (status 0x%x)",

@@ -78,6 +78,7 @@ struct tu_relay {
 
 int	 tu_relay_start(struct tu_relay *, const struct tu_relay_opts *);
 /* 1 if still running (reaps it and sets exited/status if not) */
+int	 tu_relay_wait_ready(struct tu_relay *);
 int	 tu_relay_alive(struct tu_relay *);
 /* SIGKILL, reap, remove the temp dir (kept when TU_KEEP is set or a
  * test failed) */

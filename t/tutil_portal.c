@@ -564,7 +564,6 @@ tp_relay_start(struct tu_relay *r, const struct tp_relay_opts *o)
 	char		*av[64], *env[6], lp[8], lo[8], hi[8], health[32];
 	char		 tokenv[256], *bin;
 	size_t		 n = 0, ne = 0, i;
-	uint64_t	 end;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "/tmp/turncell-tp.XXXXXX");
@@ -634,20 +633,7 @@ tp_relay_start(struct tu_relay *r, const struct tp_relay_opts *o)
 		return -1;
 	if (o->no_wait)
 		return 0;
-	end = tu_now_ms() + 5000;
-	while (tu_now_ms() < end) {
-		if (!tu_relay_alive(r)) {
-			diag("relay exited at start-up (status 0x%x)",
-			    r->status);
-			tu_log_dump(r, 20);
-			return -1;
-		}
-		if (tu_relay_binding(r, ADDR_V4))
-			return 0;
-	}
-	diag("relay did not answer a Binding within 5 s");
-	tu_log_dump(r, 20);
-	return -1;
+	return tu_relay_wait_ready(r);
 }
 
 int
