@@ -125,7 +125,7 @@ auth_password(uint64_t expiry, const char *secret, size_t secret_len,
 	sha256_update(&ctx, salt_len, (const uint8_t *)salt);
 	sha256_digest(&ctx, sizeof(digest), digest);
 	(void)auth_b64(digest, sizeof(digest), out, AUTH_PASS_LEN + 1, 0);
-	memset(digest, 0, sizeof(digest));
+	explicit_bzero(digest, sizeof(digest));
 }
 
 void
@@ -139,8 +139,8 @@ auth_rest_password(const char *secret, size_t secret_len,
 	hmac_sha1_update(&ctx, ulen, user);
 	hmac_sha1_digest(&ctx, sizeof(mac), mac);
 	(void)auth_b64(mac, sizeof(mac), out, AUTH_REST_PASS_LEN + 1, 1);
-	memset(mac, 0, sizeof(mac));
-	memset(&ctx, 0, sizeof(ctx));
+	explicit_bzero(mac, sizeof(mac));
+	explicit_bzero(&ctx, sizeof(ctx));
 }
 
 int
@@ -234,7 +234,7 @@ auth_key_firezone(const char *secret, size_t secret_len, const uint8_t *user,
 	    salt_len, pass);
 	/* the key uses the USERNAME bytes as sent, as the client does */
 	auth_lt_key(user, ulen, pass, AUTH_PASS_LEN, key);
-	memset(pass, 0, sizeof(pass));
+	explicit_bzero(pass, sizeof(pass));
 	return r;
 }
 
@@ -251,7 +251,7 @@ auth_key_rest(const char *secret, size_t secret_len, const uint8_t *user,
 	r = auth_expiry_check(expiry, wall_s, max_ttl_s);
 	auth_rest_password(secret, secret_len, user, ulen, pass);
 	auth_lt_key(user, ulen, pass, AUTH_REST_PASS_LEN, key);
-	memset(pass, 0, sizeof(pass));
+	explicit_bzero(pass, sizeof(pass));
 	return r;
 }
 
@@ -321,8 +321,8 @@ auth_nonce_mac(const uint8_t key[AUTH_NONCE_KEY_LEN],
 	hmac_sha256_update(&ctx, sizeof(in), in);
 	hmac_sha256_digest(&ctx, sizeof(full), full);
 	memcpy(mac, full, AUTH_NONCE_MAC_LEN);
-	memset(full, 0, sizeof(full));
-	memset(&ctx, 0, sizeof(ctx));
+	explicit_bzero(full, sizeof(full));
+	explicit_bzero(&ctx, sizeof(ctx));
 }
 
 static void
@@ -383,7 +383,7 @@ auth_nonce_check(const uint8_t key[AUTH_NONCE_KEY_LEN],
 	/* re-mint for the claimed ts and compare in constant time */
 	auth_nonce_mint(key, client, ts, want);
 	eq = auth_memeq(want, nonce, AUTH_NONCE_LEN);
-	memset(want, 0, sizeof(want));
+	explicit_bzero(want, sizeof(want));
 	if (!eq)
 		return -1;
 	/* age modulo 2^32: a nonce "from the future" is very old */

@@ -71,6 +71,8 @@ struct worker {
 	unsigned		 qhead, qn;
 	ev_child		 child;
 	ev_timer		 ready_timer;
+	ev_timer		 fail_timer;	/* deferred kill, see wk_fail */
+	const char		*fail_why;
 	struct worker		*hnext;
 	LIST_ENTRY(worker)	 entry;
 	uint8_t			*batch_mem;	/* pool buffer, data pending */
@@ -108,6 +110,7 @@ static char			 wk_level[16];
 static void	wk_read_cb(struct ev_loop *, ev_io *, int);
 static void	wk_child_cb(struct ev_loop *, ev_child *, int);
 static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
+static void	wk_fail_cb(struct ev_loop *, ev_timer *, int);
 static void	wk_log_suppressed(struct worker *);
 static void	wk_write_cb(struct ev_loop *, ev_io *, int);
 
@@ -287,9 +290,24 @@ wk_write_cb(struct ev_loop *loop, ev_io *io, int revents)
 	ev_io_stop(loop, io);
 }
 
-/* a record in caller storage (control messages): after what waits */
+/*
+ * The worker must see every control message (CHAN_ADD/DEL, PERM_*): a lost
+ * CHAN_DEL would leave a channel bound to the old peer in the worker while
+ * the engine rebinds it. When one cannot even be queued, the allocation is
+ * stopped instead, from the loop (not inside the engine's command drain).
+ */
 static void
-wk_send(struct worker *w, const void *rec, size_t len)
+wk_fail(struct worker *w, const char *why)
+{
+	if (w->stopping || ev_is_active(&w->fail_timer))
+		return;
+	w->fail_why = why;
+	ev_timer_start(w->sup->loop, &w->fail_timer);
+}
+
+/* a record in caller storage: after what waits; control: never dropped */
+static void
+wk_send(struct worker *w, const void *rec, size_t len, int control)
 {
 	uint8_t	*p;
 
@@ -297,6 +315,10 @@ wk_send(struct worker *w, const void *rec, size_t len)
 		return;
 	if (w->qn == 0 && wk_try(w, rec, len) != 1)
 		return;
+	if (control && (w->qn == WK_QMAX || wk_pool_n == 0)) {
+		wk_fail(w, "control message could not be queued");
+		return;
+	}
 	if (wk_pool_n == 0 || len > MSG_MAX_RECORD) {
 		w->sup->cnt.worker_drops++;
 		return;
@@ -395,7 +417,7 @@ sup_worker_chan_add(struct sup *s, uint32_t id, uint16_t chan,
 		log_warnx("cannot encode CHAN_ADD for allocation %u", id);
 		return;
 	}
-	wk_send(w, rec, b.len);
+	wk_send(w, rec, b.len, 1);
 }
 
 void
@@ -415,7 +437,7 @@ sup_worker_chan_del(struct sup *s, uint32_t id, uint16_t chan)
 		log_warnx("cannot encode CHAN_DEL for allocation %u", id);
 		return;
 	}
-	wk_send(w, rec, b.len);
+	wk_send(w, rec, b.len, 1);
 }
 
 /* ---- --indications: permissions and single datagrams ---------------- */
@@ -440,7 +462,7 @@ sup_worker_perm(struct sup *s, uint32_t id, const struct taddr *ip, int add)
 		    add ? "ADD" : "DEL", id);
 		return;
 	}
-	wk_send(w, rec, b.len);
+	wk_send(w, rec, b.len, 1);
 }
 
 /* one record per Send indication, after the pending MSG_DATA batch */
@@ -467,7 +489,7 @@ sup_worker_send(struct sup *s, uint32_t id, const struct taddr *peer,
 		s->cnt.worker_drops++;
 		return;
 	}
-	wk_send(w, rec, b.len);
+	wk_send(w, rec, b.len, 0);
 }
 
 /* ---- lifecycle ----------------------------------------------------- */
@@ -481,6 +503,7 @@ wk_detach(struct worker *w)
 	wk_queue_release(w);
 	w->stopping = 1;
 	ev_timer_stop(w->sup->loop, &w->ready_timer);
+	ev_timer_stop(w->sup->loop, &w->fail_timer);
 	if (w->fd != -1) {
 		ev_io_stop(w->sup->loop, &w->io);
 		close(w->fd);
@@ -724,6 +747,8 @@ wk_watch(struct sup *s, struct worker *w)
 	ev_child_start(s->loop, &w->child);
 	ev_timer_init(&w->ready_timer, wk_ready_cb, SUP_READY_TIMEOUT, 0.);
 	w->ready_timer.data = w;
+	ev_timer_init(&w->fail_timer, wk_fail_cb, 0., 0.);
+	w->fail_timer.data = w;
 	ev_timer_start(s->loop, &w->ready_timer);
 	LIST_INSERT_HEAD(&wk_all, w, entry);
 	wk_count++;
@@ -1019,6 +1044,16 @@ wk_ready_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)loop;
 	(void)revents;
 	wk_hostile(w, "no READY within 5 s");
+}
+
+static void
+wk_fail_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker	*w = t->data;
+
+	(void)loop;
+	(void)revents;
+	wk_hostile(w, w->fail_why);
 }
 
 static void
