@@ -47,6 +47,7 @@
 #define WK_BUCKETS		4096
 #define WK_POOL			64	/* MSG_DATA batches + queued records */
 #define WK_QMAX			16	/* records queued per worker */
+#define WK_STUCK_SECONDS	5.	/* full queue, no progress: stop it */
 #define WK_SOCKBUF		(1 << 20)	/* socketpair buffers */
 #define WK_READS		16	/* records per wakeup */
 #define WK_LOG_BURST		20	/* log lines per window */
@@ -69,6 +70,7 @@ struct worker {
 	uint8_t			*q[WK_QMAX];	/* pool buffers, in order */
 	size_t			 qlen[WK_QMAX];
 	unsigned		 qhead, qn;
+	ev_tstamp		 q_progress;	/* last time the queue moved */
 	ev_child		 child;
 	ev_timer		 ready_timer;
 	ev_timer		 fail_timer;	/* deferred kill, see wk_fail */
@@ -111,6 +113,7 @@ static void	wk_read_cb(struct ev_loop *, ev_io *, int);
 static void	wk_child_cb(struct ev_loop *, ev_child *, int);
 static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
 static void	wk_fail_cb(struct ev_loop *, ev_timer *, int);
+static void	wk_fail(struct worker *, const char *);
 static void	wk_log_suppressed(struct worker *);
 static void	wk_write_cb(struct ev_loop *, ev_io *, int);
 
@@ -253,13 +256,19 @@ wk_enqueue(struct worker *w, uint8_t *p, size_t len)
 	if (w->qn == WK_QMAX) {
 		wk_pool[wk_pool_n++] = p;
 		w->sup->cnt.worker_drops++;
+		/* a worker that reads nothing for long holds pool buffers
+		 * the other allocations need: stop it */
+		if (ev_now(w->sup->loop) - w->q_progress > WK_STUCK_SECONDS)
+			wk_fail(w, "worker stopped reading its socketpair");
 		return;
 	}
 	i = (w->qhead + w->qn) % WK_QMAX;
 	w->q[i] = p;
 	w->qlen[i] = len;
-	if (w->qn++ == 0)
+	if (w->qn++ == 0) {
+		w->q_progress = ev_now(w->sup->loop);
 		ev_io_start(w->sup->loop, &w->wio);
+	}
 }
 
 static void
@@ -283,6 +292,7 @@ wk_write_cb(struct ev_loop *loop, ev_io *io, int revents)
 	while (w->qn > 0 && w->fd != -1) {
 		if (wk_try(w, w->q[w->qhead], w->qlen[w->qhead]) == 1)
 			return;
+		w->q_progress = ev_now(loop);
 		wk_pool[wk_pool_n++] = w->q[w->qhead];
 		w->qhead = (w->qhead + 1) % WK_QMAX;
 		w->qn--;
