@@ -1,7 +1,7 @@
 /*
  * 53-hostile: a worker that misbehaves (SECURITY.md 47, 49). The test
  * worker build/test/turncell-worker-hostile (make: -DWRK_HOSTILE) reads
- * TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir
+ * TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir|deaf
  * (one bad record right after READY) or TURNCELL_SYSCALL=open|socket|
  * exec|fork|ptrace (that call once sandboxed, before READY: SIGSYS).
  *
@@ -111,6 +111,30 @@ relays(struct tu_client *b, int pfd, uint16_t chan)
 }
 
 /*
+ * "deaf": A's worker never reads its socketpair. Send A's ChannelData
+ * (1000-byte payloads, paced) until the supervisor has stopped that
+ * worker (its queue full with no progress for 5 s), at most 12 s.
+ */
+static void
+flood_deaf(struct tu_client *a, const struct taddr *peer)
+{
+	uint8_t		buf[1000];
+	uint64_t	end = tu_now_ms() + 12000;
+	int		i;
+
+	memset(buf, 0x42, sizeof(buf));
+	if (tu_chanbind(a, 0x4000, peer) != 0) {
+		diag("deaf: ChannelBind on A failed");
+		return;
+	}
+	while (tu_now_ms() < end && tu_wait_workers(&relay, 1, 0) != 1) {
+		for (i = 0; i < 64; i++)
+			tu_cdata_send(a, 0x4000, buf, sizeof(buf));
+		usleep(20000);
+	}
+}
+
+/*
  * One relay; the worker of allocation A is hostile in `mode`. sys != 0:
  * a syscall mode (the worker dies of SIGSYS before READY, so A's
  * ALLOCATE gets 508).
@@ -164,6 +188,8 @@ run_mode(const char *mode, int sys)
 	else
 		is_int(rc, 0, "%s: Allocate A succeeds (its worker sent "
 		    "READY)", m);
+	if (strcmp(mode, "deaf") == 0)
+		flood_deaf(&a, &peer);
 	n = tu_wait_workers(&relay, 1, 3000);
 	is_int((long long)n, 1, "%s: the hostile worker is gone, B's is left",
 	    m);
@@ -172,8 +198,10 @@ run_mode(const char *mode, int sys)
 		    tu_log_count(&relay, mark, "signal 31") > 0,
 		    "%s: the supervisor logs the SIGSYS death", m);
 	else
-		ok(tu_log_wait(&relay, mark, strcmp(mode, "unbound-chan") ?
-		    "Killing misbehaving worker" : "not given a channel", 2000),
+		ok(tu_log_wait(&relay, mark, strcmp(mode, "unbound-chan") == 0 ?
+		    "not given a channel" : strcmp(mode, "deaf") == 0 ?
+		    "worker stopped reading" : "Killing misbehaving worker",
+		    2000),
 		    "%s: the supervisor logs killing the worker (and why)", m);
 	ok(tu_relay_alive(&relay), "%s: the supervisor survives", m);
 	ok(tu_relay_binding(&relay, ADDR_V4), "%s: ... and answers Binding",
@@ -207,7 +235,8 @@ int
 main(void)
 {
 	static const char	*modes[] = { "garbage", "oversize",
-				    "second-ready", "unbound-chan", "wrong-dir" };
+				    "second-ready", "unbound-chan", "wrong-dir",
+				    "deaf" };
 	/* the hostile build also knows connect, mprotect, int80, x32 */
 	static const char	*calls[] = { "open", "socket", "exec", "fork",
 				    "ptrace" };

@@ -112,6 +112,12 @@ wrk_hostile_after_ready(struct wrk *w)
 
 	if (what == NULL || *what == '\0')
 		return;
+	if (strcmp(what, "deaf") == 0) {
+		/* never read the socketpair again (the supervisor must stop
+		 * this worker once its queue stays full) */
+		ev_io_stop(w->loop, &w->ctl_io);
+		return;
+	}
 	buf_w_init(&b, rec, sizeof(rec));
 	if (strcmp(what, "garbage") == 0) {
 		wrk_hostile_garbage(rec, 61);
