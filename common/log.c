@@ -325,20 +325,28 @@ log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* the message plus ": <strerror(err)>", as OpenBSD's log_warn and fatal */
+static void
+log_verrno(int level, int err, const char *fmt, va_list ap)
+{
+	char	text[LOG_TEXT_MAX];
+	size_t	n;
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	n = strlen(text);
+	snprintf(text + n, sizeof(text) - n, ": %s", strerror(err));
+	log_text(level, text);
+}
+
 void
 log_warn(const char *fmt, ...)
 {
-	char	text[LOG_TEXT_MAX];
 	va_list	ap;
 	int	saved = errno;
-	size_t	n;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	log_verrno(LOG_WARN, saved, fmt, ap);
 	va_end(ap);
-	n = strlen(text);
-	snprintf(text + n, sizeof(text) - n, ": %s", strerror(saved));
-	log_text(LOG_WARN, text);
 	errno = saved;
 }
 
@@ -375,17 +383,12 @@ log_debug(const char *fmt, ...)
 void
 fatal(const char *fmt, ...)
 {
-	char	text[LOG_TEXT_MAX];
 	va_list	ap;
 	int	saved = errno;
-	size_t	n;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	log_verrno(LOG_ERR, saved, fmt, ap);
 	va_end(ap);
-	n = strlen(text);
-	snprintf(text + n, sizeof(text) - n, ": %s", strerror(saved));
-	log_text(LOG_ERR, text);
 	exit(1);
 }
 
