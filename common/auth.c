@@ -4,7 +4,7 @@
  * CONSTANT-TIME RULE: no memcmp/strcmp/strncmp on MACs, passwords or
  * nonce MACs anywhere in this file. Every comparison of secret-derived
  * bytes goes through auth_memeq() (nettle memeql_sec). This grep over
- * this file must come back empty (SECURITY.md 23):
+ * this file must come back empty (attack case 23):
  *	grep -nE '(mem|str|strn)cmp[[:space:]]*[(]' common/auth.c
  *
  * Nothing here logs, allocates, reads a clock or draws randomness: the

@@ -1,5 +1,5 @@
 /*
- * peer.c: the peer-address classifier (DESIGN §3, SECURITY.md section A).
+ * peer.c: the peer-address classifier (attack cases 1-11 in t/SECURITY.md).
  *
  * Order of peer_check():
  *   1. port 0, then the relay's own listen ip:port (v4-mapped folded);
@@ -13,7 +13,7 @@
  *      amplification, RFC 8656 §21.4, RFC 6156 §9.1).
  *
  * All range tests are prefix bitmask compares over the address bytes, so
- * there are no component-wise compare bugs (SECURITY.md 8).
+ * there are no component-wise compare bugs (attack case 8).
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 /*
- * peer.h: which peer addresses a relay may send to (DESIGN §3).
+ * peer.h: which peer addresses a relay may send to.
  *
  * Denied by default: loopback, unspecified/"this network", link-local
  * (always, not even --allow-peer opens 169.254/16 or fe80::/10),

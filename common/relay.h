@@ -4,7 +4,7 @@
  * The worker keeps channel -> peer (to send client payloads) and
  * peer -> channel (to frame peer datagrams for the client). It re-checks
  * every peer against the filter before a send (defence in depth,
- * SECURITY.md case 11).
+ * attack case 11).
  *
  * With --indications the supervisor also keeps a set of permitted peer
  * IPs here (PERM_ADD / PERM_DEL): a peer datagram without a channel is

@@ -1,5 +1,6 @@
 /*
- * turn_perm.c: the optional RFC 8656 data path (--indications, DESIGN §3).
+ * turn_perm.c: the optional RFC 8656 data path (--indications, off by
+ * default as in the Firezone relay; see the README's "Protocol notes").
  *
  * Permissions are per peer IP (the port is ignored, RFC 8656 §9), last
  * TURN_PERM_LIFETIME seconds, and are installed by CREATE-PERMISSION and
@@ -211,7 +212,7 @@ turn_send_in(struct turn *t, const struct stun_msg *m,
 	t->st.bytes_c2p += m->data_len;
 }
 
-/* ---- peer data without a channel: a Data indication (§11.3) ---- */
+/* ---- peer data without a channel: a Data indication (RFC 8656 §11.3) ---- */
 
 static int
 turn_peer_valid(const struct taddr *p)

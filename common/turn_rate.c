@@ -1,5 +1,5 @@
 /*
- * turn_rate.c: per-source cap on unauthenticated replies (SECURITY 41).
+ * turn_rate.c: per-source cap on unauthenticated replies (attack case 41).
  *
  * A fixed table of TURN_RATE_SLOTS { second, count } slots indexed by a
  * seeded hash of the source IP (port ignored). A slot whose second is

@@ -1,5 +1,5 @@
 /*
- * turn_req.c: answering STUN requests (engine.md §5-§11).
+ * turn_req.c: answering STUN requests (RFC 8489, RFC 8656 §7-§12).
  *
  * One function per method, one per validation step. Every check that
  * fails calls turn_req_fail() with a named error code, which applies the
@@ -45,7 +45,7 @@ turn_req_fail(struct turn_req *rq, int code)
 	return -1;
 }
 
-/* ---- authentication (engine.md §7) ---- */
+/* ---- authentication (RFC 8489 §9.2.4; 438 before 401 before 437) ---- */
 
 /* candidate keys for the USERNAME (FIREZONE first); result of the first */
 static int
@@ -187,7 +187,7 @@ turn_req_binding(struct turn_req *rq)
 	turn_resp_binding(rq->t, &x);
 }
 
-/* ---- ALLOCATE (engine.md §8) ---- */
+/* ---- ALLOCATE (RFC 8656 §7.2) ---- */
 
 static int
 turn_alloc_precheck(struct turn_req *rq, uint16_t unk[2])
@@ -240,7 +240,12 @@ turn_alloc_admit(const struct turn_req *rq)
 	return 0;
 }
 
-/* the address-family table of reference §5.4 */
+/*
+ * The address families to relay (RFC 8656 §7.2): IPv4 by default;
+ * REQUESTED-ADDRESS-FAMILY picks one (440 if the relay has no public
+ * address of it); ADDITIONAL-ADDRESS-FAMILY (IPv6 only, else 400) gets
+ * every family the relay has; both attributes together are a 400.
+ */
 static int
 turn_alloc_families(const struct turn *t, const struct stun_msg *m,
     uint8_t *fam)
@@ -320,7 +325,7 @@ turn_req_allocate(struct turn_req *rq)
 	turn_alloc_start(rq, fam);
 }
 
-/* ---- REFRESH (engine.md §9) ---- */
+/* ---- REFRESH (RFC 8656 §8.2) ---- */
 
 static void
 turn_req_refresh(struct turn_req *rq)
@@ -345,7 +350,7 @@ turn_req_refresh(struct turn_req *rq)
 	turn_resp_lifetime(t, &x, l);
 }
 
-/* ---- CHANNEL-BIND (engine.md §10) ---- */
+/* ---- CHANNEL-BIND (RFC 8656 §12.2) ---- */
 
 /* 400 if num or peer is already taken by another binding */
 static int
@@ -457,7 +462,7 @@ turn_req_chanbind(struct turn_req *rq)
 	turn_resp_empty(rq->t, &x);
 }
 
-/* ---- CREATE-PERMISSION (engine.md §11) ---- */
+/* ---- CREATE-PERMISSION (RFC 8656 §10.2) ---- */
 
 static void
 turn_req_permission(struct turn_req *rq)
@@ -479,7 +484,7 @@ turn_req_permission(struct turn_req *rq)
 			turn_req_fail(rq, code);
 			return;
 		}
-	/* without --indications: the reference's no-op */
+	/* without --indications: a no-op, as in the Firezone relay */
 	if (rq->t->conf.indications && turn_perm_grant(rq, a) == -1)
 		return;
 	turn_rctx_req(rq, &x);

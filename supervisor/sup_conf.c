@@ -1,5 +1,6 @@
 /*
- * sup_conf.c: command line and environment (DESIGN §6, reference §9).
+ * sup_conf.c: command line and environment (README "Running it":
+ * Firezone-compatible variable names).
  *
  * Every flag may also come from the environment variable the table names;
  * a flag wins over its variable, and an empty variable counts as unset.

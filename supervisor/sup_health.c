@@ -1,5 +1,6 @@
 /*
- * sup_health.c: the health and metrics HTTP listener (DESIGN §2, §6).
+ * sup_health.c: the health and metrics HTTP listener (README "Health and
+ * metrics").
  *
  * A listening vhost on the supervisor's libwebsockets context (so on its
  * libev loop): GET /healthz is 200 while the process runs, GET /readyz is

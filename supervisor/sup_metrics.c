@@ -2,7 +2,7 @@
  * sup_metrics.c: the supervisor's counters and their Prometheus text
  * (served at /metrics by sup_health.c through the health_src callbacks),
  * the readiness answer for /readyz, and the throughput formatting of the
- * 10 s stats line (reference §12.2).
+ * 10 s stats line (README "Health and metrics").
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -255,7 +255,7 @@ sup_ready_cb(void *arg)
 	return s->conf->token == NULL || portal_connected();
 }
 
-/* reference §12.2: two decimals, B/s, kB/s, MB/s, GB/s, TB/s (x1000) */
+/* as the Firezone relay logs it: two decimals, B/s, kB/s, ... TB/s (x1000) */
 void
 sup_fmt_throughput(double bps, char *out, size_t cap)
 {

@@ -4,7 +4,7 @@
  * By default every byte comes from getrandom(2). With --rng-seed the
  * bytes come from a ChaCha20 keystream whose key is expanded from the
  * seed with splitmix64, so the secret, the nonce key and the port choices
- * are reproducible (reference §9: tests only; it is logged).
+ * are reproducible (for tests only, as in the Firezone relay; it is logged).
  */
 #include <sys/random.h>
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_msg.c: libFuzzer harness for the supervisor <-> worker messages
- * (SECURITY.md 39(d), 49): msg_check() in both directions and states,
+ * (attack cases 39(d), 49): msg_check() in both directions and states,
  * the typed getters and the MSG_DATA iterator on what it accepts, and
  * two properties that abort on failure:
  *   - an accepted fixed-format message re-encodes to the same bytes

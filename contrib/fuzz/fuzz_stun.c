@@ -1,5 +1,5 @@
 /*
- * fuzz_stun.c: libFuzzer harness for the STUN codec (SECURITY.md 39 a-c).
+ * fuzz_stun.c: libFuzzer harness for the STUN codec (attack case 39 a-c).
  *
  * Decode the input as STUN; verify MESSAGE-INTEGRITY with a fixed key;
  * decode it as ChannelData; then rebuild a response from the decoded

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 #
 # derive.py: an independent STUN/TURN encoder that re-derives the byte-exact
-# vectors of the reference (reference/firezone-relay.md §13.2, §13.3) and
-# then derives turncell's versions of them (DESIGN §2, notes/engine.md).
+# vectors of the Firezone relay (2024-04: its recorded regression-test
+# messages and the V1-V5 exchange in its format) and then derives
+# turncell's versions of them: our nonce format, SOFTWARE first and
+# MESSAGE-INTEGRITY in every signed response, REALM before NONCE.
 #
 # Python 3 standard library only. It shares no code with common/*.c: the
 # point is an independent second implementation. Run it with no arguments;
-# it first checks the reference's historic vectors (and exits 1 if one of
+# it first checks the Firezone relay's historic vectors (and exits 1 if one of
 # them is not reproduced), then prints turncell's vectors as hex, one per
 # line, with comments. With --c it prints them as C string literals:
 # t/21-turn-vectors.c carries a copy of that output.
@@ -70,7 +72,7 @@ def msg_type(method, cls):
 
 
 def tid_seq(first):
-    """The reference's transaction ids: first, first+1, ..., first+11."""
+    """The V1-V5 transaction ids: first, first+1, ..., first+11."""
     return bytes(range(first, first + 12))
 
 
@@ -168,7 +170,7 @@ def nonce(key, ip, port, now_s):
 
 
 # ---------------------------------------------------------------------------
-# 1. The reference's historic vectors must be reproduced exactly.
+# 1. The Firezone relay's historic vectors must be reproduced exactly.
 
 failures = 0
 C_OUT = "--c" in sys.argv[1:]
@@ -196,36 +198,36 @@ CLIENT, CPORT = "198.51.100.7", 40000
 PORT = 49152
 NIL_NONCE = b"00000000-0000-0000-0000-000000000000"
 
-print("# derive.py: checking the reference's vectors", file=LOG)
-check("§3.2 password vector 1",
+print("# derive.py: checking the Firezone relay's vectors", file=LOG)
+check("Firezone password vector 1",
       password(1892160000, "4c98bf59c99b3e467ecd7cf9d6b3e5279645fca59be6"
                "7bc5bb4af3cf653761ab", "n23JJ2wKKtt30oXi"),
       "00hqldgk5xLeKKOB+xls9mHMVtgqzie9DulfgQwMv68")
-check("§3.2 password vector 2 (elixir)",
+check("Firezone password vector 2 (elixir)",
       password(1685984278, "1cab293a-4032-46f4-862a-40e5d174b0d2",
                "uvdgKvS9GXYZ_vmv"),
       "6xUIoZ+QvxKhRasLifwfRkMXl+ETLJUsFkHlXjlHAkg")
-check("§13.3 password", PASS, "izLTF0QnQC5bcltVxbyfK8r8wOW0iLM5g6vZqRBi1yA")
+check("V1-V5 password", PASS, "izLTF0QnQC5bcltVxbyfK8r8wOW0iLM5g6vZqRBi1yA")
 
-# §13.2 client-recorded vectors (May 2023)
+# messages recorded from a client by the Firezone relay's tests (May 2023)
 t = bytes.fromhex("0908af7d45e8751f5092d167")
-check("§13.2 BINDING success",
+check("Firezone recorded BINDING success",
       Msg(BINDING, SUCCESS, t).xaddr(A_XMAPPED, "91.141.64.64", 26098).hex(),
       "0101000c2112a4420908af7d45e8751f5092d16700200008000144e07a9fe402")
 t = bytes.fromhex("998bcae2a73b55941682cf47")
-check("§13.2 ALLOCATE success",
+check("Firezone recorded ALLOCATE success",
       Msg(ALLOCATE, SUCCESS, t).xaddr(A_RELAYED, "35.124.91.37", 49152)
       .xaddr(A_XMAPPED, "91.141.70.157", 7112).u32(A_LIFETIME, 600).hex(),
       "010300202112a442998bcae2a73b55941682cf47001600080001e112026eff67002000"
       "0800013ada7a9fe2df000d000400000258")
 t = bytes.fromhex("16e1c61ab424700638d1cdc7")
-check("§13.2 401 foobar",
+check("Firezone recorded 401 foobar",
       Msg(ALLOCATE, ERROR, t).error(401).attr(A_NONCE, b"foobar")
       .attr(A_REALM, REALM).hex(),
       "0113002c2112a44216e1c61ab424700638d1cdc70009001000000401556e617574686f"
       "72697a656400150006666f6f626172000000140008666972657a6f6e65")
 t = bytes.fromhex("998bcae2a73b55941682cf47")
-check("§13.2 client ALLOCATE with MI (test/test) and FINGERPRINT",
+check("Firezone recorded client ALLOCATE with MI (test/test) and FINGERPRINT",
       Msg(ALLOCATE, REQUEST, t).transport().attr(A_USERNAME, b"test")
       .attr(A_REALM, REALM).attr(A_NONCE, b"foobar")
       .mi(lt_key("test", "test")).fingerprint().hex(),
@@ -233,12 +235,12 @@ check("§13.2 client ALLOCATE with MI (test/test) and FINGERPRINT",
       "737400140008666972657a6f6e6500150006666f6f626172000000080014b279018b"
       "143b1c6ac194a2848d0e37958731a2f38028000497076a00")
 
-# §13.3 derived vectors (2024-04 format)
+# V1-V5 as the Firezone relay (2024-04) answers them
 T1, T2, T3, T4, T5 = (tid_seq(b) for b in (0x00, 0x10, 0x20, 0x30, 0x40))
 REF_V1_REQ = Msg(ALLOCATE, REQUEST, T1).transport()
-check("§13.3 V1 request", REF_V1_REQ.hex(),
+check("Firezone 2024-04 V1 request", REF_V1_REQ.hex(),
       "000300082112a442000102030405060708090a0b0019000411000000")
-check("§13.3 V1 401 (2024-04: ERROR-CODE, NONCE, REALM)",
+check("Firezone 2024-04 V1 401 (2024-04: ERROR-CODE, NONCE, REALM)",
       Msg(ALLOCATE, ERROR, T1).error(401).attr(A_NONCE, NIL_NONCE)
       .attr(A_REALM, REALM).hex(),
       "011300482112a442000102030405060708090a0b0009001000000401556e61757468"
@@ -253,17 +255,17 @@ def v2_request(n):
 
 
 REF_V2_REQ = v2_request(NIL_NONCE)
-check("§13.3 V2 request (MESSAGE-INTEGRITY)", REF_V2_REQ.hex(),
+check("Firezone 2024-04 V2 request (MESSAGE-INTEGRITY)", REF_V2_REQ.hex(),
       "000300702112a442101112131415161718191a1b001900041100000000060015343130"
       "323434343830303a6162636465666768696a00000000140008666972657a6f6e650015"
       "002430303030303030302d303030302d303030302d303030302d3030303030303030"
       "3030303000080014bdb3598046f3b403e75bdadb8111baec95497fc9")
-check("§13.3 V2 success",
+check("Firezone 2024-04 V2 success",
       Msg(ALLOCATE, SUCCESS, T2).xaddr(A_RELAYED, A4, PORT)
       .xaddr(A_XMAPPED, CLIENT, CPORT).u32(A_LIFETIME, 600).hex(),
       "010300202112a442101112131415161718191a1b001600080001e112ea12d5430020"
       "00080001bd52e721c045000d000400000258")
-check("§13.3 V2 success, 2025+ signed format with SOFTWARE",
+check("Firezone V2 success, 2025+ signed format with SOFTWARE",
       Msg(ALLOCATE, SUCCESS, T2)
       .attr(A_SOFTWARE, b"firezone-relay; rev=xxxx")
       .xaddr(A_RELAYED, A4, PORT).xaddr(A_XMAPPED, CLIENT, CPORT)
@@ -280,12 +282,12 @@ def v3_request(n):
         .attr(A_NONCE, n).mi(KEY)
 
 
-check("§13.3 V3 request", v3_request(NIL_NONCE).hex(),
+check("Firezone 2024-04 V3 request", v3_request(NIL_NONCE).hex(),
       "000900702112a442202122232425262728292a2b00060015343130323434343830303a"
       "6162636465666768696a000000000c000440000000001200080001329ae112a67000"
       "15002430303030303030302d303030302d303030302d303030302d30303030303030"
       "303030303000080014b35cd606793de027031c814212b62700707f48a5")
-check("§13.3 V3 success", Msg(CHANNEL_BIND, SUCCESS, T3).hex(),
+check("Firezone 2024-04 V3 success", Msg(CHANNEL_BIND, SUCCESS, T3).hex(),
       "010900002112a442202122232425262728292a2b")
 
 
@@ -294,12 +296,12 @@ def v4_request(n):
         .attr(A_NONCE, n).u32(A_LIFETIME, 0).mi(KEY)
 
 
-check("§13.3 V4 request", v4_request(NIL_NONCE).hex(),
+check("Firezone 2024-04 V4 request", v4_request(NIL_NONCE).hex(),
       "000400642112a442303132333435363738393a3b00060015343130323434343830303a"
       "6162636465666768696a0000000015002430303030303030302d303030302d303030"
       "302d303030302d303030303030303030303030000d00040000000000080014ff59f2"
       "1bbb4e6c9bc115139fc55eafec64146092")
-check("§13.3 V4 success",
+check("Firezone 2024-04 V4 success",
       Msg(REFRESH, SUCCESS, T4).u32(A_LIFETIME, 0).hex(),
       "010400082112a442303132333435363738393a3b000d000400000000")
 
@@ -310,13 +312,13 @@ def v5_request(n):
         .attr(A_REALM, REALM).attr(A_NONCE, n).mi(KEY)
 
 
-check("§13.3 V5 request", v5_request(NIL_NONCE).hex(),
+check("Firezone 2024-04 V5 request", v5_request(NIL_NONCE).hex(),
       "000300782112a442404142434445464748494a4b001900041100000080000004020000"
       "0000060015343130323434343830303a6162636465666768696a0000000014000866"
       "6972657a6f6e650015002430303030303030302d303030302d303030302d30303030"
       "2d30303030303030303030303000080014843686c3a5983fe5fefba53a3b061f2375"
       "4d5e2f")
-check("§13.3 V5 success",
+check("Firezone 2024-04 V5 success",
       Msg(ALLOCATE, SUCCESS, T5).xaddr(A_RELAYED, A4, PORT)
       .xaddr(A_RELAYED, A6, PORT).xaddr(A_XMAPPED, CLIENT, CPORT)
       .u32(A_LIFETIME, 600).hex(),
@@ -325,7 +327,7 @@ check("§13.3 V5 success",
       "000d000400000258")
 
 if failures:
-    print("# %d reference vector(s) NOT reproduced; refusing to derive" %
+    print("# %d Firezone vector(s) NOT reproduced; refusing to derive" %
           failures, file=LOG)
     sys.exit(1)
 
@@ -363,14 +365,14 @@ print(("/*\n * %s\n */" if C_OUT else "\n# %s") %
                                     " * " if C_OUT else "# ", PASS,
                                     " * " if C_OUT else "# ", N.decode()))
 
-emit("V1_REQ", REF_V1_REQ, "V1 ALLOCATE without credentials (reference bytes)")
+emit("V1_REQ", REF_V1_REQ, "V1 ALLOCATE without credentials (Firezone bytes)")
 emit("V1_401", Msg(ALLOCATE, ERROR, T1).error(401).attr(A_REALM, REALM)
      .attr(A_NONCE, N),
      "-> unsigned 401: ERROR-CODE, REALM, NONCE (our nonce format, HEAD\n"
-     "order REALM before NONCE, no SOFTWARE: DESIGN §2, SECURITY 40)")
+     "order REALM before NONCE, no SOFTWARE: attack case 40)")
 
 emit("V2_REQ", v2_request(N),
-     "V2 ALLOCATE, the reference's request with our nonce (MI recomputed)")
+     "V2 ALLOCATE, the Firezone relay's request with our nonce (MI recomputed)")
 emit("V2_OK", Msg(ALLOCATE, SUCCESS, T2).attr(A_SOFTWARE, SOFTWARE)
      .xaddr(A_RELAYED, A4, PORT).xaddr(A_XMAPPED, CLIENT, CPORT)
      .u32(A_LIFETIME, 600).mi(KEY),
@@ -378,7 +380,7 @@ emit("V2_OK", Msg(ALLOCATE, SUCCESS, T2).attr(A_SOFTWARE, SOFTWARE)
      "success: SOFTWARE, XOR-RELAYED, XOR-MAPPED, LIFETIME 600, MI")
 
 emit("V2_STALE_REQ", REF_V2_REQ,
-     "V2 ALLOCATE with the reference's nil-UUID nonce (reference bytes)")
+     "V2 ALLOCATE with the Firezone relay's nil-UUID nonce (Firezone bytes)")
 emit("V2_438", Msg(ALLOCATE, ERROR, T2).attr(A_SOFTWARE, SOFTWARE)
      .error(438).attr(A_REALM, REALM).attr(A_NONCE, N).mi(KEY),
      "-> signed 438 (the username is well-formed): SOFTWARE, ERROR-CODE,\n"
@@ -416,7 +418,7 @@ emit("V5_OK", Msg(ALLOCATE, SUCCESS, T5).attr(A_SOFTWARE, SOFTWARE)
      "XOR-RELAYED v4, XOR-RELAYED v6, XOR-MAPPED, LIFETIME 600, MI")
 
 emit("BIND_REQ", "000100002112a4420908af7d45e8751f5092d167",
-     "§13.2 BINDING from 91.141.64.64:26098 (reference bytes)")
+     "BINDING from 91.141.64.64:26098 (recorded in the Firezone relay's tests)")
 emit("BIND_OK", Msg(BINDING, SUCCESS, bytes.fromhex("0908af7d45e8751f5092d167"))
      .xaddr(A_XMAPPED, "91.141.64.64", 26098),
-     "-> exactly XOR-MAPPED-ADDRESS (unchanged from the reference)")
+     "-> exactly XOR-MAPPED-ADDRESS (unchanged from the Firezone relay)")
