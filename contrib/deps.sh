@@ -3,7 +3,8 @@
 # Idempotent: does nothing when everything is present.
 set -e
 PKGS="build-essential clang pkg-config perl libev-dev nettle-dev libcjson-dev
-libwebsockets-dev zlib1g-dev libseccomp-dev coturn iproute2 procps"
+libwebsockets-dev zlib1g-dev libseccomp-dev coturn iproute2 procps
+python3-yaml prometheus curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
