@@ -109,6 +109,11 @@ void		 sup_exit_now(struct sup *, int status);
 uint64_t	 sup_now_ms(void);
 int64_t		 sup_wall_s(void);
 
+/* sup_spawn.c */
+void		 sup_spawn_init(struct sup *);
+int		 sup_spawn(struct sup *, uint32_t, uint16_t, uint8_t, pid_t *,
+		    int *);
+
 /* sup_worker.c */
 void		 sup_worker_init(struct sup *);
 int		 sup_worker_start(struct sup *, uint32_t, uint16_t, uint8_t);

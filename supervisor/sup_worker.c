@@ -1,37 +1,22 @@
 /*
- * sup_worker.c: one worker process per allocation (DESIGN §4).
- *
- * Spawn: socketpair(AF_UNIX, SOCK_SEQPACKET), fork, then in the child the
- * worker end goes to fd 3, everything above is closed, privileges are
- * dropped when root, and the worker binary is exec'd with an EMPTY
- * environment and only its argv: a fresh address space that never held
- * the secret or the portal token (ntpd's start_child).
+ * sup_worker.c: one worker process per allocation: its lifecycle, the
+ * records the engine sends it, and the records it sends back.
  *
  * Trust: everything a worker sends passes msg_check() (direction, exact
  * size, state, once-only) and the typed getter before any handler runs.
  * A worker that breaks a rule is SIGKILLed and its allocation freed; the
  * supervisor never dies of it. Every child is reaped by an ev_child
  * watcher; a worker that was not asked to stop is counted as crashed.
- *
- * Data towards workers is batched: the frames of one receive batch that
- * go to one worker travel in one MSG_DATA record, built in a buffer from
- * a small pool and flushed after the batch. Sends never block: when the
- * worker's socket queue is full (EAGAIN) the record waits in a short
- * per-worker queue (WK_QMAX records, pool buffers) drained on EV_WRITE;
- * past that, or with the pool empty, the record is dropped (counted).
+ * Starting one is sup_spawn.c's job, its outgoing queue sup_wq.c's.
  */
-#define _GNU_SOURCE	/* recvmmsg, sendmmsg, close_range, setresuid */
-
-#include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,17 +27,12 @@
 #include "msg_io.h"
 #include "sup.h"
 #include "sup_metrics.h"
+#include "sup_wq.h"
 
-#define WK_FD			3	/* the socketpair in the worker */
 #define WK_BUCKETS		4096
-#define WK_POOL			64	/* MSG_DATA batches + queued records */
-#define WK_QMAX			16	/* records queued per worker */
-#define WK_STUCK_SECONDS	5.	/* full queue, no progress: stop it */
-#define WK_SOCKBUF		(1 << 20)	/* socketpair buffers */
 #define WK_READS		16	/* records per wakeup */
 #define WK_LOG_BURST		20	/* log lines per window */
 #define WK_LOG_WINDOW_MS	10000
-#define WK_ARGV_MAX		(24 + 2 * PEER_MAX_ALLOW + 2 * PEER_MAX_SELF)
 
 struct worker {
 	struct sup		*sup;
@@ -60,25 +40,18 @@ struct worker {
 	uint16_t		 port;
 	uint8_t			 families;
 	pid_t			 pid;
-	int			 fd;		/* -1 once closed */
 	int			 state;		/* MSG_ST_STARTING/READY */
 	uint32_t		 once;
 	int			 stopping;	/* an exit is expected */
 	int			 hashed;
 	ev_io			 io;
-	ev_io			 wio;		/* EV_WRITE while qn > 0 */
-	uint8_t			*q[WK_QMAX];	/* pool buffers, in order */
-	size_t			 qlen[WK_QMAX];
-	unsigned		 qhead, qn;
-	ev_tstamp		 q_progress;	/* last time the queue moved */
+	struct sup_wq		 wq;		/* wq.fd: the socketpair */
 	ev_child		 child;
 	ev_timer		 ready_timer;
 	ev_timer		 fail_timer;	/* deferred kill, see wk_fail */
 	const char		*fail_why;
 	struct worker		*hnext;
 	LIST_ENTRY(worker)	 entry;
-	uint8_t			*batch_mem;	/* pool buffer, data pending */
-	struct buf_w		 batch;
 	uint64_t		 log_t0;
 	unsigned		 log_n, log_dropped;
 	struct msg_stats	 stats;
@@ -88,12 +61,6 @@ static struct worker		*wk_hash[WK_BUCKETS];
 static LIST_HEAD(, worker)	 wk_all = LIST_HEAD_INITIALIZER(wk_all);
 static size_t			 wk_count;
 
-static uint8_t			 wk_pool_mem[WK_POOL][MSG_MAX_RECORD];
-static uint8_t			*wk_pool[WK_POOL];
-static size_t			 wk_pool_n;
-static struct worker		*wk_dirty[WK_POOL];
-static size_t			 wk_ndirty;
-
 /* one receive buffer: frames handed to the engine point into it until
  * the commands they cause have been executed */
 static uint8_t			 wk_rbuf[MSG_RECV_BUFLEN];
@@ -101,58 +68,19 @@ static uint8_t			 wk_rbuf[MSG_RECV_BUFLEN];
 static uint32_t			*wk_deferred;	/* spawn failures */
 static size_t			 wk_ndeferred, wk_deferred_cap;
 
-/* argv shared by every worker after the per-allocation part */
-static char			*wk_tail[WK_ARGV_MAX];
-static size_t			 wk_ntail;
-static char			 wk_self[PEER_MAX_SELF][ADDR_STRLEN];
-static char			 wk_bind4[ADDR_STRLEN], wk_bind6[ADDR_STRLEN];
-static char			 wk_ppid[24];
-static char			 wk_level[16];
-
 static void	wk_read_cb(struct ev_loop *, ev_io *, int);
 static void	wk_child_cb(struct ev_loop *, ev_child *, int);
 static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
 static void	wk_fail_cb(struct ev_loop *, ev_timer *, int);
 static void	wk_fail(struct worker *, const char *);
 static void	wk_log_suppressed(struct worker *);
-static void	wk_write_cb(struct ev_loop *, ev_io *, int);
+static void	wk_wq_fail(struct sup_wq *, const char *);
 
 void
 sup_worker_init(struct sup *s)
 {
-	const struct sup_conf	*c = s->conf;
-	size_t			 i, n = 0;
-
-	for (i = 0; i < WK_POOL; i++)
-		wk_pool[i] = wk_pool_mem[i];
-	wk_pool_n = WK_POOL;
-	if (c->public4.family != 0) {
-		addr_fmt_ip(&c->bind4, wk_bind4, sizeof(wk_bind4));
-		wk_tail[n++] = "--bind4";
-		wk_tail[n++] = wk_bind4;
-	}
-	if (c->public6.family != 0) {
-		addr_fmt_ip(&c->bind6, wk_bind6, sizeof(wk_bind6));
-		wk_tail[n++] = "--bind6";
-		wk_tail[n++] = wk_bind6;
-	}
-	for (i = 0; i < c->filter.n_allow; i++) {
-		wk_tail[n++] = "--allow-peer";
-		wk_tail[n++] = (char *)c->allow[i];
-	}
-	for (i = 0; i < c->filter.n_self; i++) {
-		addr_fmt(&c->filter.self[i], wk_self[i], sizeof(wk_self[i]));
-		wk_tail[n++] = "--self";
-		wk_tail[n++] = wk_self[i];
-	}
-	snprintf(wk_level, sizeof(wk_level), "%d", c->log_level); /* LOG_* */
-	wk_tail[n++] = "--log-level";
-	wk_tail[n++] = wk_level;
-	snprintf(wk_ppid, sizeof(wk_ppid), "%ld", (long)s->pid);
-	wk_tail[n++] = "--ppid";
-	wk_tail[n++] = wk_ppid;
-	wk_tail[n] = NULL;
-	wk_ntail = n;
+	sup_wq_pool_init();
+	sup_spawn_init(s);
 }
 
 size_t
@@ -210,102 +138,8 @@ wk_hash_del(struct worker *w)
 	w->hnext = NULL;
 }
 
-/* ---- MSG_DATA batches ---------------------------------------------- */
-
-static void
-wk_batch_release_dirty(struct worker *w)
-{
-	size_t	i;
-
-	for (i = 0; i < wk_ndirty; i++) {
-		if (wk_dirty[i] == w) {
-			wk_dirty[i] = wk_dirty[--wk_ndirty];
-			break;
-		}
-	}
-}
-
-static void
-wk_batch_release(struct worker *w)
-{
-	if (w->batch_mem == NULL)
-		return;
-	wk_pool[wk_pool_n++] = w->batch_mem;
-	w->batch_mem = NULL;
-	wk_batch_release_dirty(w);
-}
-
-/* 0 sent, 1 the worker's queue is full (EAGAIN), -1 lost (counted) */
-static int
-wk_try(struct worker *w, const void *rec, size_t len)
-{
-	if (msg_send_rec(w->fd, rec, len) == 0)
-		return 0;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return 1;
-	w->sup->cnt.worker_drops++;	/* EPIPE: EOF and reaping follow */
-	return -1;
-}
-
-/* keep the record in pool buffer p for EV_WRITE, or drop it (counted) */
-static void
-wk_enqueue(struct worker *w, uint8_t *p, size_t len)
-{
-	unsigned	i;
-
-	if (w->qn == WK_QMAX) {
-		wk_pool[wk_pool_n++] = p;
-		w->sup->cnt.worker_drops++;
-		/* a worker that reads nothing for long holds pool buffers
-		 * the other allocations need: stop it */
-		if (ev_now(w->sup->loop) - w->q_progress > WK_STUCK_SECONDS)
-			wk_fail(w, "worker stopped reading its socketpair");
-		return;
-	}
-	i = (w->qhead + w->qn) % WK_QMAX;
-	w->q[i] = p;
-	w->qlen[i] = len;
-	if (w->qn++ == 0) {
-		w->q_progress = ev_now(w->sup->loop);
-		ev_io_start(w->sup->loop, &w->wio);
-	}
-}
-
-static void
-wk_queue_release(struct worker *w)
-{
-	while (w->qn > 0) {
-		wk_pool[wk_pool_n++] = w->q[w->qhead];
-		w->qhead = (w->qhead + 1) % WK_QMAX;
-		w->qn--;
-	}
-	ev_io_stop(w->sup->loop, &w->wio);
-}
-
-/* the worker's queue has room again: send what waits, in order */
-static void
-wk_write_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-	struct worker	*w = io->data;
-
-	(void)revents;
-	while (w->qn > 0 && w->fd != -1) {
-		if (wk_try(w, w->q[w->qhead], w->qlen[w->qhead]) == 1)
-			return;
-		w->q_progress = ev_now(loop);
-		wk_pool[wk_pool_n++] = w->q[w->qhead];
-		w->qhead = (w->qhead + 1) % WK_QMAX;
-		w->qn--;
-	}
-	ev_io_stop(loop, io);
-}
-
-/*
- * The worker must see every control message (CHAN_ADD/DEL, PERM_*): a lost
- * CHAN_DEL would leave a channel bound to the old peer in the worker while
- * the engine rebinds it. When one cannot even be queued, the allocation is
- * stopped instead, from the loop (not inside the engine's command drain).
- */
+/* stop the allocation from the loop, not inside the engine's command
+ * drain */
 static void
 wk_fail(struct worker *w, const char *why)
 {
@@ -315,71 +149,20 @@ wk_fail(struct worker *w, const char *why)
 	ev_timer_start(w->sup->loop, &w->fail_timer);
 }
 
-/* a record in caller storage: after what waits; control: never dropped */
 static void
-wk_send(struct worker *w, const void *rec, size_t len, int control)
+wk_wq_fail(struct sup_wq *q, const char *why)
 {
-	uint8_t	*p;
+	struct worker	*w = (struct worker *)(void *)
+			    ((char *)q - offsetof(struct worker, wq));
 
-	if (w->fd == -1 || len == 0)
-		return;
-	if (w->qn == 0 && wk_try(w, rec, len) != 1)
-		return;
-	if (control && (w->qn == WK_QMAX || wk_pool_n == 0)) {
-		wk_fail(w, "control message could not be queued");
-		return;
-	}
-	if (wk_pool_n == 0 || len > MSG_MAX_RECORD) {
-		w->sup->cnt.worker_drops++;
-		return;
-	}
-	p = wk_pool[--wk_pool_n];
-	memcpy(p, rec, len);
-	wk_enqueue(w, p, len);
-}
-
-static void
-wk_batch_flush(struct worker *w)
-{
-	uint8_t	*p = w->batch_mem;
-	size_t	 len;
-
-	if (p == NULL)
-		return;
-	len = msg_data_end(&w->batch);
-	/* detach the buffer from the batch; it is queued or returned */
-	w->batch_mem = NULL;
-	wk_batch_release_dirty(w);
-	if (w->fd != -1 && len > 0 &&
-	    (w->qn > 0 || wk_try(w, p, len) == 1)) {
-		wk_enqueue(w, p, len);
-		return;
-	}
-	wk_pool[wk_pool_n++] = p;
+	wk_fail(w, why);
 }
 
 void
 sup_worker_flush(struct sup *s)
 {
 	(void)s;
-	while (wk_ndirty > 0)
-		wk_batch_flush(wk_dirty[wk_ndirty - 1]);
-}
-
-static int
-wk_batch_open(struct worker *w)
-{
-	if (w->batch_mem != NULL)
-		return 0;
-	if (wk_pool_n == 0)
-		sup_worker_flush(w->sup);
-	if (wk_pool_n == 0)
-		return -1;
-	w->batch_mem = wk_pool[--wk_pool_n];
-	wk_dirty[wk_ndirty++] = w;
-	buf_w_init(&w->batch, w->batch_mem, MSG_MAX_RECORD);
-	msg_data_begin(&w->batch);
-	return 0;
+	sup_wq_flush_all();
 }
 
 void
@@ -388,21 +171,8 @@ sup_worker_data(struct sup *s, uint32_t id, uint16_t chan,
 {
 	struct worker	*w;
 
-	if ((w = wk_find(id)) == NULL || w->fd == -1 ||
-	    w->state != MSG_ST_READY) {
-		s->cnt.worker_drops++;
-		return;
-	}
-	if (wk_batch_open(w) == -1) {
-		s->cnt.worker_drops++;
-		return;
-	}
-	if (msg_data_add(&w->batch, chan, p, len) == 0)
-		return;
-	/* record full: send it and start the next one */
-	wk_batch_flush(w);
-	if (wk_batch_open(w) == -1 ||
-	    msg_data_add(&w->batch, chan, p, len) == -1)
+	if ((w = wk_find(id)) == NULL || w->wq.fd == -1 ||
+	    w->state != MSG_ST_READY || sup_wq_data(&w->wq, chan, p, len) == -1)
 		s->cnt.worker_drops++;
 }
 
@@ -419,7 +189,7 @@ sup_worker_chan_add(struct sup *s, uint32_t id, uint16_t chan,
 
 	if ((w = wk_find(id)) == NULL)
 		return;
-	wk_batch_flush(w);	/* keep the order data/control */
+	sup_wq_flush(&w->wq);	/* keep the order data/control */
 	m.chan = chan;
 	m.peer = *peer;
 	buf_w_init(&b, rec, sizeof(rec));
@@ -427,7 +197,7 @@ sup_worker_chan_add(struct sup *s, uint32_t id, uint16_t chan,
 		log_warnx("cannot encode CHAN_ADD for allocation %u", id);
 		return;
 	}
-	wk_send(w, rec, b.len, 1);
+	sup_wq_send(&w->wq, rec, b.len, 1);
 }
 
 void
@@ -440,14 +210,14 @@ sup_worker_chan_del(struct sup *s, uint32_t id, uint16_t chan)
 
 	if ((w = wk_find(id)) == NULL)
 		return;
-	wk_batch_flush(w);
+	sup_wq_flush(&w->wq);
 	m.chan = chan;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_chan_del(&b, &m) == -1) {
 		log_warnx("cannot encode CHAN_DEL for allocation %u", id);
 		return;
 	}
-	wk_send(w, rec, b.len, 1);
+	sup_wq_send(&w->wq, rec, b.len, 1);
 }
 
 /* ---- --indications: permissions and single datagrams ---------------- */
@@ -463,7 +233,7 @@ sup_worker_perm(struct sup *s, uint32_t id, const struct taddr *ip, int add)
 
 	if ((w = wk_find(id)) == NULL)
 		return;
-	wk_batch_flush(w);	/* keep the order data/control */
+	sup_wq_flush(&w->wq);	/* keep the order data/control */
 	m.ip = *ip;
 	buf_w_init(&b, rec, sizeof(rec));
 	rv = add ? msg_put_perm_add(&b, &m) : msg_put_perm_del(&b, &m);
@@ -472,7 +242,7 @@ sup_worker_perm(struct sup *s, uint32_t id, const struct taddr *ip, int add)
 		    add ? "ADD" : "DEL", id);
 		return;
 	}
-	wk_send(w, rec, b.len, 1);
+	sup_wq_send(&w->wq, rec, b.len, 1);
 }
 
 /* one record per Send indication, after the pending MSG_DATA batch */
@@ -485,12 +255,12 @@ sup_worker_send(struct sup *s, uint32_t id, const struct taddr *peer,
 	struct buf_w	 b;
 	struct worker	*w;
 
-	if ((w = wk_find(id)) == NULL || w->fd == -1 ||
+	if ((w = wk_find(id)) == NULL || w->wq.fd == -1 ||
 	    w->state != MSG_ST_READY) {
 		s->cnt.worker_drops++;
 		return;
 	}
-	wk_batch_flush(w);
+	sup_wq_flush(&w->wq);
 	k.peer = *peer;
 	k.data = p;
 	k.len = len;
@@ -499,7 +269,7 @@ sup_worker_send(struct sup *s, uint32_t id, const struct taddr *peer,
 		s->cnt.worker_drops++;
 		return;
 	}
-	wk_send(w, rec, b.len, 0);
+	sup_wq_send(&w->wq, rec, b.len, 0);
 }
 
 /* ---- lifecycle ----------------------------------------------------- */
@@ -509,15 +279,14 @@ static void
 wk_detach(struct worker *w)
 {
 	wk_hash_del(w);
-	wk_batch_release(w);
-	wk_queue_release(w);
+	sup_wq_release(&w->wq);
 	w->stopping = 1;
 	ev_timer_stop(w->sup->loop, &w->ready_timer);
 	ev_timer_stop(w->sup->loop, &w->fail_timer);
-	if (w->fd != -1) {
+	if (w->wq.fd != -1) {
 		ev_io_stop(w->sup->loop, &w->io);
-		close(w->fd);
-		w->fd = -1;
+		close(w->wq.fd);
+		w->wq.fd = -1;
 	}
 }
 
@@ -639,94 +408,7 @@ sup_worker_deferred(struct sup *s)
 	return 1;
 }
 
-/* ---- spawning ------------------------------------------------------ */
-
-static int
-wk_drop_privs(const struct sup_conf *c)
-{
-	uid_t	r, e, sv;
-	gid_t	rg, eg, sg;
-
-	if (!c->drop_privs)
-		return 0;
-	if (setgroups(0, NULL) == -1 ||
-	    setresgid(c->worker_gid, c->worker_gid, c->worker_gid) == -1 ||
-	    setresuid(c->worker_uid, c->worker_uid, c->worker_uid) == -1)
-		return -1;
-	if (getresuid(&r, &e, &sv) == -1 || getresgid(&rg, &eg, &sg) == -1)
-		return -1;
-	if (r != c->worker_uid || e != r || sv != r ||
-	    rg != c->worker_gid || eg != rg || sg != rg)
-		return -1;
-	if (setuid(0) != -1)	/* must be impossible now */
-		return -1;
-	return 0;
-}
-
-/* the child between fork and exec: async-signal-safe calls only */
-static void __attribute__((noreturn))
-wk_child(const struct sup *s, int fd, char *const argv[])
-{
-	char *const	 envp[] = { NULL };
-	struct sigaction sa;
-	sigset_t	 none;
-	int		 sig;
-
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	/*
-	 * Workers share our process group: a terminal's Ctrl-C or a
-	 * group-wide SIGTERM must start a drain, not kill every allocation.
-	 * Ignored dispositions survive execve; workers are stopped with
-	 * SIGKILL and die with us (EOF on fd 3, PR_SET_PDEATHSIG).
-	 */
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	if (dup2(s->devnull, STDIN_FILENO) == -1 ||
-	    dup2(s->devnull, STDOUT_FILENO) == -1)
-		_exit(126);
-	if (fd == WK_FD) {
-		if (fcntl(fd, F_SETFD, 0) == -1)
-			_exit(126);
-	} else if (dup2(fd, WK_FD) == -1)
-		_exit(126);
-	if (close_range(WK_FD + 1, ~0U, 0) == -1)
-		_exit(126);
-	if (wk_drop_privs(s->conf) == -1)
-		_exit(126);
-	/* the worker sets this too; setresuid() above cleared any earlier */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != s->pid)
-		_exit(126);
-	execve(s->conf->worker_path, argv, envp);
-	_exit(127);
-}
-
-static void
-wk_argv(char **argv, char *id, size_t idcap, char *port, size_t pcap,
-    char *fam, size_t fcap, const struct worker *w)
-{
-	size_t	n = 0, i;
-
-	snprintf(id, idcap, "%u", w->alloc_id);
-	snprintf(port, pcap, "%u", w->port);
-	snprintf(fam, fcap, "%u", w->families);	/* ADDR_FAM_* mask */
-	argv[n++] = "turncell-worker";
-	argv[n++] = "--alloc-id";
-	argv[n++] = id;
-	argv[n++] = "--port";
-	argv[n++] = port;
-	argv[n++] = "--families";
-	argv[n++] = fam;
-	for (i = 0; i < wk_ntail; i++)
-		argv[n++] = wk_tail[i];
-	argv[n] = NULL;
-}
+/* ---- starting ------------------------------------------------------ */
 
 static struct worker *
 wk_new(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
@@ -739,7 +421,6 @@ wk_new(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 	w->alloc_id = id;
 	w->port = port;
 	w->families = families;
-	w->fd = -1;
 	w->state = MSG_ST_STARTING;
 	return w;
 }
@@ -747,11 +428,9 @@ wk_new(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 static void
 wk_watch(struct sup *s, struct worker *w)
 {
-	ev_io_init(&w->io, wk_read_cb, w->fd, EV_READ);
+	ev_io_init(&w->io, wk_read_cb, w->wq.fd, EV_READ);
 	w->io.data = w;
 	ev_io_start(s->loop, &w->io);
-	ev_io_init(&w->wio, wk_write_cb, w->fd, EV_WRITE);
-	w->wio.data = w;	/* started only while records wait */
 	ev_child_init(&w->child, wk_child_cb, w->pid, 0);
 	w->child.data = w;
 	ev_child_start(s->loop, &w->child);
@@ -765,65 +444,22 @@ wk_watch(struct sup *s, struct worker *w)
 	wk_hash_add(w);
 }
 
-/*
- * Room for bursts on the socketpair: a unix socket's sender is limited by
- * its SO_SNDBUF (charged until the receiver reads). FORCE works with
- * CAP_NET_ADMIN; otherwise the plain call, capped by net.core.*mem_max.
- */
-static void
-wk_sockbufs(int fd)
-{
-	int	v = WK_SOCKBUF;
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) == -1)
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == -1)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-}
-
-static int
-wk_spawn(struct sup *s, struct worker *w)
-{
-	char	*argv[WK_ARGV_MAX + 8];
-	char	 id[16], port[8], fam[8];
-	int	 sp[2];
-
-	wk_argv(argv, id, sizeof(id), port, sizeof(port), fam, sizeof(fam),
-	    w);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0, sp) == -1) {
-		log_warn("socketpair for allocation %u", w->alloc_id);
-		return -1;
-	}
-	wk_sockbufs(sp[0]);
-	wk_sockbufs(sp[1]);
-	if ((w->pid = fork()) == -1) {
-		log_warn("fork for allocation %u", w->alloc_id);
-		close(sp[0]);
-		close(sp[1]);
-		return -1;
-	}
-	if (w->pid == 0)
-		wk_child(s, sp[1], argv);
-	close(sp[1]);
-	w->fd = sp[0];
-	return 0;
-}
-
 int
 sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 {
 	struct worker	*w;
+	int		 fd;
 
 	/* a retry on another port: the last try's worker is done */
 	if ((w = wk_find(id)) != NULL)
 		wk_kill(w);
 	if ((w = wk_new(s, id, port, families)) == NULL ||
-	    wk_spawn(s, w) == -1) {
+	    sup_spawn(s, id, port, families, &w->pid, &fd) == -1) {
 		free(w);
 		wk_defer_gone(id);
 		return -1;
 	}
+	sup_wq_init(&w->wq, s, fd, wk_wq_fail);
 	wk_watch(s, w);
 	sup_metrics.workers_started++;
 	log_msg(LOG_DEBUG, "Started worker %ld for allocation %u on port %u",
@@ -1011,9 +647,9 @@ wk_read(struct worker *w)
 	int		i;
 
 	for (i = 0; i < WK_READS; i++) {
-		if (w->fd == -1)
+		if (w->wq.fd == -1)
 			return 0;
-		n = msg_recv_rec(w->fd, wk_rbuf, sizeof(wk_rbuf));
+		n = msg_recv_rec(w->wq.fd, wk_rbuf, sizeof(wk_rbuf));
 		if (n == -1 && errno == EAGAIN)
 			return 0;
 		if (n == -1 && errno == EBADMSG) {
@@ -1022,10 +658,10 @@ wk_read(struct worker *w)
 		}
 		if (n <= 0) {
 			/* end of file: the child watcher takes it from here */
-			wk_queue_release(w);
+			sup_wq_drop_queue(&w->wq);
 			ev_io_stop(w->sup->loop, &w->io);
-			close(w->fd);
-			w->fd = -1;
+			close(w->wq.fd);
+			w->wq.fd = -1;
 			return 0;
 		}
 		if (msg_check(wk_rbuf, (size_t)n, MSG_W2S, w->state,
