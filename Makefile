@@ -6,6 +6,8 @@
 #   make fuzz       build the libFuzzer harnesses (clang, ASan+UBSan)
 #   make fuzz-run   run each harness for FUZZ_SECONDS (default 60)
 #   make bench      benchmarks (figures, not tests)
+#   make install    bin/turncell and bin/turncell-worker into $(BINDIR), the
+#                   manual page and the systemd unit (PREFIX, DESTDIR)
 #
 # Purity is enforced by linking: the core (common/*.c except the I/O
 # helpers log.c and msg_io.c) is built into libcore.a, and the unit tests
@@ -64,7 +66,7 @@ FUZZ_SRC = $(wildcard contrib/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:contrib/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check test run fuzz fuzz-run bench clean deps
+.PHONY: all check test run fuzz fuzz-run bench clean deps install uninstall
 .SECONDARY:
 
 all: $(BINS)
@@ -154,6 +156,27 @@ fuzz-run: $(FUZZ_BIN)
 
 bench: $(BINS)
 	@sh contrib/bench/run.sh
+
+# The supervisor runs the worker found next to its own binary, so both go
+# to BINDIR. The unit's ExecStart names the installed supervisor.
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+
+install: bin/turncell bin/turncell-worker
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(UNITDIR)
+	install -m 0755 bin/turncell bin/turncell-worker $(DESTDIR)$(BINDIR)/
+	install -m 0644 supervisor/turncell.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/turncell.service \
+	    >$(DESTDIR)$(UNITDIR)/turncell.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/turncell.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/turncell $(DESTDIR)$(BINDIR)/turncell-worker \
+	    $(DESTDIR)$(MANDIR)/man8/turncell.8 \
+	    $(DESTDIR)$(UNITDIR)/turncell.service
 
 clean:
 	rm -rf build bin t/*.t

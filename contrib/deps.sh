@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential clang pkg-config perl libev-dev nettle-dev libcjson-dev
 libwebsockets-dev zlib1g-dev libseccomp-dev coturn iproute2 procps
-python3-yaml prometheus curl"
+python3-yaml prometheus curl mandoc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
