@@ -11,8 +11,9 @@
 #
 # Purity is enforced by linking: the core (common/*.c except the I/O
 # helpers log.c and msg_io.c) is built into libcore.a, and the unit tests
-# t/[0-3]?-*.c link only libcore.a and t/tap.o. Unit tests are built with
-# ASan and UBSan.
+# t/[0-3]?-*.c link only libcore.a, t/tap.c and the pure test helpers
+# (t/tstun.c, t/tengine.c: no I/O). Unit tests are built with ASan and
+# UBSan.
 
 VERSION	?= 0.1.0
 CC	?= cc
@@ -39,6 +40,7 @@ WRK_SRC	 = $(wildcard worker/*.c)
 WRK_LIB_SRC = $(filter-out worker/main.c, $(WRK_SRC))
 MOCK_SRC = $(wildcard contrib/mock_portal*.c)
 TUTIL_SRC = $(wildcard t/tutil*.c)
+TPURE_SRC = $(wildcard t/tstun.c t/tengine.c)
 
 O	 = build/obj
 S	 = build/san
@@ -50,6 +52,7 @@ WRK_OBJ	 = $(WRK_SRC:%.c=$(O)/%.o)
 WRK_LIB_OBJ = $(WRK_LIB_SRC:%.c=$(O)/%.o)
 MOCK_OBJ = $(MOCK_SRC:%.c=$(O)/%.o)
 TUTIL_OBJ = $(TUTIL_SRC:%.c=$(O)/%.o)
+TPURE_SAN = $(TPURE_SRC:%.c=$(S)/%.o)
 
 UNIT_SRC = $(wildcard t/[0-3][0-9]-*.c)
 SBX_SRC	 = $(wildcard t/4[0-9]-*.c)
@@ -99,9 +102,10 @@ bin/mock-portal: $(MOCK_OBJ) $(IO_OBJ) build/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(LDHARDEN) -o $@ $(MOCK_OBJ) $(IO_OBJ) build/libcore.a $(SUP_LIBS)
 
-# unit tests: the core and tap only, under ASan+UBSan
-$(UNIT_T): t/%.t: t/%.c t/tap.c build/libcore-san.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< t/tap.c build/libcore-san.a $(CORE_LIBS)
+# unit tests: the core, tap and the pure test helpers, under ASan+UBSan
+$(UNIT_T): t/%.t: t/%.c t/tap.c $(TPURE_SAN) build/libcore-san.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< t/tap.c $(TPURE_SAN) \
+	    build/libcore-san.a $(CORE_LIBS)
 
 # sandbox tests: the worker's library part (not its main)
 $(SBX_T): t/%.t: t/%.c t/tap.c $(WRK_LIB_OBJ) $(IO_OBJ) build/libcore.a

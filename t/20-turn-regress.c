@@ -1,17 +1,18 @@
 /*
- * 20-turn-regress.c: the regression scenarios of reference §13.2 against
- * the sans-IO engine, as scripted tables in Firezone's assert_commands
- * shape. A step is one input (client datagram, worker ready, worker data,
- * tick) followed by the exact commands expected, in order, then "no
- * further commands", and optionally the next timeout. LOG commands are
- * skipped unless the step asks for them. All-zero RNG, secret 64 x '0';
- * requests and expected responses are both built with the codec's
- * encoder and compared byte for byte.
+ * 20-turn-regress.c: the regression scenarios of Firezone's relay tests
+ * (rust/relay/tests/regression.rs) against the sans-IO engine, as scripted
+ * tables in Firezone's assert_commands shape, run by the scripted runner
+ * of t/tengine.h: a step is one input (client datagram, worker ready,
+ * worker data, tick) followed by the exact commands expected, in order,
+ * then "no further commands", and optionally the next timeout. LOG
+ * commands are skipped unless the step asks for them. All-zero RNG,
+ * secret 64 x '0'; requests and expected responses are both built with
+ * the codec's encoder and compared byte for byte.
  *
  * After the ten: the two bug fixes (freeing an allocation clears its
  * channels; refreshing a cooling-down channel re-binds it) and the relay
- * restart of reference §17 (old nonce 438, old credentials 401, no
- * allocation 437).
+ * restart that Firezone clients detect (old nonce 438, old credentials
+ * 401, no allocation 437).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,394 +22,19 @@
 #include "stun.h"
 #include "turn.h"
 #include "tap.h"
+#include "tengine.h"
 
-#define T0		1000000ULL		/* monotonic ms */
-#define WALL		1700000000LL		/* wall clock s */
-#define SEC		1000ULL
 #define SALT		"abcdefghij"
 #define SOFTWARE	"turncell/test"
 #define PORT0		49152
 #define NO_TIMEOUT	UINT64_MAX
-#define DONT_CHECK	0
-
-#define MAX_STEPS	24
-#define MAX_EXP		6
-#define POOL		(64 * 1024)
 
 static const char secret0[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 static const char secret1[] =
     "1111111111111111111111111111111111111111111111111111111111111111";
 
-/* ---- the script ---- */
-
-enum in_kind { IN_CLIENT, IN_READY, IN_WDATA, IN_TICK };
-
-struct exp {
-	enum turn_cmd_type type;
-	uint32_t	 id;
-	struct taddr	 addr;
-	uint16_t	 port;
-	uint8_t		 families;
-	uint16_t	 chan;
-	int		 reason;
-	int		 level;
-	const uint8_t	*data;
-	size_t		 len;
-	const char	*text;		/* LOG: expected prefix */
-};
-
-struct step {
-	const char	*name;
-	enum in_kind	 kind;
-	struct taddr	 from;
-	const uint8_t	*in;
-	size_t		 in_len;
-	uint32_t	 id;
-	uint64_t	 now;
-	struct exp	 exp[MAX_EXP];
-	size_t		 n_exp;
-	int		 logs;		/* compare LOG commands too */
-	uint64_t	 timeout;	/* DONT_CHECK or the expected value */
-	long		 channels;	/* -1 or stats.channels after */
-	long		 allocs;	/* -1 or turn_alloc_count() after */
-};
-
-struct scen {
-	struct step	 s[MAX_STEPS];
-	size_t		 n;
-	uint8_t		 pool[POOL];
-	size_t		 used;
-};
-
-static const uint8_t *
-pool_copy(struct scen *sc, const void *p, size_t n)
-{
-	uint8_t	*d;
-
-	if (sc->used + n > sizeof(sc->pool))
-		return NULL;
-	d = sc->pool + sc->used;
-	memcpy(d, p, n);
-	sc->used += n;
-	return d;
-}
-
-static struct step *
-st_add(struct scen *sc, const char *name, enum in_kind kind, uint64_t now)
-{
-	struct step	*st = &sc->s[sc->n++];
-
-	memset(st, 0, sizeof(*st));
-	st->name = name;
-	st->kind = kind;
-	st->now = now;
-	st->channels = st->allocs = -1;
-	return st;
-}
-
-static struct step *
-st_client(struct scen *sc, const char *name, const struct taddr *from,
-    const uint8_t *b, size_t n, uint64_t now)
-{
-	struct step	*st = st_add(sc, name, IN_CLIENT, now);
-
-	st->from = *from;
-	st->in = pool_copy(sc, b, n);
-	st->in_len = n;
-	return st;
-}
-
-static struct step *
-st_ready(struct scen *sc, const char *name, uint32_t id, uint64_t now)
-{
-	struct step	*st = st_add(sc, name, IN_READY, now);
-
-	st->id = id;
-	return st;
-}
-
-static struct step *
-st_wdata(struct scen *sc, const char *name, uint32_t id, const uint8_t *b,
-    size_t n, uint64_t now)
-{
-	struct step	*st = st_add(sc, name, IN_WDATA, now);
-
-	st->id = id;
-	st->in = pool_copy(sc, b, n);
-	st->in_len = n;
-	return st;
-}
-
-static struct step *
-st_tick(struct scen *sc, const char *name, uint64_t now)
-{
-	return st_add(sc, name, IN_TICK, now);
-}
-
-static struct exp *
-ex_add(struct step *st, enum turn_cmd_type type, uint32_t id)
-{
-	struct exp	*e = &st->exp[st->n_exp++];
-
-	memset(e, 0, sizeof(*e));
-	e->type = type;
-	e->id = id;
-	return e;
-}
-
-static void
-ex_send(struct scen *sc, struct step *st, const struct taddr *to,
-    const uint8_t *b, size_t n)
-{
-	struct exp	*e = ex_add(st, TURN_CMD_SEND, 0);
-
-	e->addr = *to;
-	e->data = pool_copy(sc, b, n);
-	e->len = n;
-}
-
-static void
-ex_start(struct step *st, uint32_t id, uint16_t port, uint8_t fam)
-{
-	struct exp	*e = ex_add(st, TURN_CMD_WORKER_START, id);
-
-	e->port = port;
-	e->families = fam;
-}
-
-static void
-ex_chan_add(struct step *st, uint32_t id, uint16_t chan,
-    const struct taddr *peer)
-{
-	struct exp	*e = ex_add(st, TURN_CMD_WORKER_CHAN_ADD, id);
-
-	e->chan = chan;
-	e->addr = *peer;
-}
-
-static void
-ex_chan_del(struct step *st, uint32_t id, uint16_t chan)
-{
-	ex_add(st, TURN_CMD_WORKER_CHAN_DEL, id)->chan = chan;
-}
-
-static void
-ex_data(struct scen *sc, struct step *st, uint32_t id, uint16_t chan,
-    const uint8_t *b, size_t n)
-{
-	struct exp	*e = ex_add(st, TURN_CMD_WORKER_DATA, id);
-
-	e->chan = chan;
-	e->data = pool_copy(sc, b, n);
-	e->len = n;
-}
-
-static void
-ex_stop(struct step *st, uint32_t id, int reason)
-{
-	ex_add(st, TURN_CMD_WORKER_STOP, id)->reason = reason;
-}
-
-static void
-ex_log(struct step *st, int level, const char *prefix)
-{
-	struct exp	*e = ex_add(st, TURN_CMD_LOG, 0);
-
-	e->level = level;
-	e->text = prefix;
-	st->logs = 1;
-}
-
-/* ---- the runner ---- */
-
-static void
-feed(struct turn *t, const struct step *st, int *rc)
-{
-	*rc = 0;
-	switch (st->kind) {
-	case IN_CLIENT:
-		turn_client_input(t, st->in, st->in_len, &st->from, st->now,
-		    WALL + (int64_t)((st->now - T0) / SEC));
-		break;
-	case IN_READY:
-		turn_worker_ready(t, st->id, st->now);
-		break;
-	case IN_WDATA:
-		*rc = turn_worker_data(t, st->id, st->in, st->in_len, st->now);
-		break;
-	case IN_TICK:
-		turn_timeout(t, st->now);
-		break;
-	}
-}
-
-static int
-in_input(const struct step *st, const uint8_t *p, size_t n)
-{
-	return st->in != NULL && p >= st->in && n <= st->in_len &&
-	    (size_t)(p - st->in) <= st->in_len - n;
-}
-
-static int
-bytes_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
-
-/* 1 if the command matches; diagnostics otherwise */
-static int
-cmd_match(const struct step *st, const struct turn_cmd *c,
-    const struct exp *e)
-{
-	if (c->type != e->type || c->alloc_id != e->id)
-		return 0;
-	switch (c->type) {
-	case TURN_CMD_SEND:
-		return addr_eq(&c->addr, &e->addr) &&
-		    bytes_eq(c->data, c->len, e->data, e->len);
-	case TURN_CMD_WORKER_START:
-		return c->port == e->port && c->families == e->families;
-	case TURN_CMD_WORKER_CHAN_ADD:
-		return c->chan == e->chan && addr_eq(&c->addr, &e->addr);
-	case TURN_CMD_WORKER_CHAN_DEL:
-		return c->chan == e->chan;
-	case TURN_CMD_WORKER_DATA:
-		/* the payload points into the caller's datagram */
-		return c->chan == e->chan && in_input(st, c->data, c->len) &&
-		    bytes_eq(c->data, c->len, e->data, e->len);
-	case TURN_CMD_WORKER_STOP:
-		return c->reason == e->reason;
-	case TURN_CMD_LOG:
-		return c->level == e->level && c->text != NULL &&
-		    strncmp(c->text, e->text, strlen(e->text)) == 0;
-	default:
-		return 0;
-	}
-}
-
-static void
-diag_cmd(const char *what, const struct turn_cmd *c)
-{
-	char	ab[ADDR_STRLEN];
-
-	diag("%s: type %d alloc %u addr %s port %u fam %u chan 0x%04x "
-	    "reason %d len %zu%s%s", what, c->type, c->alloc_id,
-	    addr_fmt(&c->addr, ab, sizeof(ab)), c->port, c->families, c->chan,
-	    c->reason, c->len, c->text ? " text " : "", c->text ? c->text : "");
-	if (c->data != NULL && c->len > 0) {
-		char	 hex[2 * 160 + 1];
-		size_t	 i, n = c->len < 160 ? c->len : 160;
-
-		for (i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", c->data[i]);
-		diag("  %s", hex);
-	}
-}
-
-static int
-next_cmd(struct turn *t, const struct step *st, struct turn_cmd *c)
-{
-	while (turn_next_cmd(t, c) == 1)
-		if (c->type != TURN_CMD_LOG || st->logs)
-			return 1;
-	return 0;
-}
-
-/* pop and compare the step's commands, then "no further commands" */
-static int
-check_cmds(struct turn *t, const struct step *st)
-{
-	struct turn_cmd	 c;
-	struct turn_cmd	 w;
-	size_t		 i;
-	int		 good = 1;
-
-	for (i = 0; i < st->n_exp; i++) {
-		if (!next_cmd(t, st, &c)) {
-			diag("missing command %zu (type %d)", i, st->exp[i].type);
-			return 0;
-		}
-		if (!cmd_match(st, &c, &st->exp[i])) {
-			memset(&w, 0, sizeof(w));
-			w.type = st->exp[i].type;
-			w.alloc_id = st->exp[i].id;
-			w.addr = st->exp[i].addr;
-			w.port = st->exp[i].port;
-			w.families = st->exp[i].families;
-			w.chan = st->exp[i].chan;
-			w.reason = st->exp[i].reason;
-			w.data = st->exp[i].data;
-			w.len = st->exp[i].len;
-			w.text = st->exp[i].text;
-			diag_cmd("got ", &c);
-			diag_cmd("want", &w);
-			good = 0;
-		}
-	}
-	while (next_cmd(t, st, &c)) {
-		diag_cmd("unexpected", &c);
-		good = 0;
-	}
-	return good;
-}
-
-static int
-check_after(struct turn *t, const struct step *st, int rc)
-{
-	struct turn_stats	stats;
-	uint64_t		to = turn_next_timeout(t);
-	int			good = 1;
-
-	turn_get_stats(t, &stats);
-	if (st->timeout != DONT_CHECK && to != st->timeout) {
-		diag("next timeout %llu, want %llu", (unsigned long long)to,
-		    (unsigned long long)st->timeout);
-		good = 0;
-	}
-	if (st->channels >= 0 && stats.channels != (uint64_t)st->channels) {
-		diag("channels %llu, want %ld",
-		    (unsigned long long)stats.channels, st->channels);
-		good = 0;
-	}
-	if (st->allocs >= 0 && turn_alloc_count(t) != (size_t)st->allocs) {
-		diag("allocations %zu, want %ld", turn_alloc_count(t),
-		    st->allocs);
-		good = 0;
-	}
-	if (st->kind == IN_WDATA && rc != 0) {
-		diag("turn_worker_data returned %d", rc);
-		good = 0;
-	}
-	return good;
-}
-
-static void
-run(const char *scenario, struct turn *t, const struct scen *sc)
-{
-	size_t	i;
-	int	rc, good;
-
-	if (t == NULL) {
-		ok(0, "%s: engine created", scenario);
-		return;
-	}
-	for (i = 0; i < sc->n; i++) {
-		feed(t, &sc->s[i], &rc);
-		good = check_cmds(t, &sc->s[i]);
-		good &= check_after(t, &sc->s[i], rc);
-		ok(good, "%s: %s", scenario, sc->s[i].name);
-	}
-	turn_free(t);
-}
-
 /* ---- engines, addresses, credentials ---- */
-
-static void
-rng_zero(void *arg, void *out, size_t len)
-{
-	memset(out, 0, len);
-}
 
 static void
 rng_fill(void *arg, void *out, size_t len)
@@ -456,7 +82,7 @@ static void
 creds(struct creds *cr, const char *secret, const char *salt)
 {
 	char		pass[AUTH_PASS_LEN + 1];
-	uint64_t	expiry = (uint64_t)WALL + 1000;
+	uint64_t	expiry = (uint64_t)TE_WALL + 1000;
 
 	cr->ulen = (size_t)snprintf(cr->user, sizeof(cr->user), "%llu:%s",
 	    (unsigned long long)expiry, salt);
@@ -473,7 +99,7 @@ nonce(const struct taddr *client, uint64_t now, uint8_t fill,
 	uint8_t	key[AUTH_NONCE_KEY_LEN];
 
 	memset(key, fill, sizeof(key));
-	auth_nonce_mint(key, client, now / SEC, out);
+	auth_nonce_mint(key, client, now / TE_SEC, out);
 }
 
 static void
@@ -525,7 +151,8 @@ req_build(const struct req *r, uint8_t *buf, size_t cap)
 		stun_put_u32(&e, STUN_A_REQUESTED_ADDRESS_FAMILY,
 		    (uint32_t)r->req_family << 24);
 	if (r->chan != 0)
-		stun_put_u32(&e, STUN_A_CHANNEL_NUMBER, (uint32_t)r->chan << 16);
+		stun_put_u32(&e, STUN_A_CHANNEL_NUMBER,
+		    (uint32_t)r->chan << 16);
 	if (r->peer != NULL)
 		stun_put_xaddr(&e, STUN_A_XOR_PEER_ADDRESS, r->peer);
 	if (r->cr != NULL)
@@ -538,7 +165,7 @@ req_build(const struct req *r, uint8_t *buf, size_t cap)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-/* ---- expected responses (engine.md §6 order) ---- */
+/* ---- expected responses: SOFTWARE first when signed ---- */
 
 static void
 resp_begin(struct stun_enc *e, uint8_t *buf, uint16_t method, uint8_t cls,
@@ -644,9 +271,9 @@ fill_random(uint8_t *p, size_t n, uint32_t seed)
 static struct taddr	C4, C6, P4, P4B, P6, A4, A6;
 static struct creds	CR;		/* secret0 credentials */
 
-static struct scen	SC;
+static struct te_scen	SC;
 
-static struct scen *
+static struct te_scen *
 scen_new(void)
 {
 	memset(&SC, 0, sizeof(SC));
@@ -654,11 +281,11 @@ scen_new(void)
 }
 
 /* an authenticated request from client at now (nonce minted for it) */
-static struct step *
-st_req(struct scen *sc, const char *name, struct req *r,
+static struct te_step *
+st_req(struct te_scen *sc, const char *name, struct req *r,
     const struct taddr *client, uint64_t now)
 {
-	struct step	*st;
+	struct te_step	*st;
 	char		 n[AUTH_NONCE_LEN + 1];
 	uint8_t		 buf[STUN_MAX_MSG];
 	int		 minted = 0;
@@ -668,7 +295,7 @@ st_req(struct scen *sc, const char *name, struct req *r,
 		r->nonce = n;
 		minted = 1;
 	}
-	st = st_client(sc, name, client, buf, req_build(r, buf, sizeof(buf)),
+	st = te_st_client(sc, name, client, buf, req_build(r, buf, sizeof(buf)),
 	    now);
 	if (minted)
 		r->nonce = NULL;
@@ -676,12 +303,12 @@ st_req(struct scen *sc, const char *name, struct req *r,
 }
 
 /* ALLOCATE (+ WORKER_START), worker ready (+ success) as alloc id */
-static struct step *
-st_allocate(struct scen *sc, const struct taddr *client, long lifetime,
+static struct te_step *
+st_allocate(struct te_scen *sc, const struct taddr *client, long lifetime,
     int family, uint64_t now, uint32_t id)
 {
 	struct req	 r;
-	struct step	*st;
+	struct te_step	*st;
 	uint8_t		 buf[STUN_MAX_MSG];
 	const struct taddr *relay = family == STUN_AF_IPV6 ? &A6 : &A4;
 
@@ -691,20 +318,21 @@ st_allocate(struct scen *sc, const struct taddr *client, long lifetime,
 	r.req_family = family;
 	r.cr = &CR;
 	st = st_req(sc, "ALLOCATE starts a worker", &r, client, now);
-	ex_start(st, id, PORT0, family == STUN_AF_IPV6 ? ADDR_FAM_V6 :
+	te_ex_start(st, id, PORT0, family == STUN_AF_IPV6 ? ADDR_FAM_V6 :
 	    ADDR_FAM_V4);
-	st = st_ready(sc, "worker ready sends the ALLOCATE success", id, now);
-	ex_send(sc, st, client, buf, resp_alloc(buf, r.tid, CR.key, relay,
+	st = te_st_ready(sc, "worker ready sends the ALLOCATE success", id,
+	    now);
+	te_ex_send(sc, st, client, buf, resp_alloc(buf, r.tid, CR.key, relay,
 	    client, lifetime < 0 ? 600 : (uint32_t)lifetime));
 	return st;
 }
 
-static struct step *
-st_chanbind(struct scen *sc, const struct taddr *client, uint16_t chan,
+static struct te_step *
+st_chanbind(struct te_scen *sc, const struct taddr *client, uint16_t chan,
     const struct taddr *peer, uint64_t now, uint8_t tseed)
 {
 	struct req	 r;
-	struct step	*st;
+	struct te_step	*st;
 	uint8_t		 buf[STUN_MAX_MSG];
 
 	req_init(&r, STUN_CHANNEL_BIND, tseed);
@@ -712,18 +340,19 @@ st_chanbind(struct scen *sc, const struct taddr *client, uint16_t chan,
 	r.peer = peer;
 	r.cr = &CR;
 	st = st_req(sc, "CHANNEL-BIND", &r, client, now);
-	ex_chan_add(st, 1, chan, peer);
-	ex_send(sc, st, client, buf, resp_empty(buf, STUN_CHANNEL_BIND, r.tid,
+	te_ex_chan_add(st, 1, chan, peer);
+	te_ex_send(sc, st, client, buf, resp_empty(buf, STUN_CHANNEL_BIND,
+	    r.tid,
 	    CR.key));
 	return st;
 }
 
-static struct step *
-st_refresh(struct scen *sc, const struct taddr *client, long lifetime,
+static struct te_step *
+st_refresh(struct te_scen *sc, const struct taddr *client, long lifetime,
     uint64_t now, uint8_t tseed)
 {
 	struct req	 r;
-	struct step	*st;
+	struct te_step	*st;
 	uint8_t		 buf[STUN_MAX_MSG];
 
 	req_init(&r, STUN_REFRESH, tseed);
@@ -731,8 +360,8 @@ st_refresh(struct scen *sc, const struct taddr *client, long lifetime,
 	r.cr = &CR;
 	st = st_req(sc, "REFRESH", &r, client, now);
 	if (lifetime == 0)
-		ex_stop(st, 1, TURN_STOP_DELETED);
-	ex_send(sc, st, client, buf, resp_lifetime(buf, r.tid, CR.key,
+		te_ex_stop(st, 1, TURN_STOP_DELETED);
+	te_ex_send(sc, st, client, buf, resp_lifetime(buf, r.tid, CR.key,
 	    (uint32_t)lifetime));
 	return st;
 }
@@ -741,42 +370,42 @@ st_refresh(struct scen *sc, const struct taddr *client, long lifetime,
 static void
 can_answer_stun_request_from_ip4_address(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	struct req	 r;
 	uint8_t		 buf[STUN_MAX_MSG], out[STUN_MAX_MSG];
 
 	req_init(&r, STUN_BINDING, 1);
-	st = st_client(sc, "BINDING answered with XOR-MAPPED-ADDRESS only",
-	    &C4, buf, req_build(&r, buf, sizeof(buf)), T0);
-	ex_send(sc, st, &C4, out, resp_binding(out, r.tid, &C4));
+	st = te_st_client(sc, "BINDING answered with XOR-MAPPED-ADDRESS only",
+	    &C4, buf, req_build(&r, buf, sizeof(buf)), TE_T0);
+	te_ex_send(sc, st, &C4, out, resp_binding(out, r.tid, &C4));
 	st->timeout = NO_TIMEOUT;
-	run("1 binding", engine(0, secret0, rng_zero, NULL), sc);
+	te_run("1 binding", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /* 2 */
 static void
 deallocate_once_time_expired(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	const long	 L = 1234;
 
-	st_allocate(sc, &C4, L, 0, T0, 1)->timeout = T0 + L * SEC;
-	st = st_tick(sc, "expired allocation stops its worker",
-	    T0 + (L + 1) * SEC);
-	ex_stop(st, 1, TURN_STOP_EXPIRED);
+	st_allocate(sc, &C4, L, 0, TE_T0, 1)->timeout = TE_T0 + L * TE_SEC;
+	st = te_st_tick(sc, "expired allocation stops its worker",
+	    TE_T0 + (L + 1) * TE_SEC);
+	te_ex_stop(st, 1, TURN_STOP_EXPIRED);
 	st->timeout = NO_TIMEOUT;
 	st->allocs = 0;
-	run("2 expiry", engine(0, secret0, rng_zero, NULL), sc);
+	te_run("2 expiry", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /* 3 */
 static void
 unauthenticated_allocate_triggers_authentication(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	struct req	 r;
 	char		 n[AUTH_NONCE_LEN + 1];
 	uint8_t		 buf[STUN_MAX_MSG], out[STUN_MAX_MSG];
@@ -785,162 +414,168 @@ unauthenticated_allocate_triggers_authentication(void)
 	req_init(&r, STUN_ALLOCATE, 0x11);
 	r.transport = 17;
 	r.lifetime = L;
-	st = st_client(sc, "ALLOCATE without credentials gets an unsigned 401",
-	    &C4, buf, req_build(&r, buf, sizeof(buf)), T0);
-	nonce(&C4, T0, 0, n);
-	ex_send(sc, st, &C4, out, resp_error(out, STUN_ALLOCATE, r.tid, NULL,
+	st = te_st_client(sc,
+	    "ALLOCATE without credentials gets an unsigned 401",
+	    &C4, buf, req_build(&r, buf, sizeof(buf)), TE_T0);
+	nonce(&C4, TE_T0, 0, n);
+	te_ex_send(sc, st, &C4, out, resp_error(out, STUN_ALLOCATE, r.tid, NULL,
 	    STUN_ERR_UNAUTHORIZED, n));
 	st->allocs = 0;
 	r.cr = &CR;
 	r.nonce = n;		/* the one from the 401, same transaction */
-	st = st_client(sc, "retry with that nonce starts a worker", &C4, buf,
-	    req_build(&r, buf, sizeof(buf)), T0);
-	ex_start(st, 1, PORT0, ADDR_FAM_V4);
-	st = st_ready(sc, "worker ready sends the success", 1, T0);
-	ex_send(sc, st, &C4, out, resp_alloc(out, r.tid, CR.key, &A4, &C4,
+	st = te_st_client(sc, "retry with that nonce starts a worker", &C4, buf,
+	    req_build(&r, buf, sizeof(buf)), TE_T0);
+	te_ex_start(st, 1, PORT0, ADDR_FAM_V4);
+	st = te_st_ready(sc, "worker ready sends the success", 1, TE_T0);
+	te_ex_send(sc, st, &C4, out, resp_alloc(out, r.tid, CR.key, &A4, &C4,
 	    (uint32_t)L));
-	st->timeout = T0 + L * SEC;
-	run("3 401 then 200", engine(0, secret0, rng_zero, NULL), sc);
+	st->timeout = TE_T0 + L * TE_SEC;
+	te_run("3 401 then 200", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /* 4 */
 static void
 when_refreshed_in_time_allocation_does_not_expire(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	const long	 L1 = 1000, L2 = 2000;
-	const uint64_t	 t2 = T0 + L1 / 2 * SEC;
+	const uint64_t	 t2 = TE_T0 + L1 / 2 * TE_SEC;
 
-	st_allocate(sc, &C4, L1, 0, T0, 1)->timeout = T0 + L1 * SEC;
+	st_allocate(sc, &C4, L1, 0, TE_T0, 1)->timeout = TE_T0 + L1 * TE_SEC;
 	st = st_refresh(sc, &C4, L2, t2, 0x30);
-	st->timeout = t2 + L2 * SEC;
-	st = st_tick(sc, "no expiry before the refreshed lifetime",
-	    t2 + (L2 - 1) * SEC);
-	st->timeout = t2 + L2 * SEC;
+	st->timeout = t2 + L2 * TE_SEC;
+	st = te_st_tick(sc, "no expiry before the refreshed lifetime",
+	    t2 + (L2 - 1) * TE_SEC);
+	st->timeout = t2 + L2 * TE_SEC;
 	st->allocs = 1;
-	run("4 refresh", engine(0, secret0, rng_zero, NULL), sc);
+	te_run("4 refresh", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /* 5 */
 static void
 when_receiving_lifetime_0_for_existing_allocation_then_delete(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	const long	 L = 1000;
 
-	st_allocate(sc, &C4, L, 0, T0, 1);
-	st = st_refresh(sc, &C4, 0, T0 + L / 2 * SEC, 0x30);
+	st_allocate(sc, &C4, L, 0, TE_T0, 1);
+	st = st_refresh(sc, &C4, 0, TE_T0 + L / 2 * TE_SEC, 0x30);
 	st->allocs = 0;
 	st->timeout = NO_TIMEOUT;
-	st_tick(sc, "nothing left to expire", T0 + (L + 1) * SEC);
-	run("5 refresh 0", engine(0, secret0, rng_zero, NULL), sc);
+	te_st_tick(sc, "nothing left to expire", TE_T0 + (L + 1) * TE_SEC);
+	te_run("5 refresh 0", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /* 6 */
 static void
 freeing_allocation_clears_all_channels(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 
-	st_allocate(sc, &C6, -1, 0, T0, 1);
-	st = st_chanbind(sc, &C6, 0x4321, &P4, T0 + SEC, 0x20);
+	st_allocate(sc, &C6, -1, 0, TE_T0, 1);
+	st = st_chanbind(sc, &C6, 0x4321, &P4, TE_T0 + TE_SEC, 0x20);
 	st->channels = 1;
-	st = st_refresh(sc, &C6, 0, T0 + 2 * SEC, 0x30);
+	st = st_refresh(sc, &C6, 0, TE_T0 + 2 * TE_SEC, 0x30);
 	st->channels = 0;
 	st->allocs = 0;
 	st->timeout = NO_TIMEOUT;
-	run("6 free clears channels", engine(0, secret0, rng_zero, NULL), sc);
+	te_run("6 free clears channels", engine(0, secret0, te_rng_zero, NULL),
+	    sc);
 }
 
 /* 7 and 9: data both ways on channel chan */
 static void
-ping_pong_steps(struct scen *sc, const struct taddr *client, uint16_t chan,
+ping_pong_steps(struct te_scen *sc, const struct taddr *client, uint16_t chan,
     uint64_t now, uint32_t seed)
 {
-	struct step	*st;
+	struct te_step	*st;
 	uint8_t		 payload[32], frame[64];
 	size_t		 n;
 
 	fill_random(payload, sizeof(payload), seed);
 	n = cdata(frame, chan, payload, sizeof(payload));
-	st = st_client(sc, "ChannelData goes to the worker", client, frame, n,
+	st = te_st_client(sc, "ChannelData goes to the worker", client, frame,
+	    n,
 	    now);
-	ex_data(sc, st, 1, chan, payload, sizeof(payload));
+	te_ex_data(sc, st, 1, chan, payload, sizeof(payload));
 	fill_random(payload, sizeof(payload), seed + 1);
 	n = cdata(frame, chan, payload, sizeof(payload));
-	st = st_wdata(sc, "peer data comes back as ChannelData", 1, frame, n,
+	st = te_st_wdata(sc, "peer data comes back as ChannelData", 1, frame, n,
 	    now);
-	ex_send(sc, st, client, frame, n);
+	te_ex_send(sc, st, client, frame, n);
 }
 
 static void
 ping_pong_relay(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	const uint16_t	 chan = 0x4abc;
 
-	st_allocate(sc, &C4, 3600, 0, T0, 1)->timeout = T0 + 3600 * SEC;
-	st = st_chanbind(sc, &C4, chan, &P4, T0 + SEC, 0x20);
-	st->timeout = T0 + SEC + 600 * SEC;
-	ping_pong_steps(sc, &C4, chan, T0 + 2 * SEC, 7);
-	run("7 ping pong", engine(0, secret0, rng_zero, NULL), sc);
+	st_allocate(sc, &C4, 3600, 0, TE_T0,
+	    1)->timeout = TE_T0 + 3600 * TE_SEC;
+	st = st_chanbind(sc, &C4, chan, &P4, TE_T0 + TE_SEC, 0x20);
+	st->timeout = TE_T0 + TE_SEC + 600 * TE_SEC;
+	ping_pong_steps(sc, &C4, chan, TE_T0 + 2 * TE_SEC, 7);
+	te_run("7 ping pong", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /* 8 */
 static void
 allows_rebind_channel_after_expiry(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	const uint16_t	 chan = 0x4001;
-	const uint64_t	 t1 = T0 + SEC, t2 = t1 + 601 * SEC;
+	const uint64_t	 t1 = TE_T0 + TE_SEC, t2 = t1 + 601 * TE_SEC;
 
-	st_allocate(sc, &C4, 3600, 0, T0, 1);
-	st_chanbind(sc, &C4, chan, &P4, t1, 0x20)->timeout = t1 + 600 * SEC;
-	st = st_tick(sc, "expired channel is removed from the worker", t2);
-	ex_chan_del(st, 1, chan);
-	st->timeout = t1 + 900 * SEC;
+	st_allocate(sc, &C4, 3600, 0, TE_T0, 1);
+	st_chanbind(sc, &C4, chan, &P4, t1, 0x20)->timeout = t1 + 600 * TE_SEC;
+	st = te_st_tick(sc, "expired channel is removed from the worker", t2);
+	te_ex_chan_del(st, 1, chan);
+	st->timeout = t1 + 900 * TE_SEC;
 	st->channels = 0;
-	st = st_tick(sc, "cool-down over: channel deleted", t2 + 301 * SEC);
-	st->timeout = T0 + 3600 * SEC;
-	st = st_chanbind(sc, &C4, chan, &P4B, t2 + 302 * SEC, 0x21);
-	st->timeout = t2 + 302 * SEC + 600 * SEC;
+	st = te_st_tick(sc, "cool-down over: channel deleted",
+	    t2 + 301 * TE_SEC);
+	st->timeout = TE_T0 + 3600 * TE_SEC;
+	st = st_chanbind(sc, &C4, chan, &P4B, t2 + 302 * TE_SEC, 0x21);
+	st->timeout = t2 + 302 * TE_SEC + 600 * TE_SEC;
 	st->channels = 1;
-	run("8 rebind after expiry", engine(0, secret0, rng_zero, NULL), sc);
+	te_run("8 rebind after expiry", engine(0, secret0, te_rng_zero, NULL),
+	    sc);
 }
 
 /* 9 */
 static void
 ping_pong_ip6_relay(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	const uint16_t	 chan = 0x4fff;
 
-	st_allocate(sc, &C6, 3600, STUN_AF_IPV6, T0, 1);
-	st = st_chanbind(sc, &C6, chan, &P6, T0 + SEC, 0x20);
-	st->timeout = T0 + SEC + 600 * SEC;
-	ping_pong_steps(sc, &C6, chan, T0 + 2 * SEC, 9);
-	run("9 ping pong ip6", engine(1, secret0, rng_zero, NULL), sc);
+	st_allocate(sc, &C6, 3600, STUN_AF_IPV6, TE_T0, 1);
+	st = st_chanbind(sc, &C6, chan, &P6, TE_T0 + TE_SEC, 0x20);
+	st->timeout = TE_T0 + TE_SEC + 600 * TE_SEC;
+	ping_pong_steps(sc, &C6, chan, TE_T0 + 2 * TE_SEC, 9);
+	te_run("9 ping pong ip6", engine(1, secret0, te_rng_zero, NULL), sc);
 }
 
 /* 10 */
 static void
 ignores_stun_request_from_port_0(void)
 {
-	struct scen	*sc = scen_new();
+	struct te_scen	*sc = scen_new();
 	struct taddr	 c0 = ta("198.51.100.7:0");
 	struct req	 r;
 	uint8_t		 buf[STUN_MAX_MSG];
 
 	req_init(&r, STUN_BINDING, 1);
-	st_client(sc, "BINDING from port 0: no command", &c0, buf,
-	    req_build(&r, buf, sizeof(buf)), T0);
-	run("10 port 0", engine(0, secret0, rng_zero, NULL), sc);
+	te_st_client(sc, "BINDING from port 0: no command", &c0, buf,
+	    req_build(&r, buf, sizeof(buf)), TE_T0);
+	te_run("10 port 0", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /* ---- after the ten ---- */
@@ -949,23 +584,24 @@ ignores_stun_request_from_port_0(void)
 static void
 expiry_clears_channels(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	uint8_t		 frame[16], payload[4] = { 1, 2, 3, 4 };
 	const uint16_t	 chan = 0x4444;
 
-	st_allocate(sc, &C4, 100, 0, T0, 1);
-	st_chanbind(sc, &C4, chan, &P4, T0 + SEC, 0x20)->channels = 1;
-	st = st_tick(sc, "expiry stops the worker, channels go with it",
-	    T0 + 100 * SEC);
-	ex_stop(st, 1, TURN_STOP_EXPIRED);
+	st_allocate(sc, &C4, 100, 0, TE_T0, 1);
+	st_chanbind(sc, &C4, chan, &P4, TE_T0 + TE_SEC, 0x20)->channels = 1;
+	st = te_st_tick(sc, "expiry stops the worker, channels go with it",
+	    TE_T0 + 100 * TE_SEC);
+	te_ex_stop(st, 1, TURN_STOP_EXPIRED);
 	st->channels = 0;
 	st->allocs = 0;
 	st->timeout = NO_TIMEOUT;
-	st_client(sc, "ChannelData on the freed channel is dropped", &C4,
+	te_st_client(sc, "ChannelData on the freed channel is dropped", &C4,
 	    frame, cdata(frame, chan, payload, sizeof(payload)),
-	    T0 + 101 * SEC);
-	run("fix: expiry clears channels", engine(0, secret0, rng_zero, NULL),
+	    TE_T0 + 101 * TE_SEC);
+	te_run("fix: expiry clears channels", engine(0, secret0, te_rng_zero,
+	    NULL),
 	    sc);
 }
 
@@ -973,48 +609,50 @@ expiry_clears_channels(void)
 static void
 refresh_rebinds_cooling_channel(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	uint8_t		 frame[16], payload[4] = { 9, 8, 7, 6 };
 	size_t		 n;
 	const uint16_t	 chan = 0x4555;
-	const uint64_t	 t1 = T0 + SEC;
+	const uint64_t	 t1 = TE_T0 + TE_SEC;
 
 	n = cdata(frame, chan, payload, sizeof(payload));
-	st_allocate(sc, &C4, 3600, 0, T0, 1);
+	st_allocate(sc, &C4, 3600, 0, TE_T0, 1);
 	st_chanbind(sc, &C4, chan, &P4, t1, 0x20);
-	st = st_tick(sc, "channel expires", t1 + 600 * SEC);
-	ex_chan_del(st, 1, chan);
+	st = te_st_tick(sc, "channel expires", t1 + 600 * TE_SEC);
+	te_ex_chan_del(st, 1, chan);
 	st->channels = 0;
-	st_client(sc, "ChannelData while cooling down is dropped", &C4, frame,
-	    n, t1 + 601 * SEC);
+	te_st_client(sc, "ChannelData while cooling down is dropped", &C4,
+	    frame,
+	    n, t1 + 601 * TE_SEC);
 	/* the worker may not have seen CHAN_DEL yet: drop, not hostile */
-	st = st_wdata(sc, "peer data on a cooling channel is dropped", 1,
-	    frame, n, t1 + 602 * SEC);
+	st = te_st_wdata(sc, "peer data on a cooling channel is dropped", 1,
+	    frame, n, t1 + 602 * TE_SEC);
 	st->allocs = 1;
-	st = st_chanbind(sc, &C4, chan, &P4, t1 + 610 * SEC, 0x21);
+	st = st_chanbind(sc, &C4, chan, &P4, t1 + 610 * TE_SEC, 0x21);
 	st->name = "CHANNEL-BIND on the cooling channel re-emits CHAN_ADD";
 	st->channels = 1;
-	st->timeout = t1 + 1210 * SEC;
-	st = st_client(sc, "ChannelData is forwarded again", &C4, frame, n,
-	    t1 + 611 * SEC);
-	ex_data(sc, st, 1, chan, payload, sizeof(payload));
-	run("fix: refresh re-binds", engine(0, secret0, rng_zero, NULL), sc);
+	st->timeout = t1 + 1210 * TE_SEC;
+	st = te_st_client(sc, "ChannelData is forwarded again", &C4, frame, n,
+	    t1 + 611 * TE_SEC);
+	te_ex_data(sc, st, 1, chan, payload, sizeof(payload));
+	te_run("fix: refresh re-binds", engine(0, secret0, te_rng_zero, NULL),
+	    sc);
 }
 
 /* LOG commands can be asserted too */
 static void
 logs_on_request(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 
-	st = st_allocate(sc, &C4, 600, 0, T0, 1);
-	ex_log(st, TURN_LOG_INFO, "Created new allocation");
-	st = st_tick(sc, "expiry is logged", T0 + 600 * SEC);
-	ex_stop(st, 1, TURN_STOP_EXPIRED);
-	ex_log(st, TURN_LOG_INFO, "Deleted allocation");
-	run("logs", engine(0, secret0, rng_zero, NULL), sc);
+	st = st_allocate(sc, &C4, 600, 0, TE_T0, 1);
+	te_ex_log(st, TURN_LOG_INFO, "Created new allocation");
+	st = te_st_tick(sc, "expiry is logged", TE_T0 + 600 * TE_SEC);
+	te_ex_stop(st, 1, TURN_STOP_EXPIRED);
+	te_ex_log(st, TURN_LOG_INFO, "Deleted allocation");
+	te_run("logs", engine(0, secret0, te_rng_zero, NULL), sc);
 }
 
 /*
@@ -1026,46 +664,49 @@ logs_on_request(void)
 static void
 relay_restart(void)
 {
-	struct scen	*sc = scen_new();
-	struct step	*st;
+	struct te_scen	*sc = scen_new();
+	struct te_step	*st;
 	struct creds	 cr1, old;
 	struct req	 r;
 	char		 n0[AUTH_NONCE_LEN + 1], n1[AUTH_NONCE_LEN + 1];
 	char		 n2[AUTH_NONCE_LEN + 1];
 	uint8_t		 buf[STUN_MAX_MSG], out[STUN_MAX_MSG], fill = 0x5a;
-	const uint64_t	 t = T0 + 5 * SEC;
+	const uint64_t	 t = TE_T0 + 5 * TE_SEC;
 
 	creds(&cr1, secret1, "klmnopqrst");	/* issued after the restart */
 	creds(&old, secret1, SALT);	/* the key it derives for CR's name */
-	nonce(&C4, T0, 0, n0);		/* issued before the restart */
+	nonce(&C4, TE_T0, 0, n0);		/* issued before the restart */
 	nonce(&C4, t, fill, n1);
 	nonce(&C4, t, fill, n2);
 
 	req_init(&r, STUN_REFRESH, 0x40);
 	r.cr = &CR;
 	r.nonce = n0;
-	st = st_client(sc, "old nonce: 438 with a fresh nonce", &C4, buf,
+	st = te_st_client(sc, "old nonce: 438 with a fresh nonce", &C4, buf,
 	    req_build(&r, buf, sizeof(buf)), t);
-	ex_send(sc, st, &C4, out, resp_error(out, STUN_REFRESH, r.tid, old.key,
+	te_ex_send(sc, st, &C4, out, resp_error(out, STUN_REFRESH, r.tid,
+	    old.key,
 	    STUN_ERR_STALE_NONCE, n1));
 
 	req_init(&r, STUN_REFRESH, 0x41);
 	r.cr = &CR;
 	r.nonce = n1;
-	st = st_client(sc, "fresh nonce, old credentials: 401", &C4, buf,
+	st = te_st_client(sc, "fresh nonce, old credentials: 401", &C4, buf,
 	    req_build(&r, buf, sizeof(buf)), t);
-	ex_send(sc, st, &C4, out, resp_error(out, STUN_REFRESH, r.tid, old.key,
+	te_ex_send(sc, st, &C4, out, resp_error(out, STUN_REFRESH, r.tid,
+	    old.key,
 	    STUN_ERR_UNAUTHORIZED, n2));
 
 	req_init(&r, STUN_REFRESH, 0x42);
 	r.cr = &cr1;
 	r.nonce = n2;
-	st = st_client(sc, "new credentials, no allocation: 437", &C4, buf,
+	st = te_st_client(sc, "new credentials, no allocation: 437", &C4, buf,
 	    req_build(&r, buf, sizeof(buf)), t);
-	ex_send(sc, st, &C4, out, resp_error(out, STUN_REFRESH, r.tid, cr1.key,
+	te_ex_send(sc, st, &C4, out, resp_error(out, STUN_REFRESH, r.tid,
+	    cr1.key,
 	    STUN_ERR_ALLOC_MISMATCH, NULL));
 	st->allocs = 0;
-	run("restart", engine(0, secret1, rng_fill, &fill), sc);
+	te_run("restart", engine(0, secret1, rng_fill, &fill), sc);
 }
 
 static int

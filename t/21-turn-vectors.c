@@ -1,11 +1,13 @@
 /*
- * 21-turn-vectors: the reference's byte-exact vectors (reference §13.2,
- * §13.3) replayed through the sans-IO engine with an all-zero RNG.
+ * 21-turn-vectors: byte-exact vectors of the Firezone relay's regression
+ * tests (rust/relay/tests/regression.rs; "the reference" below) replayed
+ * through the sans-IO engine with an all-zero RNG, using the command
+ * recorder of t/tengine.h.
  *
  * The hex below was produced by contrib/vectors/derive.py (run it with
  * --c), an independent Python encoder that first reproduces the
  * reference's historic vectors exactly. turncell's vectors differ from
- * the reference's in three deliberate ways (DESIGN §2, notes/engine.md):
+ * the reference's in three deliberate ways:
  * - nonces are stateless MACs bound to the client address
  *   ("<8 hex now_s mod 2^32><24 hex HMAC-SHA256>"), so the reference's nil-UUID
  *   nonce is stale (438) and V2-V5 carry our nonce (their MI recomputed);
@@ -26,10 +28,8 @@
 #include "stun.h"
 #include "turn.h"
 #include "tap.h"
+#include "tengine.h"
 
-#define NOW_MS		1000000ULL	/* now_s = 1000 */
-#define WALL_S		1700000000LL
-#define MAXCMD		32
 
 /*
  * turncell vectors: now_s 1000, client 198.51.100.7:40000, nonce key 32 x 00,
@@ -45,7 +45,8 @@ static const char V1_REQ[] =
 
 /*
  * -> unsigned 401: ERROR-CODE, REALM, NONCE (our nonce format, HEAD
- * order REALM before NONCE, no SOFTWARE: DESIGN §2, SECURITY 40)
+ * order REALM before NONCE, no SOFTWARE: an unauthenticated answer
+ * stays small, attack case 40)
  */
 static const char V1_401[] =
     "011300442112a442000102030405060708090a0b0009001000000401556e6175"
@@ -174,7 +175,7 @@ static const char V5_OK[] =
     "00080014717ff83a8e3e2bfd0fd3aefa0835a8f197e900d6";
 
 /*
- * §13.2 BINDING from 91.141.64.64:26098 (reference bytes)
+ * BINDING from 91.141.64.64:26098 (reference bytes)
  */
 static const char BIND_REQ[] =
     "000100002112a4420908af7d45e8751f5092d167";
@@ -185,24 +186,7 @@ static const char BIND_REQ[] =
 static const char BIND_OK[] =
     "0101000c2112a4420908af7d45e8751f5092d16700200008000144e07a9fe402";
 
-/* a recorded command: data copied out of the engine */
-struct rec {
-	struct turn_cmd	 c;
-	const uint8_t	*orig;	/* the engine's data pointer */
-	uint8_t		 data[2048];
-	char		 text[TURN_LOG_MAX + 1];
-};
-
-static struct rec	recs[MAXCMD];
-static size_t		nrecs;
 static unsigned		nresponses;
-
-static void
-zero_rng(void *arg, void *out, size_t len)
-{
-	(void)arg;
-	memset(out, 0, len);
-}
 
 static void
 count_response(void *arg, uint16_t method, int cls, int code)
@@ -214,52 +198,6 @@ count_response(void *arg, uint16_t method, int cls, int code)
 	nresponses++;
 }
 
-/* drain the engine's commands, skipping LOG (bounded) */
-static void
-collect(struct turn *t)
-{
-	struct turn_cmd	c;
-	int		i;
-
-	nrecs = 0;
-	for (i = 0; i < 1000; i++) {
-		memset(&c, 0, sizeof(c));
-		if (turn_next_cmd(t, &c) != 1)
-			return;
-		if (c.type == TURN_CMD_LOG)
-			continue;
-		if (nrecs == MAXCMD) {
-			ok(0, "too many commands");
-			return;
-		}
-		recs[nrecs].c = c;
-		recs[nrecs].orig = c.data;
-		if (c.data != NULL && c.len <= sizeof(recs[nrecs].data))
-			memcpy(recs[nrecs].data, c.data, c.len);
-		recs[nrecs].c.data = recs[nrecs].data;
-		nrecs++;
-	}
-	ok(0, "turn_next_cmd did not run dry");
-}
-
-static void
-set_ip(struct taddr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	if (addr_parse_ip(ip, a) != 0) {
-		printf("Bail out! bad test address %s\n", ip);
-		exit(255);
-	}
-	a->port = port;
-}
-
-static int
-same_addr(const struct taddr *a, const struct taddr *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	    memcmp(a->ip, b->ip, sizeof(a->ip)) == 0;
-}
-
 static size_t
 unhex(const char *hex, uint8_t *out, size_t cap)
 {
@@ -269,7 +207,8 @@ unhex(const char *hex, uint8_t *out, size_t cap)
 static void
 expect_n(size_t n, const char *what)
 {
-	is_int((long long)nrecs, (long long)n, "%s: %zu command(s)", what, n);
+	is_int((long long)te_nrecs, (long long)n, "%s: %zu command(s)", what,
+	    n);
 }
 
 static void
@@ -279,23 +218,25 @@ expect_send(size_t i, const struct taddr *to, const char *hex,
 	uint8_t	want[2048];
 	size_t	wlen = unhex(hex, want, sizeof(want));
 
-	if (i >= nrecs) {
+	if (i >= te_nrecs) {
 		ok(0, "%s: command %zu missing", what, i);
 		ok(0, "%s: bytes", what);
 		return;
 	}
-	ok(recs[i].c.type == TURN_CMD_SEND && same_addr(&recs[i].c.addr, to),
-	    "%s: SEND to the client", what);
-	is_mem(recs[i].c.data, recs[i].c.len, want, wlen, "%s: bytes", what);
+	ok(te_recs[i].c.type == TURN_CMD_SEND &&
+	    te_same_addr(&te_recs[i].c.addr, to), "%s: SEND to the client",
+	    what);
+	is_mem(te_recs[i].c.data, te_recs[i].c.len, want, wlen, "%s: bytes",
+	    what);
 }
 
 static void
 expect_start(size_t i, uint32_t alloc, uint16_t port, uint8_t fam,
     const char *what)
 {
-	const struct turn_cmd	*c = &recs[i].c;
+	const struct turn_cmd	*c = &te_recs[i].c;
 
-	if (i >= nrecs) {
+	if (i >= te_nrecs) {
 		ok(0, "%s: command %zu missing", what, i);
 		return;
 	}
@@ -308,26 +249,15 @@ expect_start(size_t i, uint32_t alloc, uint16_t port, uint8_t fam,
 		    c->alloc_id, c->port, c->families);
 }
 
+/* the harness's configuration; the default peer filter unless allow_doc
+ * (then 192.0.2.0/24 only) */
 static void
 conf_init(struct turn_conf *conf, int allow_doc)
 {
-	static const char	secret[] =
-	    "0000000000000000000000000000000000000000000000000000000000000000";
-
-	memset(conf, 0, sizeof(*conf));
-	set_ip(&conf->public4, "203.0.113.1", 0);
-	set_ip(&conf->public6, "2001:db8::1", 0);
-	conf->lowest_port = 49152;
-	conf->highest_port = 65535;
-	conf->secret = secret;
-	conf->secret_len = 64;
-	conf->software = "turncell/test";
-	conf->auth_schemes = AUTH_SCHEME_FIREZONE;
-	if (allow_doc) {
-		set_ip(&conf->filter.allow[0].net, "192.0.2.0", 0);
-		conf->filter.allow[0].bits = 24;
-		conf->filter.n_allow = 1;
-	}
+	te_conf_init(conf);
+	memset(&conf->filter, 0, sizeof(conf->filter));
+	if (allow_doc)
+		te_allow(conf, "192.0.2.0", 24);
 }
 
 static void
@@ -338,8 +268,8 @@ feed(struct turn *t, const char *hex, const struct taddr *from,
 
 	if (lenp != NULL)
 		*lenp = len;
-	turn_client_input(t, buf, len, from, NOW_MS, WALL_S);
-	collect(t);
+	turn_client_input(t, buf, len, from, TE_T0, TE_WALL);
+	te_collect(t);
 }
 
 /* §13.2: the client-recorded BINDING request, unchanged */
@@ -352,10 +282,10 @@ test_binding(void)
 	uint8_t			 in[64];
 
 	conf_init(&conf, 1);
-	t = turn_new(&conf, zero_rng, NULL);
+	t = turn_new(&conf, te_rng_zero, NULL);
 	if (!ok(t != NULL, "turn_new"))
 		return;
-	set_ip(&from, "91.141.64.64", 26098);
+	te_set_ip(&from, "91.141.64.64", 26098);
 	feed(t, BIND_REQ, &from, in, sizeof(in), NULL);
 	expect_n(1, "BINDING");
 	expect_send(0, &from, BIND_OK, "BINDING success");
@@ -375,13 +305,13 @@ test_session(void)
 	int			 rc;
 
 	conf_init(&conf, 1);
-	t = turn_new(&conf, zero_rng, NULL);
+	t = turn_new(&conf, te_rng_zero, NULL);
 	if (!ok(t != NULL, "turn_new"))
 		return;
 	turn_set_response_hook(t, count_response, NULL);
 	nresponses = 0;
-	set_ip(&client, "198.51.100.7", 40000);
-	set_ip(&peer, "192.0.2.50", 5000);
+	te_set_ip(&client, "198.51.100.7", 40000);
+	te_set_ip(&peer, "192.0.2.50", 5000);
 	is_int((long long)(turn_next_timeout(t) == UINT64_MAX), 1,
 	    "no timer before any allocation");
 
@@ -402,19 +332,19 @@ test_session(void)
 	expect_n(1, "V2");
 	expect_start(0, 1, 49152, ADDR_FAM_V4, "V2");
 	is_int(turn_alloc_count(t), 1, "V2: one (starting) allocation");
-	is_int((long long)turn_next_timeout(t), (long long)(NOW_MS + 600000),
+	is_int((long long)turn_next_timeout(t), (long long)(TE_T0 + 600000),
 	    "V2: timer at the 600 s expiry");
-	turn_worker_ready(t, 1, NOW_MS);
-	collect(t);
+	turn_worker_ready(t, 1, TE_T0);
+	te_collect(t);
 	expect_n(1, "V2 worker ready");
 	expect_send(0, &client, V2_OK, "V2 success");
 
 	/* V3: CHANNEL-BIND 0x4000 -> 192.0.2.50:5000 */
 	feed(t, V3_REQ, &client, in, sizeof(in), NULL);
 	expect_n(2, "V3");
-	ok(nrecs >= 1 && recs[0].c.type == TURN_CMD_WORKER_CHAN_ADD &&
-	    recs[0].c.alloc_id == 1 && recs[0].c.chan == 0x4000 &&
-	    same_addr(&recs[0].c.addr, &peer),
+	ok(te_nrecs >= 1 && te_recs[0].c.type == TURN_CMD_WORKER_CHAN_ADD &&
+	    te_recs[0].c.alloc_id == 1 && te_recs[0].c.chan == 0x4000 &&
+	    te_same_addr(&te_recs[0].c.addr, &peer),
 	    "V3: WORKER_CHAN_ADD(1, 0x4000, 192.0.2.50:5000) first");
 	expect_send(1, &client, V3_OK, "V3 success");
 	turn_get_stats(t, &st);
@@ -423,23 +353,23 @@ test_session(void)
 	/* data client -> peer */
 	feed(t, DATA_IN, &client, in, sizeof(in), &inlen);
 	expect_n(1, "ChannelData in");
-	if (nrecs >= 1) {
+	if (te_nrecs >= 1) {
 		uint8_t	want[8];
 		size_t	wlen = unhex(DATA_IN_PAYLOAD, want, sizeof(want));
 
-		ok(recs[0].c.type == TURN_CMD_WORKER_DATA &&
-		    recs[0].c.alloc_id == 1 && recs[0].c.chan == 0x4000,
+		ok(te_recs[0].c.type == TURN_CMD_WORKER_DATA &&
+		    te_recs[0].c.alloc_id == 1 && te_recs[0].c.chan == 0x4000,
 		    "ChannelData: WORKER_DATA(1, 0x4000)");
-		is_mem(recs[0].c.data, recs[0].c.len, want, wlen,
+		is_mem(te_recs[0].c.data, te_recs[0].c.len, want, wlen,
 		    "ChannelData: payload deadbeef");
-		ok(recs[0].orig == in + CDATA_HDR_LEN,
+		ok(te_recs[0].orig == in + CDATA_HDR_LEN,
 		    "ChannelData: payload points into the input");
 	}
 
 	/* data peer -> client */
 	flen = unhex(DATA_OUT, frame, sizeof(frame));
-	rc = turn_worker_data(t, 1, frame, flen, NOW_MS);
-	collect(t);
+	rc = turn_worker_data(t, 1, frame, flen, TE_T0);
+	te_collect(t);
 	is_int(rc, 0, "worker data accepted");
 	expect_n(1, "worker data");
 	expect_send(0, &client, DATA_OUT, "worker frame to the client");
@@ -451,8 +381,9 @@ test_session(void)
 	/* V4: REFRESH 0 -> WORKER_STOP then success */
 	feed(t, V4_REQ, &client, in, sizeof(in), NULL);
 	expect_n(2, "V4");
-	ok(nrecs >= 1 && recs[0].c.type == TURN_CMD_WORKER_STOP &&
-	    recs[0].c.alloc_id == 1 && recs[0].c.reason == TURN_STOP_DELETED,
+	ok(te_nrecs >= 1 && te_recs[0].c.type == TURN_CMD_WORKER_STOP &&
+	    te_recs[0].c.alloc_id == 1 &&
+	    te_recs[0].c.reason == TURN_STOP_DELETED,
 	    "V4: WORKER_STOP(1, DELETED) first");
 	expect_send(1, &client, V4_OK, "V4 success");
 	is_int(turn_alloc_count(t), 0, "V4: allocation gone");
@@ -464,8 +395,8 @@ test_session(void)
 	feed(t, V5_REQ, &client, in, sizeof(in), NULL);
 	expect_n(1, "V5");
 	expect_start(0, 2, 49152, ADDR_FAM_V4 | ADDR_FAM_V6, "V5");
-	turn_worker_ready(t, 2, NOW_MS);
-	collect(t);
+	turn_worker_ready(t, 2, TE_T0);
+	te_collect(t);
 	expect_n(1, "V5 worker ready");
 	expect_send(0, &client, V5_OK, "V5 success");
 
@@ -485,14 +416,14 @@ test_default_filter(void)
 	uint8_t			 in[512];
 
 	conf_init(&conf, 0);
-	t = turn_new(&conf, zero_rng, NULL);
+	t = turn_new(&conf, te_rng_zero, NULL);
 	if (!ok(t != NULL, "turn_new (default filter)"))
 		return;
-	set_ip(&client, "198.51.100.7", 40000);
+	te_set_ip(&client, "198.51.100.7", 40000);
 	feed(t, V2_REQ, &client, in, sizeof(in), NULL);
 	expect_start(0, 1, 49152, ADDR_FAM_V4, "V2 (default filter)");
-	turn_worker_ready(t, 1, NOW_MS);
-	collect(t);
+	turn_worker_ready(t, 1, TE_T0);
+	te_collect(t);
 	expect_send(0, &client, V2_OK, "V2 success (default filter)");
 	feed(t, V3_REQ, &client, in, sizeof(in), NULL);
 	expect_n(1, "V3 denied: no CHAN_ADD");
