@@ -1,16 +1,16 @@
 /*
- * 13-auth: credentials (reference §3.2, §13.3, §13.4), the REST scheme,
- * username validation (SECURITY.md 16, 17) and stateless nonces
- * (SECURITY.md 18-20).
+ * 13-auth: Firezone credentials (the password and key vectors of the
+ * Firezone relay's auth.rs unit tests, and the vector user of t/21), the
+ * REST scheme, username validation (attack cases 16, 17) and stateless
+ * nonces (attack cases 18-20).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <nettle/md5.h>
-
 #include "auth.h"
 #include "tap.h"
+#include "tstun.h"
 
 #define U(s)	(const uint8_t *)(s), strlen(s)
 
@@ -62,20 +62,6 @@ test_b64(void)
 	is_int(auth_b64(U("foobar"), out, 9, 1), 8, "b64 exact fit");
 }
 
-/* MD5(user:firezone:pass), computed here with nettle directly */
-static void
-md5_key(const char *user, const char *pass, uint8_t key[16])
-{
-	struct md5_ctx	ctx;
-	char		buf[1024];
-	int		n;
-
-	n = snprintf(buf, sizeof(buf), "%s:firezone:%s", user, pass);
-	md5_init(&ctx);
-	md5_update(&ctx, (size_t)n, (const uint8_t *)buf);
-	md5_digest(&ctx, 16, key);
-}
-
 static void
 test_firezone_keys(void)
 {
@@ -84,7 +70,7 @@ test_firezone_keys(void)
 	char		pass[AUTH_PASS_LEN + 1];
 	int		r;
 
-	/* smoke: reference §13.4 */
+	/* smoke: the Firezone relay's auth.rs "smoke" test */
 	memset(key, 0, sizeof(key));
 	r = auth_user_key(AUTH_SCHEME_FIREZONE, "1", 1, U(user),
 	    1685200000 - 1000, 0, key);
@@ -93,16 +79,16 @@ test_firezone_keys(void)
 	auth_password(1685200000, "1", 1, "n23JJ2wKKtt30oXi", 16, pass);
 	is_str(pass, "DUZtwPYV7siUUFY6rJxrrQ2D8LQIYyP+Psvt85brimk",
 	    "smoke: password");
-	md5_key(user, "DUZtwPYV7siUUFY6rJxrrQ2D8LQIYyP+Psvt85brimk", want);
+	ts_key_make(user, "DUZtwPYV7siUUFY6rJxrrQ2D8LQIYyP+Psvt85brimk", want);
 	is_mem(key, 16, want, 16, "smoke: key = MD5(user:firezone:pass)");
 
-	/* fixed full key vector (Python), reference §13.3 credentials */
+	/* fixed full key vector (Python): the t/21 vector credentials */
 	tap_unhex("ccf981ef582505d33b0bf35b3b74e9b5", want, sizeof(want));
 	r = auth_user_key(AUTH_SCHEME_FIREZONE,
 	    "0000000000000000000000000000000000000000000000000000000000000000",
 	    64, U("4102444800:abcdefghij"), 1700000000, 0, key);
-	is_int(r, AUTH_OK, "§13.3 user: AUTH_OK");
-	is_mem(key, 16, want, 16, "§13.3 user: key vector");
+	is_int(r, AUTH_OK, "vector user: AUTH_OK");
+	is_mem(key, 16, want, 16, "vector user: key vector");
 
 	/* expired_is_not_valid, key still filled */
 	memset(key, 0, sizeof(key));
@@ -132,7 +118,7 @@ test_firezone_keys(void)
 	r = auth_user_key(AUTH_SCHEME_FIREZONE, "1", 1,
 	    U("01685200000:n23JJ2wKKtt30oXi"), 0, 0, key);
 	is_int(r, AUTH_OK, "leading zero expiry parses");
-	md5_key("01685200000:n23JJ2wKKtt30oXi",
+	ts_key_make("01685200000:n23JJ2wKKtt30oXi",
 	    "DUZtwPYV7siUUFY6rJxrrQ2D8LQIYyP+Psvt85brimk", want);
 	is_mem(key, 16, want, 16, "leading zero: normalised password");
 }
@@ -323,11 +309,11 @@ test_nonces(void)
 	other = c;
 	other.port++;
 	is_int(auth_nonce_check(key, &other, ts, U(n1)), -1,
-	    "different port (SECURITY 19)");
+	    "different port (attack case 19)");
 	other = c;
 	other.ip[3] ^= 1;
 	is_int(auth_nonce_check(key, &other, ts, U(n1)), -1,
-	    "different IP (SECURITY 19)");
+	    "different IP (attack case 19)");
 	other = c;
 	other.family = ADDR_V6;
 	is_int(auth_nonce_check(key, &other, ts, U(n1)), -1,
@@ -340,7 +326,7 @@ test_nonces(void)
 	is_int(auth_nonce_check(key, &c6, ts, U(n2)), -1,
 	    "v4 nonce from a v6 client");
 
-	/* tamper each position (SECURITY 20) */
+	/* tamper each position (attack case 20) */
 	bad = 0;
 	for (i = 0; i < AUTH_NONCE_LEN; i++) {
 		memcpy(t, n1, sizeof(n1));
