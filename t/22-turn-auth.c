@@ -1,8 +1,8 @@
 /*
- * 22-turn-auth: table tests of the engine's rules, authentication: the order 438, 401, 437, every error
- * signed or minimal, the wrong user on an allocation, TURN REST
- * credentials, the per-source cap on unauthenticated replies, the response
- * hook and the LOG commands (never a secret).
+ * 22-turn-auth: table tests of the engine's rules, authentication: the
+ * order 438, 401, 437, every error signed or minimal, the wrong user on an
+ * allocation, TURN REST credentials, the per-source cap on unauthenticated
+ * replies, the response hook and the LOG commands (never a secret).
  *
  * Built on the engine harness (t/tengine.h) and the independent test
  * encoder (t/tstun.h): requests are built and responses read without

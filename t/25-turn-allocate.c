@@ -1,7 +1,7 @@
 /*
- * 25-turn-allocate: table tests of the engine's rules, ALLOCATE: address families, a second ALLOCATE on
- * one 5-tuple, quotas, the port range, a worker that cannot bind its port
- * and a worker that dies.
+ * 25-turn-allocate: table tests of the engine's rules, ALLOCATE: address
+ * families, a second ALLOCATE on one 5-tuple, quotas, the port range, a
+ * worker that cannot bind its port and a worker that dies.
  *
  * Built on the engine harness (t/tengine.h) and the independent test
  * encoder (t/tstun.h): requests are built and responses read without

@@ -1,7 +1,7 @@
 /*
- * 26-turn-lifetime: table tests of the engine's rules, lifetimes and REFRESH: clamping, expiry, REFRESH 0,
- * REFRESH while the worker starts, replays and smuggled attributes, and
- * the drain.
+ * 26-turn-lifetime: table tests of the engine's rules, lifetimes and
+ * REFRESH: clamping, expiry, REFRESH 0, REFRESH while the worker starts,
+ * replays and smuggled attributes, and the drain.
  *
  * Built on the engine harness (t/tengine.h) and the independent test
  * encoder (t/tstun.h): requests are built and responses read without

@@ -1,7 +1,7 @@
 /*
- * 27-turn-channel: table tests of the engine's rules, CHANNEL-BIND and the data path through the worker:
- * channel validity, rebinding, expiry, and the rules for frames a worker
- * sends back.
+ * 27-turn-channel: table tests of the engine's rules, CHANNEL-BIND and the
+ * data path through the worker: channel validity, rebinding, expiry, and
+ * the rules for frames a worker sends back.
  *
  * Built on the engine harness (t/tengine.h) and the independent test
  * encoder (t/tstun.h): requests are built and responses read without

@@ -1,6 +1,6 @@
 /*
- * 28-turn-permission: table tests of the engine's rules, CREATE-PERMISSION without --indications (the
- * indications path is t/23).
+ * 28-turn-permission: table tests of the engine's rules, CREATE-PERMISSION
+ * without --indications (the indications path is t/23).
  *
  * Built on the engine harness (t/tengine.h) and the independent test
  * encoder (t/tstun.h): requests are built and responses read without

@@ -1,6 +1,7 @@
 /*
- * 29-turn-malformed: table tests of the engine's rules, malformed and hostile datagrams: reflection gain,
- * attribute rules, datagrams that get no command at all, FINGERPRINT.
+ * 29-turn-malformed: table tests of the engine's rules, malformed and
+ * hostile datagrams: reflection gain, attribute rules, datagrams that get
+ * no command at all, FINGERPRINT.
  *
  * Built on the engine harness (t/tengine.h) and the independent test
  * encoder (t/tstun.h): requests are built and responses read without
