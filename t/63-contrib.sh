@@ -7,17 +7,10 @@
 # metric the alerts name is exported by a running relay's /metrics.
 cd "$(dirname "$0")/.." || exit 1
 PY=/usr/bin/python3
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
-check() { d=$1; shift; if "$@" >/tmp/63-contrib.$$ 2>&1; then ok "$d"; else
-	nok "$d"; sed 's/^/# /' /tmp/63-contrib.$$; fi; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
 tmp=$(mktemp -d /tmp/63-contrib.XXXXXX)
+. t/tap.shlib
 pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp" \
-	/tmp/63-contrib.$$; }
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
 echo "1..11"

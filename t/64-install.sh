@@ -6,14 +6,8 @@
 # `turncell --help` and `turncell cred --help`.
 cd "$(dirname "$0")/.." || exit 1
 PY=/usr/bin/python3
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
-check() { d=$1; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else
-	nok "$d"; sed 's/^/# /' "$tmp/out"; fi; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
 tmp=$(mktemp -d /tmp/64-install.XXXXXX)
+. t/tap.shlib
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
