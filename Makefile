@@ -138,6 +138,7 @@ run:
 
 deps:
 	@sh contrib/deps.sh
+	@sh contrib/test-deps.sh
 
 build/fuzz/%: contrib/fuzz/%.c $(CORE_SRC) $(wildcard common/*.h)
 	@mkdir -p $(@D)

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Install the Debian packages turncell needs to build, test and run.
-# Idempotent: does nothing when everything is present.
+# Idempotent: does nothing when everything is present. What only the
+# tests need is in contrib/test-deps.sh (`make deps` runs both).
 set -e
 PKGS="build-essential clang pkg-config perl libev-dev nettle-dev libcjson-dev
-libwebsockets-dev zlib1g-dev libseccomp-dev coturn iproute2 procps
-python3-yaml prometheus curl mandoc"
+libwebsockets-dev zlib1g-dev libseccomp-dev coturn iproute2 procps"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
