@@ -3,6 +3,7 @@
 #   make            build bin/turncell, bin/turncell-worker, bin/mock-portal
 #   make check      build and run every TAP test with prove
 #   make run        install what is missing, build, start a local relay
+#   make deps       install the Debian packages of contrib/deps.sh
 #   make fuzz       build the libFuzzer harnesses (clang, ASan+UBSan)
 #   make fuzz-run   run each harness for FUZZ_SECONDS (default 60)
 #   make bench      benchmarks (figures, not tests)
@@ -14,24 +15,28 @@
 # t/[0-3]?-*.c link only libcore.a, t/tap.c and the pure test helpers
 # (t/tstun.c, t/tengine.c: no I/O). Unit tests are built with ASan and
 # UBSan.
+#
+# CFLAGS and LDFLAGS are the user's (make CFLAGS=-O0 works); the flags the
+# project needs (TC_CFLAGS: standard, warnings, include path, version) are
+# always added in front of them.
 
 VERSION	?= 0.1.0
-CC	?= cc
 CLANG	?= clang
-PKGS	 = libev nettle libcjson libwebsockets zlib libseccomp
 
 WARN	 = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
-HARDEN	 = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 $(WARN) -DTURNCELL_VERSION='"$(VERSION)"' -Icommon
-LDHARDEN = -pie -Wl,-z,relro,-z,now
+TC_CFLAGS = -std=gnu11 $(WARN) -DTURNCELL_VERSION='"$(VERSION)"' -Icommon
+# _FORTIFY_SOURCE needs the optimiser: without it glibc warns on every file
+FORTIFY	 = $(if $(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN	 = -fstack-protector-strong $(FORTIFY) -fPIE
+LDHARDEN = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 
 CORE_LIBS = -lnettle -lz
 SUP_LIBS  = -lev -lwebsockets -lcjson $(CORE_LIBS)
-WRK_LIBS  = -lev -lseccomp $(CORE_LIBS)
+WRK_LIBS  = -lev $(CORE_LIBS)
 
 IO_SRC	 = $(wildcard common/log.c common/msg_io.c)
 CORE_SRC = $(filter-out $(IO_SRC), $(wildcard common/*.c))
@@ -84,11 +89,11 @@ build/libcore-san.a: $(CORE_SAN)
 
 $(O)/%.o: %.c $(wildcard common/*.h supervisor/*.h worker/*.h t/*.h contrib/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDEN) -c -o $@ $<
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) -c -o $@ $<
 
 $(S)/%.o: %.c $(wildcard common/*.h t/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
 
 bin/turncell: $(SUP_OBJ) $(IO_OBJ) build/libcore.a
 	@mkdir -p $(@D)
@@ -104,18 +109,18 @@ bin/mock-portal: $(MOCK_OBJ) $(IO_OBJ) build/libcore.a
 
 # unit tests: the core, tap and the pure test helpers, under ASan+UBSan
 $(UNIT_T): t/%.t: t/%.c t/tap.c $(TPURE_SAN) build/libcore-san.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< t/tap.c $(TPURE_SAN) \
-	    build/libcore-san.a $(CORE_LIBS)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< t/tap.c \
+	    $(TPURE_SAN) build/libcore-san.a $(CORE_LIBS)
 
 # sandbox tests: the worker's library part (not its main)
 $(SBX_T): t/%.t: t/%.c t/tap.c $(WRK_LIB_OBJ) $(IO_OBJ) build/libcore.a
-	$(CC) $(CFLAGS) -Iworker -o $@ $< t/tap.c $(WRK_LIB_OBJ) $(IO_OBJ) \
-	    build/libcore.a $(WRK_LIBS)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(LDFLAGS) -Iworker -o $@ $< t/tap.c \
+	    $(WRK_LIB_OBJ) $(IO_OBJ) build/libcore.a $(WRK_LIBS)
 
 # integration tests: real binaries, real sockets
 $(INT_T): t/%.t: t/%.c t/tap.c $(TUTIL_OBJ) build/libcore.a $(BINS)
-	$(CC) $(CFLAGS) -It -o $@ $< t/tap.c $(TUTIL_OBJ) build/libcore.a \
-	    $(CORE_LIBS)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(LDFLAGS) -It -o $@ $< t/tap.c \
+	    $(TUTIL_OBJ) build/libcore.a $(CORE_LIBS)
 
 # test-only worker that misbehaves on purpose after READY (t/53-hostile.c)
 HOSTILE_WRK = $(if $(WRK_SRC),build/test/turncell-worker-hostile)
@@ -123,8 +128,8 @@ HOSTILE_WRK = $(if $(WRK_SRC),build/test/turncell-worker-hostile)
 build/test/turncell-worker-hostile: $(WRK_SRC) $(IO_SRC) build/libcore.a \
     $(wildcard common/*.h worker/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDEN) -DWRK_HOSTILE -Iworker $(LDHARDEN) -o $@ \
-	    $(WRK_SRC) $(IO_SRC) build/libcore.a $(WRK_LIBS)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) -DWRK_HOSTILE -Iworker \
+	    $(LDHARDEN) -o $@ $(WRK_SRC) $(IO_SRC) build/libcore.a $(WRK_LIBS)
 
 $(INT_T): $(HOSTILE_WRK)
 
@@ -142,7 +147,7 @@ deps:
 
 build/fuzz/%: contrib/fuzz/%.c $(CORE_SRC) $(wildcard common/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) -std=gnu11 -O1 -g -Icommon -DTURNCELL_VERSION='"$(VERSION)"' \
+	$(CLANG) $(TC_CFLAGS) -O1 -g \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(CORE_SRC) $(CORE_LIBS)
 

@@ -1,10 +1,21 @@
 #!/bin/sh
-# Install the Debian packages turncell needs to build, test and run.
-# Idempotent: does nothing when everything is present. What only the
-# tests need is in contrib/test-deps.sh (`make deps` runs both).
+# The Debian packages turncell needs to build, run and test; `make deps`,
+# `make run` and CI (.ci/run) all install through this file. What only
+# some tests need on top (promtool, mandoc, a browser) is in
+# contrib/test-deps.sh; no package is listed in both. Idempotent: it does
+# nothing when everything is present, and runs apt-get update once,
+# before installing, when something is missing.
+#
+#   build-essential, clang	compilers (clang: the libFuzzer harnesses)
+#   libev-dev nettle-dev libcjson-dev libwebsockets-dev zlib1g-dev
+#				the libraries the binaries link
+#   perl			prove runs the TAP tests
+#   python3			contrib/vectors/derive.py (t/21-vectors-derive.sh)
+#   coturn			turnutils_uclient/turnutils_peer (t/55), bench
+#   openssl			a throw-away certificate for the wss test (t/60)
 set -e
-PKGS="build-essential clang pkg-config perl libev-dev nettle-dev libcjson-dev
-libwebsockets-dev zlib1g-dev libseccomp-dev coturn iproute2 procps"
+PKGS="build-essential clang perl libev-dev nettle-dev libcjson-dev
+libwebsockets-dev zlib1g-dev python3 coturn openssl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

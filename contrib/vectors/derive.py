@@ -11,7 +11,10 @@
 # it first checks the Firezone relay's historic vectors (and exits 1 if one of
 # them is not reproduced), then prints turncell's vectors as hex, one per
 # line, with comments. With --c it prints them as C string literals:
-# t/21-turn-vectors.c carries a copy of that output.
+# t/21-turn-vectors.c carries a copy of that output. With --check FILE it
+# prints TAP instead: one test per historic vector, then one per vector
+# of ours that FILE must hold with exactly these bytes
+# (t/21-vectors-derive.sh runs it on t/21-turn-vectors.c in make check).
 #
 # Setup (all-zero RNG): secret = 64 x '0', nonce key = 32 zero bytes, first
 # port 49152; relay public addresses 203.0.113.1 and 2001:db8::1 (dual
@@ -23,6 +26,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import re
 import struct
 import sys
 import zlib
@@ -174,13 +178,31 @@ def nonce(key, ip, port, now_s):
 
 failures = 0
 C_OUT = "--c" in sys.argv[1:]
+CHECK = None
+if "--check" in sys.argv[1:]:
+    i = sys.argv.index("--check")
+    if i + 1 >= len(sys.argv):
+        sys.exit("usage: derive.py [--c | --check FILE]")
+    CHECK = sys.argv[i + 1]
 LOG = sys.stderr if C_OUT else sys.stdout
+ntests = nfailed = 0
+VECS = []   # (name, hex) in the order emitted
+
+
+def tap(good, name):
+    global ntests, nfailed
+    ntests += 1
+    nfailed += 0 if good else 1
+    print("%s %d - %s" % ("ok" if good else "not ok", ntests, name))
 
 
 def check(name, got, want):
     global failures
+    if CHECK:
+        tap(got == want, "Firezone vector reproduced: " + name)
     if got == want:
-        print("# ok: %s" % name, file=LOG)
+        if not CHECK:
+            print("# ok: %s" % name, file=LOG)
     else:
         failures += 1
         print("# MISMATCH: %s\n#   got  %s\n#   want %s" % (name, got, want),
@@ -329,6 +351,8 @@ check("Firezone 2024-04 V5 success",
 if failures:
     print("# %d Firezone vector(s) NOT reproduced; refusing to derive" %
           failures, file=LOG)
+    if CHECK:
+        print("1..%d" % ntests)
     sys.exit(1)
 
 # ---------------------------------------------------------------------------
@@ -342,6 +366,9 @@ N = nonce(NKEY, CLIENT, CPORT, NOW_S)
 
 def emit(name, m, why):
     h = m if isinstance(m, str) else m.hex()
+    if CHECK:
+        VECS.append((name, h))
+        return
     print()
     if not C_OUT:
         for line in why.strip().split("\n"):
@@ -359,11 +386,12 @@ def emit(name, m, why):
         print('    "%s"%s' % (c, ";" if i == len(chunks) - 1 else ""))
 
 
-print(("/*\n * %s\n */" if C_OUT else "\n# %s") %
-      "turncell vectors: now_s %d, client %s:%d, nonce key 32 x 00,\n%s"
-      "password %s,\n%snonce %s" % (NOW_S, CLIENT, CPORT,
-                                    " * " if C_OUT else "# ", PASS,
-                                    " * " if C_OUT else "# ", N.decode()))
+if not CHECK:
+    print(("/*\n * %s\n */" if C_OUT else "\n# %s") %
+          "turncell vectors: now_s %d, client %s:%d, nonce key 32 x 00,\n%s"
+          "password %s,\n%snonce %s" % (NOW_S, CLIENT, CPORT,
+                                        " * " if C_OUT else "# ", PASS,
+                                        " * " if C_OUT else "# ", N.decode()))
 
 emit("V1_REQ", REF_V1_REQ, "V1 ALLOCATE without credentials (Firezone bytes)")
 emit("V1_401", Msg(ALLOCATE, ERROR, T1).error(401).attr(A_REALM, REALM)
@@ -422,3 +450,37 @@ emit("BIND_REQ", "000100002112a4420908af7d45e8751f5092d167",
 emit("BIND_OK", Msg(BINDING, SUCCESS, bytes.fromhex("0908af7d45e8751f5092d167"))
      .xaddr(A_XMAPPED, "91.141.64.64", 26098),
      "-> exactly XOR-MAPPED-ADDRESS (unchanged from the Firezone relay)")
+
+
+# ---------------------------------------------------------------------------
+# 3. --check FILE: the committed copy must hold exactly these vectors.
+
+def committed(path):
+    """NAME -> hex of every file-scope `static const char NAME[] = "hex"
+    ...;` (a literal at the start of a line)."""
+    src = open(path, encoding="utf-8").read()
+    lit = re.compile(r'(?m)^static\s+const\s+char\s+(\w+)\s*\[\]\s*=\s*'
+                     r'((?:"[0-9a-fA-F]*"\s*)+);')
+    return {m.group(1): "".join(re.findall(r'"([0-9a-fA-F]*)"', m.group(2)))
+            .lower() for m in lit.finditer(src)}
+
+
+if CHECK:
+    try:
+        have = committed(CHECK)
+    except OSError as e:
+        have = None
+        tap(False, "%s readable (%s)" % (CHECK, e.strerror))
+    if have is not None:
+        for name, h in VECS:
+            got = have.get(name)
+            tap(got == h, "%s in %s equals the derived bytes" % (name, CHECK))
+            if got is None:
+                print("#   missing from %s" % CHECK)
+            elif got != h:
+                print("#   committed %s\n#   derived   %s" % (got, h))
+        extra = sorted(set(have) - set(n for n, _ in VECS))
+        tap(not extra, "%s holds no vector that derive.py does not derive%s"
+            % (CHECK, (": " + ", ".join(extra)) if extra else ""))
+    print("1..%d" % ntests)
+    sys.exit(0 if nfailed == 0 else 1)
