@@ -6,7 +6,8 @@
 #   make deps       install the Debian packages of contrib/deps.sh
 #   make fuzz       build the libFuzzer harnesses (clang, ASan+UBSan)
 #   make fuzz-run   run each harness for FUZZ_SECONDS (default 60)
-#   make bench      benchmarks (figures, not tests)
+#   make bench      turncell and coturn side by side (figures, not tests)
+#   make bench-scale the same at 10,000 allocations
 #   make install    bin/turncell and bin/turncell-worker into $(BINDIR), the
 #                   manual page and the systemd unit (PREFIX, DESTDIR)
 #
@@ -74,7 +75,8 @@ FUZZ_SRC = $(wildcard contrib/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:contrib/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check test run fuzz fuzz-run bench clean deps install uninstall
+.PHONY: all check test run fuzz fuzz-run bench bench-scale clean deps install \
+	uninstall
 .SECONDARY:
 
 all: $(BINS)
@@ -164,8 +166,20 @@ fuzz-run: $(FUZZ_BIN)
 	    grep -E 'stat::number_of_executed_units|stat::peak_rss' build/fuzz/$$n.log; \
 	done
 
-bench: $(BINS)
-	@sh contrib/bench/run.sh
+# the load generator of make bench (contrib/bench/tcload.c): always
+# optimised, whatever CFLAGS says, so that it is not the bottleneck
+BENCH_SRC = contrib/bench/tcload.c contrib/bench/tcload_proc.c
+
+build/bench/tcload: $(BENCH_SRC) contrib/bench/tcload.h build/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -O2 -Icommon -o $@ $(BENCH_SRC) \
+	    build/libcore.a $(CORE_LIBS)
+
+bench: $(BINS) build/bench/tcload
+	python3 contrib/bench/bench.py
+
+bench-scale: $(BINS) build/bench/tcload
+	python3 contrib/bench/bench.py --scale
 
 # The supervisor runs the worker found next to its own binary, so both go
 # to BINDIR. The unit's ExecStart names the installed supervisor.

@@ -1,0 +1,25 @@
+/*
+ * tcload: a multi-allocation TURN load generator (see tcload.c).
+ * tcload_proc.c measures the server from /proc: CPU and PSS of a process
+ * and all its descendants.
+ */
+#ifndef TCLOAD_H
+#define TCLOAD_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+/*
+ * Exact CPU time (ns) consumed so far by root and every descendant:
+ * per-thread schedstat of every live process of the tree plus the
+ * children's time its members have reaped. Differences of two readings
+ * are the tree's CPU between them; see tcload_proc.c for why it is exact.
+ */
+int		 proc_tree_cpu(pid_t root, uint64_t *ns, unsigned *procs);
+/* PSS (KiB) summed over root and every live descendant */
+int		 proc_tree_pss(pid_t root, uint64_t *kib, unsigned *procs);
+/* this process's own CPU time (ns) */
+uint64_t	 proc_self_cpu(void);
+
+#endif

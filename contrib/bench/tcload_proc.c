@@ -1,0 +1,288 @@
+/*
+ * CPU and memory of a server's whole process tree, read from /proc.
+ *
+ * How CPU is counted, and why it is exact. The kernel keeps, per thread,
+ * sum_exec_runtime in nanoseconds; /proc/PID/task/TID/schedstat shows it
+ * as its first field. Summing it over every thread of every live process
+ * of the tree counts everything that is still alive. A process of the tree
+ * that exits (turncell's workers come and go) takes its threads' counters
+ * with it, so a second term is needed: when a parent reaps a child, the
+ * kernel adds the child's whole runtime (its utime and stime, scaled so
+ * that they sum to its sum_exec_runtime, plus what the child had itself
+ * reaped) to the parent's cutime and cstime, kept in nanoseconds. /proc
+ * shows cutime and cstime (fields 16 and 17 of /proc/PID/stat) in clock
+ * ticks, rounded down ONCE per reader, however many children were reaped.
+ * So
+ *
+ *	T = sum over live members (schedstat of each thread
+ *	    + cutime + cstime of the process)
+ *
+ * only grows, and T(end) - T(start) is the tree's CPU in between, to
+ * within one tick per reaping process (turncell: the supervisor only).
+ * What per-process utime+stime from /proc/PID/stat would get wrong: each
+ * value is rounded down to a tick separately, so a thousand workers that
+ * ran 5 ms each read as 0 to 5 ticks each; summed, that undercounts by
+ * about half. Two things T misses, neither of which happens in the
+ * servers measured: a thread that exits while its process lives on (its
+ * time moves to the process's signal struct, visible only in tick-rounded
+ * /proc/PID/stat) and a child reaped by a process outside the tree.
+ *
+ * Membership: a process is in the tree when following PPid from it leads
+ * to root. /proc is read once per reading; a process born during the scan
+ * may be missed by it and is then counted by the next reading instead.
+ */
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tcload.h"
+
+struct proc_ent {
+	pid_t		 pid;
+	pid_t		 ppid;
+	uint64_t	 child_ticks;	/* cutime + cstime */
+};
+
+struct proc_scan {
+	struct proc_ent	*ent;
+	size_t		 n, cap;
+	uint8_t		*mark;		/* by pid: 0 unknown, 1 in, 2 out */
+	int		*idx;		/* by pid: index in ent, or -1 */
+	size_t		 pid_max;
+};
+
+static ssize_t
+proc_read(const char *path, char *buf, size_t cap)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+static size_t
+proc_pid_max(void)
+{
+	char	buf[32];
+	long	v;
+
+	if (proc_read("/proc/sys/kernel/pid_max", buf, sizeof(buf)) <= 0 ||
+	    (v = atol(buf)) <= 0 || v > (1L << 22))
+		return 1u << 22;
+	return (size_t)v + 1;
+}
+
+/* ppid and cutime + cstime from /proc/PID/stat; the command name may hold
+ * spaces and parentheses, so fields are counted from the last ')' */
+static int
+proc_stat(pid_t pid, pid_t *ppid, uint64_t *child_ticks)
+{
+	char			 path[64], buf[1024], *p;
+	int			 f;
+	unsigned long long	 v, cut = 0, cst = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (proc_read(path, buf, sizeof(buf)) <= 0 ||
+	    (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* after ") ": field 3 state, 4 ppid, ..., 16 cutime, 17 cstime */
+	p += 2;
+	for (f = 3; f <= 17 && *p != '\0'; f++) {
+		char *end;
+
+		if (f == 3) {
+			p++;
+		} else {
+			v = strtoull(p, &end, 10);
+			if (end == p)
+				return -1;
+			p = end;
+			if (f == 4)
+				*ppid = (pid_t)v;
+			else if (f == 16)
+				cut = v;
+			else if (f == 17)
+				cst = v;
+		}
+		while (*p == ' ')
+			p++;
+	}
+	if (f <= 17)
+		return -1;
+	*child_ticks = cut + cst;
+	return 0;
+}
+
+static int
+proc_scan(struct proc_scan *s)
+{
+	DIR		*d;
+	struct dirent	*de;
+
+	memset(s, 0, sizeof(*s));
+	s->pid_max = proc_pid_max();
+	if ((s->mark = calloc(s->pid_max, 1)) == NULL ||
+	    (s->idx = malloc(s->pid_max * sizeof(*s->idx))) == NULL ||
+	    (d = opendir("/proc")) == NULL) {
+		free(s->mark);
+		free(s->idx);
+		return -1;
+	}
+	memset(s->idx, 0xff, s->pid_max * sizeof(*s->idx));
+	while ((de = readdir(d)) != NULL) {
+		struct proc_ent	 e;
+		long		 pid = atol(de->d_name);
+
+		if (pid <= 0 || (size_t)pid >= s->pid_max)
+			continue;
+		e.pid = (pid_t)pid;
+		if (proc_stat(e.pid, &e.ppid, &e.child_ticks) == -1)
+			continue;
+		if (s->n == s->cap) {
+			size_t		 cap = s->cap ? s->cap * 2 : 1024;
+			struct proc_ent	*ne = realloc(s->ent, cap * sizeof(*ne));
+
+			if (ne == NULL)
+				break;
+			s->ent = ne;
+			s->cap = cap;
+		}
+		s->idx[pid] = (int)s->n;
+		s->ent[s->n++] = e;
+	}
+	closedir(d);
+	return 0;
+}
+
+static void
+proc_scan_free(struct proc_scan *s)
+{
+	free(s->ent);
+	free(s->mark);
+	free(s->idx);
+}
+
+/* 1 if pid descends from root (or is root); walks PPid, memoised */
+static int
+proc_in_tree(struct proc_scan *s, pid_t root, pid_t pid)
+{
+	pid_t	chain[64];
+	size_t	n = 0, i;
+	int	in = 0;
+
+	while (n < sizeof(chain) / sizeof(chain[0])) {
+		if (pid <= 0 || (size_t)pid >= s->pid_max || s->idx[pid] < 0)
+			break;
+		if (pid == root) {
+			in = 1;
+			break;
+		}
+		if (s->mark[pid] != 0) {
+			in = s->mark[pid] == 1;
+			break;
+		}
+		chain[n++] = pid;
+		pid = s->ent[s->idx[pid]].ppid;
+	}
+	for (i = 0; i < n; i++)
+		s->mark[chain[i]] = in ? 1 : 2;
+	return in;
+}
+
+/* sum of sum_exec_runtime (ns) over the threads of pid */
+static uint64_t
+proc_threads_ns(pid_t pid)
+{
+	char		 path[96], buf[128];
+	DIR		*d;
+	struct dirent	*de;
+	uint64_t	 sum = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat",
+		    (int)pid, de->d_name);
+		if (proc_read(path, buf, sizeof(buf)) > 0)
+			sum += strtoull(buf, NULL, 10);
+	}
+	closedir(d);
+	return sum;
+}
+
+int
+proc_tree_cpu(pid_t root, uint64_t *ns, unsigned *procs)
+{
+	struct proc_scan	s;
+	uint64_t		sum = 0, tick_ns;
+	size_t			i;
+	long			hz = sysconf(_SC_CLK_TCK);
+
+	tick_ns = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
+	*procs = 0;
+	if (proc_scan(&s) == -1)
+		return -1;
+	for (i = 0; i < s.n; i++) {
+		if (!proc_in_tree(&s, root, s.ent[i].pid))
+			continue;
+		sum += proc_threads_ns(s.ent[i].pid) +
+		    s.ent[i].child_ticks * tick_ns;
+		(*procs)++;
+	}
+	proc_scan_free(&s);
+	*ns = sum;
+	return *procs > 0 ? 0 : -1;
+}
+
+int
+proc_tree_pss(pid_t root, uint64_t *kib, unsigned *procs)
+{
+	struct proc_scan	s;
+	char			path[64], buf[2048], *p;
+	uint64_t		sum = 0;
+	size_t			i;
+
+	*procs = 0;
+	if (proc_scan(&s) == -1)
+		return -1;
+	for (i = 0; i < s.n; i++) {
+		if (!proc_in_tree(&s, root, s.ent[i].pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup",
+		    (int)s.ent[i].pid);
+		if (proc_read(path, buf, sizeof(buf)) <= 0 ||
+		    (p = strstr(buf, "\nPss:")) == NULL)
+			continue;
+		sum += strtoull(p + 5, NULL, 10);
+		(*procs)++;
+	}
+	proc_scan_free(&s);
+	*kib = sum;
+	return *procs > 0 ? 0 : -1;
+}
+
+uint64_t
+proc_self_cpu(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
