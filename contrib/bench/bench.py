@@ -293,6 +293,14 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
+    # the CPU reading is checked on this machine before anything is
+    # measured with it
+    r = subprocess.run([TCLOAD, "-S"], capture_output=True, text=True,
+                       timeout=120)
+    print("# " + r.stdout.strip(), flush=True)
+    if r.returncode != 0:
+        sys.exit("bench: the server CPU reading is wrong on this machine")
+
     tmp = tempfile.mkdtemp(prefix="tcbench.")
     srv = {name: Server(name, tmp) for name in servers}
     res = {}

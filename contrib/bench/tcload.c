@@ -4,6 +4,7 @@
  *
  *   tcload -s IP:PORT -u USER -p PASS -n N [-k K] [-P PID] [-c NPEERS]
  *          [-t] [PHASE ...]
+ *   tcload -S		check the CPU measurement (tcload_proc.c) first
  *
  * It opens N UDP sockets on 127.0.0.1 (one per allocation) and NPEERS echo
  * peers on 127.0.0.2, then
@@ -716,7 +717,8 @@ usage(void)
 	fprintf(stderr, "usage: tcload -s IP:PORT -u USER -p PASS -n N [-k K] "
 	    "[-P PID] [-c NPEERS] [-t]\n"
 	    "              [paced:RATE:SIZE:SECONDS | sat:WINDOW:SIZE:SECONDS]"
-	    " ...\n");
+	    " ...\n"
+	    "       tcload -S\n");
 	exit(2);
 }
 
@@ -732,7 +734,7 @@ main(int argc, char *argv[])
 	memset(&L, 0, sizeof(L));
 	L.k = 64;
 	L.npeers = 4;
-	while ((ch = getopt(argc, argv, "s:u:p:n:k:P:c:t")) != -1) {
+	while ((ch = getopt(argc, argv, "s:u:p:n:k:P:c:tS")) != -1) {
 		switch (ch) {
 		case 's':
 			if (addr_parse_hostport(optarg, &L.server) == -1 ||
@@ -746,6 +748,7 @@ main(int argc, char *argv[])
 		case 'P': L.pid = (pid_t)atoi(optarg); break;
 		case 'c': L.npeers = (unsigned)atoi(optarg); break;
 		case 't': setup_only = 1; break;
+		case 'S': return proc_selftest() == 0 ? 0 : 1;
 		default: usage();
 		}
 	}

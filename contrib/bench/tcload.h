@@ -19,6 +19,12 @@
 int		 proc_tree_cpu(pid_t root, uint64_t *ns, unsigned *procs);
 /* PSS (KiB) summed over root and every live descendant */
 int		 proc_tree_pss(pid_t root, uint64_t *kib, unsigned *procs);
+/*
+ * Checks proc_tree_cpu on this machine: a test tree whose processes burn a
+ * known amount of CPU, most of them exiting and reaped before the reading.
+ * Prints one line; 0 if the reading is right.
+ */
+int		 proc_selftest(void);
 /* this process's own CPU time (ns) */
 uint64_t	 proc_self_cpu(void);
 

@@ -33,9 +33,12 @@
  */
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +50,7 @@
 struct proc_ent {
 	pid_t		 pid;
 	pid_t		 ppid;
+	uint64_t	 self_ticks;	/* utime + stime */
 	uint64_t	 child_ticks;	/* cutime + cstime */
 };
 
@@ -86,20 +90,22 @@ proc_pid_max(void)
 	return (size_t)v + 1;
 }
 
-/* ppid and cutime + cstime from /proc/PID/stat; the command name may hold
- * spaces and parentheses, so fields are counted from the last ')' */
+/* ppid, utime + stime and cutime + cstime from /proc/PID/stat; the
+ * command name may hold spaces and parentheses, so fields are counted
+ * from the last ')' */
 static int
-proc_stat(pid_t pid, pid_t *ppid, uint64_t *child_ticks)
+proc_stat(pid_t pid, struct proc_ent *e)
 {
 	char			 path[64], buf[1024], *p;
 	int			 f;
-	unsigned long long	 v, cut = 0, cst = 0;
+	unsigned long long	 v, ut = 0, st = 0, cut = 0, cst = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (proc_read(path, buf, sizeof(buf)) <= 0 ||
 	    (p = strrchr(buf, ')')) == NULL)
 		return -1;
-	/* after ") ": field 3 state, 4 ppid, ..., 16 cutime, 17 cstime */
+	/* after ") ": field 3 state, 4 ppid, ..., 14 utime, 15 stime,
+	 * 16 cutime, 17 cstime */
 	p += 2;
 	for (f = 3; f <= 17 && *p != '\0'; f++) {
 		char *end;
@@ -112,7 +118,11 @@ proc_stat(pid_t pid, pid_t *ppid, uint64_t *child_ticks)
 				return -1;
 			p = end;
 			if (f == 4)
-				*ppid = (pid_t)v;
+				e->ppid = (pid_t)v;
+			else if (f == 14)
+				ut = v;
+			else if (f == 15)
+				st = v;
 			else if (f == 16)
 				cut = v;
 			else if (f == 17)
@@ -123,7 +133,8 @@ proc_stat(pid_t pid, pid_t *ppid, uint64_t *child_ticks)
 	}
 	if (f <= 17)
 		return -1;
-	*child_ticks = cut + cst;
+	e->self_ticks = ut + st;
+	e->child_ticks = cut + cst;
 	return 0;
 }
 
@@ -150,7 +161,7 @@ proc_scan(struct proc_scan *s)
 		if (pid <= 0 || (size_t)pid >= s->pid_max)
 			continue;
 		e.pid = (pid_t)pid;
-		if (proc_stat(e.pid, &e.ppid, &e.child_ticks) == -1)
+		if (proc_stat(e.pid, &e) == -1)
 			continue;
 		if (s->n == s->cap) {
 			size_t		 cap = s->cap ? s->cap * 2 : 1024;
@@ -227,28 +238,42 @@ proc_threads_ns(pid_t pid)
 	return sum;
 }
 
-int
-proc_tree_cpu(pid_t root, uint64_t *ns, unsigned *procs)
+static uint64_t
+proc_tick_ns(void)
+{
+	long	hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
+}
+
+/* exact: the method above; else what per-process ticks would say */
+static int
+proc_tree_cpu_how(pid_t root, int exact, uint64_t *ns, unsigned *procs)
 {
 	struct proc_scan	s;
-	uint64_t		sum = 0, tick_ns;
+	uint64_t		sum = 0, tick_ns = proc_tick_ns();
 	size_t			i;
-	long			hz = sysconf(_SC_CLK_TCK);
 
-	tick_ns = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
 	*procs = 0;
 	if (proc_scan(&s) == -1)
 		return -1;
 	for (i = 0; i < s.n; i++) {
 		if (!proc_in_tree(&s, root, s.ent[i].pid))
 			continue;
-		sum += proc_threads_ns(s.ent[i].pid) +
+		sum += (exact ? proc_threads_ns(s.ent[i].pid) :
+		    s.ent[i].self_ticks * tick_ns) +
 		    s.ent[i].child_ticks * tick_ns;
 		(*procs)++;
 	}
 	proc_scan_free(&s);
 	*ns = sum;
 	return *procs > 0 ? 0 : -1;
+}
+
+int
+proc_tree_cpu(pid_t root, uint64_t *ns, unsigned *procs)
+{
+	return proc_tree_cpu_how(root, 1, ns, procs);
 }
 
 int
@@ -285,4 +310,128 @@ proc_self_cpu(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+burn(uint64_t ns)
+{
+	uint64_t t0 = thread_cpu_ns();
+
+	while (thread_cpu_ns() - t0 < ns)
+		;
+}
+
+/*
+ * The test root of proc_selftest: on a byte from go, it starts
+ * CHECK_REAPED children that burn CHECK_BURN_NS of CPU each and exit, and
+ * reaps them; then CHECK_LIVE children that burn as much and stay. Each
+ * live child, and the root once it has reaped the others, write one byte
+ * to ready.
+ */
+#define CHECK_REAPED	300
+#define CHECK_LIVE	100
+#define CHECK_BURN_NS	4000000ull
+
+static void __attribute__((noreturn))
+selftest_root(int go, int ready)
+{
+	char	c;
+	int	i;
+
+	setpgid(0, 0);
+	if (read(go, &c, 1) != 1)
+		_exit(1);
+	for (i = 0; i < CHECK_REAPED; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			burn(CHECK_BURN_NS);
+			_exit(0);
+		}
+		if (p == -1)
+			_exit(1);
+	}
+	for (i = 0; i < CHECK_REAPED; i++)
+		if (wait(NULL) == -1)
+			_exit(1);
+	for (i = 0; i < CHECK_LIVE; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			burn(CHECK_BURN_NS);
+			(void)write(ready, "l", 1);
+			for (;;)
+				pause();
+		}
+		if (p == -1)
+			_exit(1);
+	}
+	(void)write(ready, "r", 1);
+	for (;;)
+		pause();
+}
+
+int
+proc_selftest(void)
+{
+	struct pollfd	pfd;
+	int		go[2], ready[2], got = 0, ok;
+	uint64_t	e0, e1, n0, n1, want;
+	unsigned	procs;
+	pid_t		root;
+	char		buf[64];
+	ssize_t		n;
+
+	if (pipe(go) == -1 || pipe(ready) == -1)
+		return -1;
+	if ((root = fork()) == -1)
+		return -1;
+	if (root == 0) {
+		close(go[1]);
+		close(ready[0]);
+		selftest_root(go[0], ready[1]);
+	}
+	close(go[0]);
+	close(ready[1]);
+	setpgid(root, root);
+	if (proc_tree_cpu_how(root, 1, &e0, &procs) == -1 ||
+	    proc_tree_cpu_how(root, 0, &n0, &procs) == -1 ||
+	    write(go[1], "g", 1) != 1)
+		goto fail;
+	pfd.fd = ready[0];
+	pfd.events = POLLIN;
+	while (got < CHECK_LIVE + 1 && poll(&pfd, 1, 30000) == 1 &&
+	    (n = read(ready[0], buf, sizeof(buf))) > 0)
+		got += (int)n;
+	if (got < CHECK_LIVE + 1 ||
+	    proc_tree_cpu_how(root, 1, &e1, &procs) == -1 ||
+	    proc_tree_cpu_how(root, 0, &n1, &procs) == -1)
+		goto fail;
+	kill(-root, SIGKILL);
+	waitpid(root, NULL, 0);
+	close(go[1]);
+	close(ready[0]);
+	/* the children burn exactly this much; fork, exit and the root's
+	 * own work add a little, so the reading must be at least this and
+	 * not much more */
+	want = (CHECK_REAPED + CHECK_LIVE) * CHECK_BURN_NS;
+	ok = e1 - e0 >= want && e1 - e0 <= want + want / 4 + proc_tick_ns();
+	printf("selftest processes=%u burned_s=%.3f tree_cpu_s=%.3f "
+	    "stat_ticks_s=%.3f result=%s\n", CHECK_REAPED + CHECK_LIVE,
+	    (double)want / 1e9, (double)(e1 - e0) / 1e9,
+	    (double)(n1 - n0) / 1e9, ok ? "ok" : "FAIL");
+	return ok ? 0 : -1;
+fail:
+	kill(-root, SIGKILL);
+	waitpid(root, NULL, 0);
+	return -1;
 }
