@@ -68,14 +68,6 @@ def stun_ready(port, timeout=10.0):
     return False
 
 
-def children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return f.read().split()
-    except OSError:
-        return []
-
-
 class Server:
     def __init__(self, name, tmp):
         self.name, self.tmp = name, tmp
@@ -83,7 +75,7 @@ class Server:
         self.proc = None
 
     def start(self):
-        log = open(os.path.join(self.tmp, self.name + ".log"), "w")
+        log = open(os.path.join(self.tmp, self.name + ".log"), "a")
         if self.name == "turncell":
             sf = os.path.join(self.tmp, "secret")
             with open(os.open(sf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
@@ -118,16 +110,11 @@ class Server:
                     "--pidfile", os.path.join(self.tmp, "coturn.pid")]
         self.proc = subprocess.Popen(argv, stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL)
+        log.close()
         if not stun_ready(self.port) or self.proc.poll() is not None:
-            sys.exit("bench: %s did not start (see %s)" %
-                     (self.name, log.name))
-
-    def settle(self, timeout=30.0):
-        """Wait until the allocations of the last run are gone (turncell:
-        no worker left), so the next run starts from the same state."""
-        deadline = time.time() + timeout
-        while time.time() < deadline and children(self.proc.pid):
-            time.sleep(0.05)
+            sys.exit("bench: %s did not start:\n%s" % (
+                self.name, open(os.path.join(self.tmp, self.name + ".log"))
+                .read()[-2000:]))
 
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:
@@ -143,13 +130,24 @@ class Server:
         self.proc.kill()
         self.proc.wait()
 
+    runs = 0
+
     def load(self, n, phases, setup_only=False, k=64):
         user, pw = rest_credentials(self.secret)
+        # each run's clients on their own loopback address: a relay may
+        # keep a freed client's 5-tuple for a while (coturn does), and the
+        # next run's sockets must not land on one of them
+        Server.runs += 1
+        client_ip = "127.1.%d.%d" % (Server.runs // 250, Server.runs % 250 + 1)
         argv = [TCLOAD, "-s", "127.0.0.1:%d" % self.port, "-u", user,
-                "-p", pw, "-n", str(n), "-k", str(k),
+                "-p", pw, "-n", str(n), "-k", str(k), "-b", client_ip,
                 "-P", str(self.proc.pid)]
         argv += ["-t"] if setup_only else phases
-        self.settle()
+        # every run starts from a fresh server: what an earlier run left
+        # (coturn keeps freed sessions' memory) must not count in this one
+        self.stop()
+        self.start()
+        argv[argv.index("-P") + 1] = str(self.proc.pid)
         r = subprocess.run(argv, capture_output=True, text=True,
                            timeout=RUN_TIMEOUT)
         if r.returncode != 0:
@@ -282,6 +280,10 @@ def main():
     ap.add_argument("--window", type=int, default=int(env("WINDOW", "128")))
     ap.add_argument("-k", type=int, default=int(env("K", "64")))
     ap.add_argument("--servers", default=env("SERVERS", "turncell coturn"))
+    ap.add_argument("--budget", type=float,
+                    default=float(env("BUDGET", "540")),
+                    help="seconds; later rounds are skipped rather than "
+                    "run past it")
     a = ap.parse_args()
     servers = a.servers.split()
     if not os.access(TCLOAD, os.X_OK):
@@ -322,11 +324,20 @@ def main():
             rounds = a.rounds
             plan = [("n", 1, phases, False), ("n", 100, phases, False),
                     ("n", 1000, phases, False), ("setup", 10000, [], True)]
+        took = {}
+        skipped = 0
         for r in range(rounds):
             # alternate which server goes first, so drift of the shared
             # machine's load does not always favour the same one
             order = servers if r % 2 == 0 else servers[::-1]
             for what, n, ph, setup_only in plan:
+                # the whole run stays bounded: a step that took longer in
+                # the last round than what is left of the budget is skipped
+                if time.time() - t0 + took.get(n, 0) > a.budget:
+                    skipped += 1
+                    print("# round %d n=%d skipped: time budget" % (r + 1, n))
+                    continue
+                ts = time.time()
                 for name in order:
                     lines = srv[name].load(n, ph, setup_only, a.k)
                     for d in lines:
@@ -346,6 +357,7 @@ def main():
                         else:
                             continue
                         res.setdefault((case, name), []).append(x)
+                took[n] = time.time() - ts
     finally:
         for s in srv.values():
             s.stop()
@@ -353,6 +365,9 @@ def main():
     busy1, all1 = busy_jiffies()
     load1 = os.getloadavg()
     report(res, servers, rounds)
+    if skipped:
+        print("\n%d steps skipped to stay within the time budget of %.0f s: "
+              "some medians are over fewer rounds" % (skipped, a.budget))
     print("\n%s; %.0f s; machine busy %.0f %% of %d CPUs over the run, "
           "load average %.1f at start, %.1f at end (everything on the "
           "machine, this bench included)" % (

@@ -3,11 +3,11 @@
  * coturn on the same load (contrib/bench/bench.py drives both).
  *
  *   tcload -s IP:PORT -u USER -p PASS -n N [-k K] [-P PID] [-c NPEERS]
- *          [-t] [PHASE ...]
+ *          [-b IP] [-t] [PHASE ...]
  *   tcload -S		check the CPU measurement (tcload_proc.c) first
  *
- * It opens N UDP sockets on 127.0.0.1 (one per allocation) and NPEERS echo
- * peers on 127.0.0.2, then
+ * It opens N UDP sockets on IP (127.0.0.1 unless -b; one per allocation)
+ * and NPEERS echo peers on 127.0.0.2, then
  *  1. set-up: ALLOCATE on every socket, K transactions in flight, long-term
  *     credentials (the 401 supplies realm and nonce; the authenticated
  *     ALLOCATE is timed from its first transmission to its success);
@@ -98,6 +98,7 @@ struct phase {
 struct load {
 	struct taddr	 server;
 	const char	*user, *pass;
+	const char	*client_ip;
 	uint8_t		 key[16];
 	int		 have_key;
 	pid_t		 pid;		/* server, 0 = not measured */
@@ -111,6 +112,7 @@ struct load {
 	unsigned	*slots;
 	unsigned	 nslots;
 	unsigned	 retrans, errors[7];	/* by class 3xx..6xx, other */
+	int		 last_error;	/* the last error code, 0 = timeout */
 	/* data phases */
 	uint32_t	 phase_id;
 	uint64_t	 at_peer, delivered, stale;
@@ -199,7 +201,8 @@ udp_socket(const char *ip, int rcvbuf)
 		    sizeof(rcvbuf));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	inet_pton(AF_INET, ip, &sin.sin_addr);
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+		die("bad IPv4 address");
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 		die("bind");
 	return fd;
@@ -314,6 +317,7 @@ static void
 count_error(struct load *L, int code)
 {
 	L->errors[code >= 300 && code < 700 ? code / 100 - 3 : 4]++;
+	L->last_error = code;
 }
 
 /* a STUN response on c's socket during a set-up stage */
@@ -715,7 +719,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tcload -s IP:PORT -u USER -p PASS -n N [-k K] "
-	    "[-P PID] [-c NPEERS] [-t]\n"
+	    "[-P PID] [-c NPEERS] [-b IP] [-t]\n"
 	    "              [paced:RATE:SIZE:SECONDS | sat:WINDOW:SIZE:SECONDS]"
 	    " ...\n"
 	    "       tcload -S\n");
@@ -734,7 +738,8 @@ main(int argc, char *argv[])
 	memset(&L, 0, sizeof(L));
 	L.k = 64;
 	L.npeers = 4;
-	while ((ch = getopt(argc, argv, "s:u:p:n:k:P:c:tS")) != -1) {
+	L.client_ip = "127.0.0.1";
+	while ((ch = getopt(argc, argv, "s:u:p:n:k:P:c:b:tS")) != -1) {
 		switch (ch) {
 		case 's':
 			if (addr_parse_hostport(optarg, &L.server) == -1 ||
@@ -747,6 +752,7 @@ main(int argc, char *argv[])
 		case 'k': L.k = (unsigned)atoi(optarg); break;
 		case 'P': L.pid = (pid_t)atoi(optarg); break;
 		case 'c': L.npeers = (unsigned)atoi(optarg); break;
+		case 'b': L.client_ip = optarg; break;
 		case 't': setup_only = 1; break;
 		case 'S': return proc_selftest() == 0 ? 0 : 1;
 		default: usage();
@@ -783,7 +789,7 @@ main(int argc, char *argv[])
 		struct sockaddr_storage	ss;
 		size_t			sl = addr_to_sockaddr(&L.server, &ss);
 
-		L.c[i].fd = udp_socket("127.0.0.1", 256 << 10);
+		L.c[i].fd = udp_socket(L.client_ip, 256 << 10);
 		L.c[i].slot = -1;
 		if (connect(L.c[i].fd, (struct sockaddr *)&ss,
 		    (socklen_t)sl) == -1)
@@ -801,13 +807,13 @@ main(int argc, char *argv[])
 	printf("setup allocs=%u k=%u ok=%u failed=%u seconds=%.3f "
 	    "allocs_per_s=%.0f alloc_p50_us=%u alloc_p99_us=%u retrans=%u "
 	    "err_3xx=%u err_4xx=%u err_5xx=%u err_6xx=%u err_other=%u "
-	    "server_cpu_s=%.4f tool_cpu_s=%.4f",
+	    "last_error=%d server_cpu_s=%.4f tool_cpu_s=%.4f",
 	    L.n, L.k, ok, L.n - ok, (double)el / 1e9,
 	    el ? (double)ok * 1e9 / (double)el : 0.0,
 	    L.nlat ? L.lat[L.nlat / 2] : 0,
 	    L.nlat ? L.lat[(size_t)L.nlat * 99 / 100] : 0, L.retrans,
 	    L.errors[0], L.errors[1], L.errors[2], L.errors[3], L.errors[4],
-	    L.pid > 0 ? (double)(cpu1 - cpu0) / 1e9 : -1.0,
+	    L.last_error, L.pid > 0 ? (double)(cpu1 - cpu0) / 1e9 : -1.0,
 	    (double)(proc_self_cpu() - self0) / 1e9);
 	if (L.pid > 0 && proc_tree_pss(L.pid, &pss1, &procs1) == 0)
 		printf(" pss_before_kib=%llu pss_after_kib=%llu "
@@ -823,8 +829,9 @@ main(int argc, char *argv[])
 		memset(L.errors, 0, sizeof(L.errors));
 		L.retrans = 0;
 		ok = run_stage(&L, ST_BIND, &el);
-		printf("bind ok=%u failed=%u seconds=%.3f retrans=%u\n", ok,
-		    L.n - ok, (double)el / 1e9, L.retrans);
+		printf("bind ok=%u failed=%u seconds=%.3f retrans=%u "
+		    "last_error=%d\n", ok, L.n - ok, (double)el / 1e9,
+		    L.retrans, L.last_error);
 		fflush(stdout);
 		if (ok == L.n)
 			for (i = 0; i < nph; i++)
