@@ -122,10 +122,7 @@ struct load {
 static uint64_t
 now_ns(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static void
@@ -610,7 +607,7 @@ run_phase(struct load *L, const struct phase *ph)
 	memset(pkt + CDATA_HDR_LEN, 0x5a, ph->size);
 	cdata_put_hdr(pkt, LOAD_CHANNEL, ph->size);
 	cpu_read(L, &cpu0, &procs);
-	self0 = proc_self_cpu();
+	self0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = last_rx = now_ns();
 	t_end = t0 + (uint64_t)(ph->seconds * 1e9);
 	while ((now = now_ns()) < t_end) {
@@ -660,7 +657,7 @@ run_phase(struct load *L, const struct phase *ph)
 	while (L->delivered < sent && now_ns() < t_end)
 		pump(L, 5);
 	cpu_read(L, &cpu1, &procs);
-	self1 = proc_self_cpu();
+	self1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	secs = (double)(now_ns() - t0) / 1e9;
 	server_s = (double)(cpu1 - cpu0) / 1e9;
 	printf("phase mode=%s arg=%u size=%u allocs=%u seconds=%.3f "
@@ -800,7 +797,7 @@ main(int argc, char *argv[])
 	if (L.pid > 0)
 		(void)proc_tree_pss(L.pid, &pss0, &procs0);
 	cpu_read(&L, &cpu0, &procs0);
-	self0 = proc_self_cpu();
+	self0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	ok = run_stage(&L, ST_ALLOCATE, &el);
 	cpu_read(&L, &cpu1, &procs1);
 	qsort(L.lat, L.nlat, sizeof(*L.lat), cmp_u32);
@@ -814,7 +811,7 @@ main(int argc, char *argv[])
 	    L.nlat ? L.lat[(size_t)L.nlat * 99 / 100] : 0, L.retrans,
 	    L.errors[0], L.errors[1], L.errors[2], L.errors[3], L.errors[4],
 	    L.last_error, L.pid > 0 ? (double)(cpu1 - cpu0) / 1e9 : -1.0,
-	    (double)(proc_self_cpu() - self0) / 1e9);
+	    (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - self0) / 1e9);
 	if (L.pid > 0 && proc_tree_pss(L.pid, &pss1, &procs1) == 0)
 		printf(" pss_before_kib=%llu pss_after_kib=%llu "
 		    "pss_per_alloc_kib=%.1f server_procs=%u",

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <stdint.h>
+#include <time.h>
 
 /*
  * Exact CPU time (ns) consumed so far by root and every descendant:
@@ -25,7 +26,7 @@ int		 proc_tree_pss(pid_t root, uint64_t *kib, unsigned *procs);
  * Prints one line; 0 if the reading is right.
  */
 int		 proc_selftest(void);
-/* this process's own CPU time (ns) */
-uint64_t	 proc_self_cpu(void);
+/* clock_gettime in ns: CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, ... */
+uint64_t	 clock_ns(clockid_t);
 
 #endif

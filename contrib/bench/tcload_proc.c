@@ -246,87 +246,82 @@ proc_tick_ns(void)
 	return hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
 }
 
-/* exact: the method above; else what per-process ticks would say */
+/*
+ * Sum of a per-process value over root and every live descendant; the
+ * value function returns -1 to leave a process out.
+ */
 static int
-proc_tree_cpu_how(pid_t root, int exact, uint64_t *ns, unsigned *procs)
+proc_tree_sum(pid_t root, int64_t (*value)(const struct proc_ent *, int),
+    int arg, uint64_t *sum, unsigned *procs)
 {
 	struct proc_scan	s;
-	uint64_t		sum = 0, tick_ns = proc_tick_ns();
 	size_t			i;
+	int64_t			v;
 
+	*sum = 0;
 	*procs = 0;
 	if (proc_scan(&s) == -1)
 		return -1;
 	for (i = 0; i < s.n; i++) {
-		if (!proc_in_tree(&s, root, s.ent[i].pid))
+		if (!proc_in_tree(&s, root, s.ent[i].pid) ||
+		    (v = value(&s.ent[i], arg)) < 0)
 			continue;
-		sum += (exact ? proc_threads_ns(s.ent[i].pid) :
-		    s.ent[i].self_ticks * tick_ns) +
-		    s.ent[i].child_ticks * tick_ns;
+		*sum += (uint64_t)v;
 		(*procs)++;
 	}
 	proc_scan_free(&s);
-	*ns = sum;
 	return *procs > 0 ? 0 : -1;
+}
+
+/* exact: the method above; else what per-process ticks would say */
+static int64_t
+proc_cpu_value(const struct proc_ent *e, int exact)
+{
+	uint64_t tick_ns = proc_tick_ns();
+
+	return (int64_t)((exact ? proc_threads_ns(e->pid) :
+	    e->self_ticks * tick_ns) + e->child_ticks * tick_ns);
+}
+
+static int64_t
+proc_pss_value(const struct proc_ent *e, int unused)
+{
+	char	path[64], buf[2048], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)e->pid);
+	if (proc_read(path, buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "\nPss:")) == NULL)
+		return -1;
+	return (int64_t)strtoull(p + 5, NULL, 10);
 }
 
 int
 proc_tree_cpu(pid_t root, uint64_t *ns, unsigned *procs)
 {
-	return proc_tree_cpu_how(root, 1, ns, procs);
+	return proc_tree_sum(root, proc_cpu_value, 1, ns, procs);
 }
 
 int
 proc_tree_pss(pid_t root, uint64_t *kib, unsigned *procs)
 {
-	struct proc_scan	s;
-	char			path[64], buf[2048], *p;
-	uint64_t		sum = 0;
-	size_t			i;
-
-	*procs = 0;
-	if (proc_scan(&s) == -1)
-		return -1;
-	for (i = 0; i < s.n; i++) {
-		if (!proc_in_tree(&s, root, s.ent[i].pid))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup",
-		    (int)s.ent[i].pid);
-		if (proc_read(path, buf, sizeof(buf)) <= 0 ||
-		    (p = strstr(buf, "\nPss:")) == NULL)
-			continue;
-		sum += strtoull(p + 5, NULL, 10);
-		(*procs)++;
-	}
-	proc_scan_free(&s);
-	*kib = sum;
-	return *procs > 0 ? 0 : -1;
+	return proc_tree_sum(root, proc_pss_value, 0, kib, procs);
 }
 
 uint64_t
-proc_self_cpu(void)
+clock_ns(clockid_t clk)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-thread_cpu_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void
 burn(uint64_t ns)
 {
-	uint64_t t0 = thread_cpu_ns();
+	uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
-	while (thread_cpu_ns() - t0 < ns)
+	while (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0 < ns)
 		;
 }
 
@@ -403,8 +398,8 @@ proc_selftest(void)
 	close(go[0]);
 	close(ready[1]);
 	setpgid(root, root);
-	if (proc_tree_cpu_how(root, 1, &e0, &procs) == -1 ||
-	    proc_tree_cpu_how(root, 0, &n0, &procs) == -1 ||
+	if (proc_tree_sum(root, proc_cpu_value, 1, &e0, &procs) == -1 ||
+	    proc_tree_sum(root, proc_cpu_value, 0, &n0, &procs) == -1 ||
 	    write(go[1], "g", 1) != 1)
 		goto fail;
 	pfd.fd = ready[0];
@@ -413,8 +408,8 @@ proc_selftest(void)
 	    (n = read(ready[0], buf, sizeof(buf))) > 0)
 		got += (int)n;
 	if (got < CHECK_LIVE + 1 ||
-	    proc_tree_cpu_how(root, 1, &e1, &procs) == -1 ||
-	    proc_tree_cpu_how(root, 0, &n1, &procs) == -1)
+	    proc_tree_sum(root, proc_cpu_value, 1, &e1, &procs) == -1 ||
+	    proc_tree_sum(root, proc_cpu_value, 0, &n1, &procs) == -1)
 		goto fail;
 	kill(-root, SIGKILL);
 	waitpid(root, NULL, 0);
