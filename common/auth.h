@@ -1,14 +1,15 @@
 /*
  * auth.h: credentials and nonces (pure computation, nettle).
  *
- * Firezone scheme (as the Firezone portal mints it): username "<expiry>:<salt>", password =
- * unpadded base64 of SHA-256("<expiry>:<secret>:<salt>"), realm "firezone".
+ * Firezone scheme (as the Firezone portal mints it): username
+ * "<expiry>:<salt>", password = unpadded base64 of
+ * SHA-256("<expiry>:<secret>:<salt>"), realm "firezone".
  * Optional TURN REST scheme (--auth rest): username "<expiry>[:<user>]",
  * password = base64 HMAC-SHA1(secret, username).
  *
- * Nonces are stateless, so memory stays bounded: 8 hex of the monotonic second (mod
- * 2^32) + 24 hex of a truncated HMAC-SHA256 over (ts, client
- * address) under a per-process random key, so memory stays bounded however
+ * Nonces are stateless: 8 hex of the monotonic second (mod 2^32) + 24 hex
+ * of a truncated HMAC-SHA256 over (ts, client address) under a
+ * per-process random key, so memory stays bounded however
  * many 401s are sent, a nonce only works from the address it was issued
  * to, and every nonce dies with the process (clients detect a relay
  * reboot by the 438 to their old nonce).
