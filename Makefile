@@ -172,7 +172,7 @@ BENCH_SRC = contrib/bench/tcload.c contrib/bench/tcload_proc.c
 
 build/bench/tcload: $(BENCH_SRC) contrib/bench/tcload.h build/libcore.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 -O2 -Icommon -o $@ $(BENCH_SRC) \
+	$(CC) $(TC_CFLAGS) $(CFLAGS) -O2 $(LDFLAGS) -o $@ $(BENCH_SRC) \
 	    build/libcore.a $(CORE_LIBS)
 
 bench: $(BINS) build/bench/tcload
