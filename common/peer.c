@@ -12,6 +12,11 @@
  *      Teredo are denied even when the IPv4 inside is fine (tunnel
  *      amplification, RFC 8656 §21.4, RFC 6156 §9.1).
  *
+ * The NAT64 local-use prefix 64:ff9b:1::/48 (RFC 8215) is carved into
+ * operator prefixes of /48, /56, /64 or /96, and where the IPv4 address
+ * sits depends on which (RFC 6052 §2.2): a peer there is checked as every
+ * IPv4 address it could carry, and denied if any of them is.
+ *
  * All range tests are prefix bitmask compares over the address bytes, so
  * there are no component-wise compare bugs (attack case 8).
  */
@@ -27,6 +32,9 @@
 #define PEER_EMB_NONE		0
 #define PEER_EMB_DIRECT		1	/* v4-mapped, v4-compatible, NAT64 */
 #define PEER_EMB_TUNNEL		2	/* 6to4, Teredo */
+#define PEER_EMB_LOCAL		3	/* NAT64 local use: several candidates */
+
+#define PEER_NAT64L_N		4	/* its candidate prefix lengths */
 
 struct peer_range {
 	uint8_t		net[16];
@@ -67,6 +75,18 @@ static const struct peer_range peer_deny_v6[] = {
 	{ { 0x20, 0x01 }, 23, PEER_DENY_RESERVED },
 	/* ::/8 leftovers (e.g. ::ffff:0:a.b.c.d): IETF reserved, unroutable */
 	{ { 0 }, 8, PEER_DENY_RESERVED },
+	{ { 0x3f, 0xff }, 20, PEER_DENY_RESERVED },	/* documentation */
+	{ { 0x5f, 0x00 }, 16, PEER_DENY_RESERVED },	/* SRv6 SIDs */
+};
+
+/*
+ * RFC 6052 §2.2: where the four IPv4 bytes sit for a /96, /64, /56 and
+ * /48 prefix (byte 8, the "u" octet, is never used); the /96 reading,
+ * the common one, first, so it names the reason
+ */
+static const uint8_t peer_nat64l_pos[PEER_NAT64L_N][4] = {
+	{ 12, 13, 14, 15 }, { 9, 10, 11, 12 }, { 7, 9, 10, 11 },
+	{ 6, 7, 9, 10 },
 };
 
 static int
@@ -142,9 +162,14 @@ peer_embedded(const struct taddr *a, struct taddr *out)
 		peer_set_v4(out, a->port, ip + 12, 0);
 		return PEER_EMB_DIRECT;
 	}
-	if (memcmp(ip, nat64, 12) == 0 || memcmp(ip, nat64l, 6) == 0) {
+	if (memcmp(ip, nat64, 12) == 0) {
 		peer_set_v4(out, a->port, ip + 12, 0);
 		return PEER_EMB_DIRECT;
+	}
+	if (memcmp(ip, nat64l, 6) == 0) {
+		/* the /96 reading; peer_nat64l() has the others */
+		peer_set_v4(out, a->port, ip + 12, 0);
+		return PEER_EMB_LOCAL;
 	}
 	if (ip[0] == 0x20 && ip[1] == 0x02) {			/* 6to4 */
 		peer_set_v4(out, a->port, ip + 2, 0);
@@ -156,6 +181,18 @@ peer_embedded(const struct taddr *a, struct taddr *out)
 		return PEER_EMB_TUNNEL;
 	}
 	return PEER_EMB_NONE;
+}
+
+/* candidate i (0 .. PEER_NAT64L_N - 1) of a NAT64 local-use address */
+static void
+peer_nat64l(const struct taddr *a, size_t i, struct taddr *out)
+{
+	uint8_t	v4[4];
+	size_t	k;
+
+	for (k = 0; k < 4; k++)
+		v4[k] = a->ip[peer_nat64l_pos[i][k]];
+	peer_set_v4(out, a->port, v4, 0);
 }
 
 int
@@ -303,17 +340,52 @@ peer_is_allowed(const struct peer_filter *f, const struct taddr *a,
 	for (i = 0; i < n; i++) {
 		if (peer_cidr_match(&f->allow[i], a))
 			return 1;
-		if (emb == PEER_EMB_DIRECT && peer_cidr_match(&f->allow[i], e))
+		if ((emb == PEER_EMB_DIRECT || emb == PEER_EMB_LOCAL) &&
+		    peer_cidr_match(&f->allow[i], e))
 			return 1;
 	}
 	return 0;
+}
+
+/* the wrapped IPv4 e as if it were the peer (steps 2-4) */
+static int
+peer_check_v4(const struct peer_filter *f, const struct taddr *a,
+    const struct taddr *e, int emb)
+{
+	int	r;
+
+	if (peer_is_linklocal(e, e, PEER_EMB_NONE))
+		return PEER_DENY_LINKLOCAL;
+	if (f != NULL && peer_is_allowed(f, a, e, emb))
+		return PEER_OK;
+	r = peer_range_lookup(peer_deny_v4,
+	    sizeof(peer_deny_v4) / sizeof(peer_deny_v4[0]), e->ip);
+	if (r == PEER_OK && emb == PEER_EMB_TUNNEL)
+		r = PEER_DENY_RESERVED;
+	return r;
+}
+
+/* NAT64 local use: denied if any candidate IPv4 is */
+static int
+peer_check_nat64l(const struct peer_filter *f, const struct taddr *a)
+{
+	struct taddr	e;
+	size_t		i;
+	int		r;
+
+	for (i = 0; i < PEER_NAT64L_N; i++) {
+		peer_nat64l(a, i, &e);
+		if ((r = peer_check_v4(f, a, &e, PEER_EMB_LOCAL)) != PEER_OK)
+			return r;
+	}
+	return PEER_OK;
 }
 
 int
 peer_check(const struct peer_filter *f, const struct taddr *a)
 {
 	struct taddr	e;
-	int		emb, r;
+	int		emb;
 
 	if (a->family != ADDR_V4 && a->family != ADDR_V6)
 		return PEER_DENY_UNSPEC;
@@ -323,6 +395,8 @@ peer_check(const struct peer_filter *f, const struct taddr *a)
 		return PEER_DENY_SELF;
 	memset(&e, 0, sizeof(e));
 	emb = peer_embedded(a, &e);
+	if (emb == PEER_EMB_LOCAL)
+		return peer_check_nat64l(f, a);
 	if (peer_is_linklocal(a, &e, emb))
 		return PEER_DENY_LINKLOCAL;
 	if (f != NULL && peer_is_allowed(f, a, &e, emb))
@@ -330,13 +404,8 @@ peer_check(const struct peer_filter *f, const struct taddr *a)
 	if (a->family == ADDR_V4)
 		return peer_range_lookup(peer_deny_v4,
 		    sizeof(peer_deny_v4) / sizeof(peer_deny_v4[0]), a->ip);
-	if (emb != PEER_EMB_NONE) {
-		r = peer_range_lookup(peer_deny_v4,
-		    sizeof(peer_deny_v4) / sizeof(peer_deny_v4[0]), e.ip);
-		if (r == PEER_OK && emb == PEER_EMB_TUNNEL)
-			r = PEER_DENY_RESERVED;
-		return r;
-	}
+	if (emb != PEER_EMB_NONE)
+		return peer_check_v4(f, a, &e, emb);
 	return peer_range_lookup(peer_deny_v6,
 	    sizeof(peer_deny_v6) / sizeof(peer_deny_v6[0]), a->ip);
 }

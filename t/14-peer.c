@@ -1,6 +1,6 @@
 /*
- * 14-peer: the peer-address classifier, table-driven over SECURITY.md
- * section A cases 1-8, with the first, a middle and the last address of
+ * 14-peer: the peer-address classifier, table-driven over attack cases
+ * 1-8 (t/SECURITY.md), with the first, a middle and the last address of
  * every range and every IPv6 wrapping of denied IPv4.
  */
 #include <sys/socket.h>
@@ -67,7 +67,7 @@ filter_add(struct peer_filter *f, const char *cidr)
 	f->n_allow++;
 }
 
-/* SECURITY 1: loopback and "this network" */
+/* attack case 1: loopback and "this network" */
 static const struct pcase case1[] = {
 	{ "127.0.0.0", PEER_DENY_LOOPBACK },
 	{ "127.0.0.1", PEER_DENY_LOOPBACK },
@@ -83,7 +83,7 @@ static const struct pcase case1[] = {
 	{ "1.0.0.0", PEER_OK },
 };
 
-/* SECURITY 2: every IPv6 wrapping of denied IPv4 */
+/* attack case 2: every IPv6 wrapping of denied IPv4 */
 static const struct pcase case2[] = {
 	/* 127.0.0.1 */
 	{ "::ffff:127.0.0.1", PEER_DENY_LOOPBACK },
@@ -122,7 +122,29 @@ static const struct pcase case2[] = {
 	{ "2001:0:4136:e378:8000:63bf:f7f7:f7f7", PEER_DENY_RESERVED },
 };
 
-/* SECURITY 3: link-local, even when allowed */
+/*
+ * Attack case 10 (round 2): the NAT64 local-use prefix 64:ff9b:1::/48
+ * (RFC 8215) read as every RFC 6052 layout an operator could use, and
+ * the newer special-purpose IPv6 blocks
+ */
+static const struct pcase case2b[] = {
+	/* 10.0.0.5 in the /64 layout (bytes 9-12), public in the others */
+	{ "64:ff9b:1:808:a:0:508:808", PEER_DENY_PRIVATE },
+	/* 127.1.1.1 in the /48 layout (bytes 6-7, 9-10) */
+	{ "64:ff9b:1:7f01:1:108:808:808", PEER_DENY_LOOPBACK },
+	/* 169.254.1.1 in the /56 layout (bytes 7, 9-11) */
+	{ "64:ff9b:1:8a9:fe:101:808:808", PEER_DENY_RESERVED },
+	/* 8.8.8.8 in every layout */
+	{ "64:ff9b:1:808:8:808:808:808", PEER_OK },
+	{ "3fff::1", PEER_DENY_RESERVED },		/* RFC 9637 */
+	{ "3fff:fff:ffff::1", PEER_DENY_RESERVED },
+	{ "3fff:1000::1", PEER_OK },
+	{ "5f00::1", PEER_DENY_RESERVED },		/* RFC 9602 */
+	{ "5f00:ffff:ffff::1", PEER_DENY_RESERVED },
+	{ "5f01::1", PEER_OK },
+};
+
+/* attack case 3: link-local, even when allowed */
 static const struct pcase case3[] = {
 	{ "169.254.0.0", PEER_DENY_LINKLOCAL },
 	{ "169.254.1.1", PEER_DENY_LINKLOCAL },
@@ -137,7 +159,7 @@ static const struct pcase case3[] = {
 	{ "2002:a9fe:101::", PEER_DENY_LINKLOCAL },
 };
 
-/* SECURITY 4: private, CGNAT, ULA, site-local */
+/* attack case 4: private, CGNAT, ULA, site-local */
 static const struct pcase case4[] = {
 	{ "10.0.0.0", PEER_DENY_PRIVATE },
 	{ "10.0.0.5", PEER_DENY_PRIVATE },
@@ -173,7 +195,7 @@ static const struct pcase case4[] = {
 	{ "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", PEER_OK },
 };
 
-/* SECURITY 4 positive control: allow 10.0.0.0/8 */
+/* attack case 4 positive control: allow 10.0.0.0/8 */
 static const struct pcase case4_allow[] = {
 	{ "10.0.0.5", PEER_OK },
 	{ "10.0.0.0", PEER_OK },
@@ -189,7 +211,7 @@ static const struct pcase case4_allow[] = {
 	{ "169.254.169.254", PEER_DENY_LINKLOCAL },
 };
 
-/* SECURITY 5: multicast, broadcast, reserved */
+/* attack case 5: multicast, broadcast, reserved */
 static const struct pcase case5[] = {
 	{ "224.0.0.0", PEER_DENY_MULTICAST },
 	{ "224.0.0.1", PEER_DENY_MULTICAST },
@@ -208,7 +230,7 @@ static const struct pcase case5[] = {
 	{ "223.255.255.255", PEER_OK },
 };
 
-/* SECURITY 6: other special-purpose ranges */
+/* attack case 6: other special-purpose ranges */
 static const struct pcase case6[] = {
 	{ "192.0.0.0", PEER_DENY_RESERVED },
 	{ "192.0.0.128", PEER_DENY_RESERVED },
@@ -264,7 +286,7 @@ static const struct pcase public[] = {
 	{ "2a00:1450:4001::1", PEER_OK },
 };
 
-/* SECURITY 8 adapted to CIDR: allow 2001:db8::100/120 and ::/121 */
+/* attack case 8 adapted to CIDR: allow 2001:db8::100/120 and ::/121 */
 static const struct pcase case8[] = {
 	{ "2001:db8::100", PEER_OK },
 	{ "2001:db8::101", PEER_OK },
@@ -439,12 +461,27 @@ main(void)
 	memset(&f, 0, sizeof(f));
 	run("case 1", &f, case1, N(case1));
 	run("case 2", &f, case2, N(case2));
+	run("case 2b", &f, case2b, N(case2b));
 	run("case 3", &f, case3, N(case3));
 	run("case 4", &f, case4, N(case4));
 	run("case 5", &f, case5, N(case5));
 	run("case 6", &f, case6, N(case6));
 	run("public", &f, public, N(public));
 	run("NULL filter", NULL, case2, N(case2));
+	{
+		/* an IPv4 allow range opens a NAT64 local-use peer only if
+		 * every reading it allows is otherwise fine */
+		static const struct pcase t[] = {
+			{ "64:ff9b:1:808:a:0:508:808", PEER_OK },
+			{ "64:ff9b:1:7f01:1:108:808:808",
+			    PEER_DENY_LOOPBACK },
+		};
+		struct peer_filter	g;
+
+		memset(&g, 0, sizeof(g));
+		filter_add(&g, "10.0.0.0/8");
+		run("case 2b allow 10/8", &g, t, N(t));
+	}
 
 	/* case 3 with every allow range that could cover link-local */
 	filter_add(&f, "169.254.0.0/16");
