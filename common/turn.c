@@ -1,11 +1,11 @@
 /*
  * turn.c: the sans-IO TURN engine (supervisor side): life cycle and the
- * demultiplexing of client datagrams (engine.md §1-§5).
+ * demultiplexing of client datagrams.
  *
  * Bytes and time in, commands out; no clock, RNG, socket or event loop.
  * The tables live in turn_alloc.c, requests in turn_req.c, responses in
  * turn_resp.c, worker events and the timer in turn_worker.c, the FIFO in
- * turn_q.c and the unauthenticated-reply cap in turn_rate.c.
+ * turn_q.c, the budgets in turn_rate.c and the quotas in turn_quota.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +85,11 @@ turn_new(const struct turn_conf *conf, turn_rng_fn *rng, void *rng_arg)
 		goto fail;
 	t->rng = rng;
 	t->rng_arg = rng_arg;
-	rng(rng_arg, t->nkey, sizeof(t->nkey));
+	if (conf->nonce_key != NULL)
+		memcpy(t->nkey, conf->nonce_key, sizeof(t->nkey));
+	else
+		rng(rng_arg, t->nkey, sizeof(t->nkey));
+	t->conf.nonce_key = NULL;	/* the caller's copy is not kept */
 	t->seed = turn_seed(t->nkey);
 	range = (unsigned)conf->highest_port - conf->lowest_port + 1;
 	t->max_allocs = conf->max_allocs == 0 || conf->max_allocs > range ?
@@ -175,6 +179,7 @@ turn_stun_in(struct turn *t, const uint8_t *p, size_t len,
 	rq.from = from;
 	rq.now_ms = now_ms;
 	rq.wall_s = wall_s;
+	rq.len = len;
 	if (rc == STUN_REPLY) {
 		if (code != STUN_ERR_UNKNOWN_ATTRIBUTE)
 			code = STUN_ERR_BAD_REQUEST;

@@ -59,14 +59,24 @@ struct turn_conf {
 	struct taddr	 public6;	/* family 0 = no IPv6 relaying */
 	uint16_t	 lowest_port;	/* inclusive range */
 	uint16_t	 highest_port;
-	const char	*secret;	/* text, as hashed (reference §3.1) */
+	const char	*secret;	/* text, as hashed into passwords */
 	size_t		 secret_len;
 	const char	*software;	/* "turncell/<version>" */
+	/* AUTH_NONCE_KEY_LEN bytes, copied; NULL = drawn from the rng */
+	const uint8_t	*nonce_key;
 	int		 auth_schemes;	/* AUTH_SCHEME_* */
 	int64_t		 max_user_ttl_s; /* 0 = any future expiry */
 	unsigned	 max_allocs;	/* global; 0 = port range size */
-	unsigned	 max_allocs_per_ip;	/* 486 above; 0 = unlimited */
-	unsigned	 unauth_per_ip_per_s;	/* cap on unauthenticated replies */
+	/* quotas and budgets; 0 = unlimited. A source is an IPv4 address
+	 * or an IPv6 /64. */
+	unsigned	 max_allocs_per_ip;	/* live, per source: 486 */
+	unsigned	 max_allocs_per_user;	/* live, per canonical user: 486 */
+	unsigned	 starts_per_ip_per_s;	/* worker starts per source: 486 */
+	unsigned	 starts_global_per_s;	/* worker starts in all: 508 */
+	unsigned	 unauth_per_ip_per_s;	/* replies before a valid nonce */
+	unsigned	 unauth_global_per_s;
+	unsigned	 binding_per_ip_per_s;	/* Binding responses */
+	unsigned	 binding_global_per_s;
 	struct peer_filter filter;
 	struct taddr	 alternate;	/* family 0 = none (drain answer 508) */
 	int		 indications;	/* RFC 8656 data path: permissions,
@@ -122,6 +132,12 @@ struct turn_stats {
 	uint64_t	 packets_p2c, bytes_p2c;	/* peer -> client */
 	uint64_t	 hostile_workers;
 	uint64_t	 dropped;	/* datagrams dropped on input */
+	/* replies suppressed by a budget: Binding, before a valid nonce,
+	 * failures after a valid nonce */
+	uint64_t	 capped_binding, capped_unauth, capped_proven;
+	/* ALLOCATEs refused by a quota or a start budget */
+	uint64_t	 denied_ip, denied_user, denied_start_src;
+	uint64_t	 denied_start_global;
 };
 
 /* responses counter: index by method slot, class and code */

@@ -5,8 +5,7 @@
  *   chained hashes with a fixed bucket count (power of two, sized for
  *   max_allocs), keyed with a per-process seed;
  * - port -> in use: a 65536-bit map;
- * - source IP -> number of live allocations (the 486 quota): one node
- *   per distinct IP, freed with its last allocation;
+ * - source and user -> number of live allocations: turn_quota.c;
  * - a binary min-heap of allocations ordered by their next wake-up
  *   (allocation expiry or a channel deadline), so turn_next_timeout() is
  *   O(1) and exact;
@@ -35,7 +34,9 @@ turn_tables_init(struct turn *t)
 	t->by_client = calloc(n, sizeof(*t->by_client));
 	t->by_id = calloc(n, sizeof(*t->by_id));
 	t->by_ip = calloc(n, sizeof(*t->by_ip));
-	if (t->by_client == NULL || t->by_id == NULL || t->by_ip == NULL)
+	t->by_user = calloc(n, sizeof(*t->by_user));
+	if (t->by_client == NULL || t->by_id == NULL || t->by_ip == NULL ||
+	    t->by_user == NULL)
 		return -1;
 	return 0;
 }
@@ -48,10 +49,9 @@ turn_tables_free(struct turn *t)
 	free(t->heap);
 	free(t->by_client);
 	free(t->by_id);
-	free(t->by_ip);
+	turn_quota_free(t);
 	t->heap = NULL;
 	t->by_client = t->by_id = NULL;
-	t->by_ip = NULL;
 }
 
 /* ---- hashes ---- */
@@ -113,64 +113,6 @@ turn_unlink_id(struct turn *t, struct turn_alloc *a)
 			*pp = a->next_id;
 			return;
 		}
-}
-
-/* ---- per-IP counts ---- */
-
-static void
-turn_ip_key(const struct taddr *a, struct taddr *ip)
-{
-	*ip = *a;
-	ip->port = 0;
-}
-
-static struct turn_ipcnt **
-turn_ip_slot(const struct turn *t, const struct taddr *a)
-{
-	struct turn_ipcnt	**pp;
-	struct taddr		  ip;
-
-	turn_ip_key(a, &ip);
-	for (pp = &t->by_ip[addr_hash(&ip, t->seed) & t->mask]; *pp != NULL;
-	    pp = &(*pp)->next)
-		if (addr_ip_eq(&(*pp)->ip, &ip))
-			break;
-	return pp;
-}
-
-unsigned
-turn_ip_count(const struct turn *t, const struct taddr *a)
-{
-	struct turn_ipcnt	**pp = turn_ip_slot(t, a);
-
-	return *pp == NULL ? 0 : (*pp)->n;
-}
-
-static int
-turn_ip_inc(struct turn *t, const struct taddr *a)
-{
-	struct turn_ipcnt	**pp = turn_ip_slot(t, a);
-
-	if (*pp == NULL) {
-		if ((*pp = calloc(1, sizeof(**pp))) == NULL)
-			return -1;
-		turn_ip_key(a, &(*pp)->ip);
-	}
-	(*pp)->n++;
-	return 0;
-}
-
-static void
-turn_ip_dec(struct turn *t, const struct taddr *a)
-{
-	struct turn_ipcnt	**pp = turn_ip_slot(t, a), *c;
-
-	if ((c = *pp) == NULL)
-		return;
-	if (--c->n == 0) {
-		*pp = c->next;
-		free(c);
-	}
 }
 
 /* ---- ports ---- */
@@ -417,7 +359,7 @@ turn_alloc_new(struct turn *t, const struct turn_req *rq, uint8_t families,
 
 	if ((a = turn_alloc_init(rq, families, port, lifetime_s)) == NULL)
 		return NULL;
-	if (turn_ip_inc(t, &a->client) == -1)
+	if (turn_quota_inc(t, a) == -1)
 		goto fail;
 	if (turn_heap_insert(t, a) == -1)
 		goto fail_ip;
@@ -432,7 +374,7 @@ turn_alloc_new(struct turn *t, const struct turn_req *rq, uint8_t families,
 	t->n_allocs++;
 	return a;
 fail_ip:
-	turn_ip_dec(t, &a->client);
+	turn_quota_dec(t, a);
 fail:
 	free(a);
 	return NULL;
@@ -447,7 +389,7 @@ turn_alloc_free(struct turn *t, struct turn_alloc *a)
 	turn_heap_remove(t, a);
 	turn_unlink_client(t, a);
 	turn_unlink_id(t, a);
-	turn_ip_dec(t, &a->client);
+	turn_quota_dec(t, a);
 	turn_port_set(t, a->port, 0);
 	for (i = 0; i < a->n_chans; i++)
 		if (a->chans[i].bound)

@@ -7,7 +7,8 @@
  *			counts, the wake-up heap, channels
  *   turn_req.c		STUN requests: authentication, one function per method
  *   turn_resp.c	response builders (signed and unsigned)
- *   turn_rate.c	per-source cap on unauthenticated replies
+ *   turn_rate.c	token buckets: unauthenticated replies, worker starts
+ *   turn_quota.c	live allocations per source and per user
  *   turn_worker.c	worker events, timer, drain
  *   turn_perm.c	--indications: permissions, Send and Data indications
  */
@@ -74,8 +75,17 @@ struct turn_alloc {
 
 struct turn_ipcnt {
 	struct turn_ipcnt *next;
-	struct taddr	 ip;		/* port 0 */
+	struct taddr	 ip;		/* turn_src_key() */
 	unsigned	 n;
+};
+
+/* a canonical username: expiry as a number, then the bytes after it */
+struct turn_usercnt {
+	struct turn_usercnt *next;
+	uint64_t	 expiry;
+	unsigned	 n;
+	size_t		 len;
+	uint8_t		 rest[];
 };
 
 struct turn_qent {
@@ -84,10 +94,22 @@ struct turn_qent {
 	int		 own;		/* 1: data/text lives in the arena */
 };
 
-struct turn_rate {
-	uint64_t	 sec;
-	uint32_t	 count;
+/* token bucket (turn_rate.c) */
+struct turn_tb {
+	uint64_t	 last_ms;	/* 0 = never used (full) */
+	uint64_t	 milli;		/* thousandths of a token */
 };
+
+enum turn_rc {
+	TURN_RC_BINDING,		/* Binding responses */
+	TURN_RC_UNAUTH,			/* replies before a valid nonce */
+	TURN_RC_PROVEN,			/* failures after a valid nonce */
+	TURN_RC_START,			/* worker starts */
+	TURN_RC_MAX
+};
+
+#define TURN_LIMIT_SOURCE	1
+#define TURN_LIMIT_GLOBAL	2
 
 struct turn {
 	struct turn_conf conf;		/* secret/software point to copies */
@@ -105,6 +127,7 @@ struct turn {
 	struct turn_alloc **by_client;
 	struct turn_alloc **by_id;
 	struct turn_ipcnt **by_ip;
+	struct turn_usercnt **by_user;
 	uint32_t	 mask;		/* buckets - 1 */
 	uint8_t		 ports[TURN_PORTS / 8];
 	struct turn_alloc **heap;
@@ -114,7 +137,8 @@ struct turn {
 	unsigned	 max_allocs;
 	uint32_t	 next_id;
 
-	struct turn_rate rate[TURN_RATE_SLOTS];
+	struct turn_tb	 rate[TURN_RC_MAX][TURN_RATE_SLOTS];
+	struct turn_tb	 rate_glob[TURN_RC_MAX];
 
 	/* command FIFO (turn_q.c) */
 	struct turn_qent *q;
@@ -140,6 +164,9 @@ struct turn_req {
 	int64_t			 wall_s;
 	const uint8_t		*key;		/* sign with it; NULL = unsigned */
 	int			 authed;	/* passed authentication */
+	int			 proven;	/* carried a valid nonce */
+	int			 charged;	/* its reply budget is charged */
+	size_t			 len;		/* of the request datagram */
 	const uint16_t		*unknown;	/* for a 420 */
 	size_t			 n_unknown;
 	uint8_t			 keys[TURN_MAX_KEYS][TURN_KEY_LEN];
@@ -153,6 +180,7 @@ struct turn_rctx {
 	const uint8_t		*key;		/* NULL = unsigned */
 	int			 fp;
 	uint16_t		 method;
+	size_t			 max_len;	/* 0 = any; else drop above */
 };
 
 /* turn_q.c */
@@ -169,7 +197,6 @@ int		 turn_tables_init(struct turn *);
 void		 turn_tables_free(struct turn *);
 struct turn_alloc *turn_alloc_find(const struct turn *, const struct taddr *);
 struct turn_alloc *turn_alloc_by_id(const struct turn *, uint32_t);
-unsigned	 turn_ip_count(const struct turn *, const struct taddr *);
 int		 turn_port_pick(struct turn *, int even, uint16_t *);
 int		 turn_port_next(struct turn *, struct turn_alloc *);
 struct turn_alloc *turn_alloc_new(struct turn *, const struct turn_req *,
@@ -204,7 +231,15 @@ void		 turn_resp_lifetime(struct turn *, const struct turn_rctx *,
 void		 turn_resp_empty(struct turn *, const struct turn_rctx *);
 
 /* turn_rate.c */
-int		 turn_rate_allow(struct turn *, const struct taddr *, uint64_t);
+void		 turn_src_key(const struct taddr *, struct taddr *);
+int		 turn_rate_check(struct turn *, enum turn_rc,
+		    const struct taddr *, uint64_t now_ms, int take);
+
+/* turn_quota.c */
+int		 turn_quota_admit(struct turn *, const struct turn_req *);
+int		 turn_quota_inc(struct turn *, const struct turn_alloc *);
+void		 turn_quota_dec(struct turn *, const struct turn_alloc *);
+void		 turn_quota_free(struct turn *);
 
 /* turn_worker.c */
 void		 turn_alloc_stop(struct turn *, struct turn_alloc *, int reason);

@@ -14,13 +14,28 @@
 #define TURN_PROTO_UDP		17
 #define nitems(a)		(sizeof(a) / sizeof((a)[0]))
 
-/* a reply to a request that did not pass authentication may be capped */
+/*
+ * 1: the reply to a request that did not pass authentication is over its
+ * budget and suppressed (counted); the budget is charged once per request.
+ */
 static int
-turn_req_capped(struct turn_req *rq)
+turn_req_capped(struct turn_req *rq, enum turn_rc rc)
 {
-	if (rq->authed || turn_rate_allow(rq->t, rq->from, rq->now_ms))
+	struct turn	*t = rq->t;
+
+	if (rq->authed || rq->charged)
 		return 0;
-	rq->t->st.dropped++;
+	if (turn_rate_check(t, rc, rq->from, rq->now_ms, 1) == 0) {
+		rq->charged = 1;
+		return 0;
+	}
+	if (rc == TURN_RC_BINDING)
+		t->st.capped_binding++;
+	else if (rc == TURN_RC_PROVEN)
+		t->st.capped_proven++;
+	else
+		t->st.capped_unauth++;
+	t->st.dropped++;
 	return 1;
 }
 
@@ -33,10 +48,12 @@ turn_req_fail(struct turn_req *rq, int code)
 	char			 ab[ADDR_STRLEN];
 	int			 level;
 
-	if (turn_req_capped(rq))
+	if (turn_req_capped(rq, rq->proven ? TURN_RC_PROVEN : TURN_RC_UNAUTH))
 		return -1;
-	level = code == STUN_ERR_UNAUTHORIZED ||
-	    code == STUN_ERR_STALE_NONCE ? TURN_LOG_DEBUG : TURN_LOG_WARN;
+	/* strangers never reach the log above debug: a flood of them
+	 * would become a flood of log lines */
+	level = rq->authed && code != STUN_ERR_UNAUTHORIZED &&
+	    code != STUN_ERR_STALE_NONCE ? TURN_LOG_WARN : TURN_LOG_DEBUG;
 	turn_log(t, level, "%s failed: %d %s client=%s",
 	    stun_method_name(rq->m->method), code, stun_reason(code),
 	    addr_fmt(rq->from, ab, sizeof(ab)));
@@ -90,23 +107,41 @@ turn_auth_mi(struct turn_req *rq)
 	return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
 }
 
-/* 0 when authenticated; -1 after an error response (438 before 401) */
+/*
+ * 0 when authenticated; -1 after an error response (438 before 401) or
+ * a suppressed one. Keys are derived (SHA-256, MD5) only within a budget:
+ * for a request without a valid nonce after its reply budget is charged
+ * (the key signs the 438/401), for one with a valid nonce after its
+ * address's failure budget is checked. The nonce check itself is one
+ * HMAC over 31 bytes and is what tells the two apart: a client with a
+ * valid nonce is never held to the budget a spoofed flood spends.
+ */
 static int
 turn_auth(struct turn_req *rq)
 {
+	struct turn		*t = rq->t;
 	const struct stun_msg	*m = rq->m;
 	int			 r;
 
 	/* no MI or no USERNAME: a minimal, unsigned 401 */
 	if ((m->has & STUN_HAS_MI) == 0 || (m->has & STUN_HAS_USERNAME) == 0)
 		return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
-	/* from here on, errors are signed if the USERNAME has a valid form */
+	if ((m->has & STUN_HAS_NONCE) == 0 || auth_nonce_check(t->nkey,
+	    rq->from, rq->now_ms / TURN_MS, m->nonce, m->nonce_len) != 0) {
+		if (turn_req_capped(rq, TURN_RC_UNAUTH))
+			return -1;
+		/* signed if the USERNAME has a valid form */
+		(void)turn_auth_keys(rq);
+		return turn_req_fail(rq, (m->has & STUN_HAS_NONCE) ?
+		    STUN_ERR_STALE_NONCE : STUN_ERR_UNAUTHORIZED);
+	}
+	rq->proven = 1;
+	if (turn_rate_check(t, TURN_RC_PROVEN, rq->from, rq->now_ms, 0) != 0) {
+		t->st.capped_proven++;
+		t->st.dropped++;
+		return -1;
+	}
 	r = turn_auth_keys(rq);
-	if ((m->has & STUN_HAS_NONCE) == 0)
-		return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
-	if (auth_nonce_check(rq->t->nkey, rq->from, rq->now_ms / TURN_MS,
-	    m->nonce, m->nonce_len) != 0)
-		return turn_req_fail(rq, STUN_ERR_STALE_NONCE);
 	if (r != AUTH_OK)	/* bad form: unsigned; expired: signed */
 		return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
 	return turn_auth_mi(rq);
@@ -114,6 +149,12 @@ turn_auth(struct turn_req *rq)
 
 /* ---- shared checks ---- */
 
+/*
+ * RFC 8656 §7.2 and §8: the requested lifetime clamped to the maximum and
+ * never below the default; only a REFRESH may ask for 0 (delete). An
+ * ALLOCATE with LIFETIME 0 gets the default: honouring it would let one
+ * replayed request start and stop a worker per packet.
+ */
 static uint32_t
 turn_req_lifetime(const struct turn_req *rq)
 {
@@ -121,10 +162,15 @@ turn_req_lifetime(const struct turn_req *rq)
 	uint32_t		 l = TURN_DEFAULT_LIFETIME;
 	uint64_t		 left;
 
-	if (rq->m->has & STUN_HAS_LIFETIME)
+	if (rq->m->has & STUN_HAS_LIFETIME) {
 		l = rq->m->lifetime;
+		if (l == 0 && rq->m->method == STUN_REFRESH)
+			return 0;
+	}
 	if (l > TURN_MAX_LIFETIME)
 		l = TURN_MAX_LIFETIME;
+	if (l < TURN_DEFAULT_LIFETIME)
+		l = TURN_DEFAULT_LIFETIME;
 	if (t->draining && t->drain_deadline != 0) {
 		left = t->drain_deadline > rq->now_ms ?
 		    (t->drain_deadline - rq->now_ms) / TURN_MS : 0;
@@ -180,7 +226,7 @@ turn_req_binding(struct turn_req *rq)
 {
 	struct turn_rctx	x;
 
-	if (turn_req_capped(rq))
+	if (turn_req_capped(rq, TURN_RC_BINDING))
 		return;
 	turn_rctx_req(rq, &x);
 	x.key = NULL;
@@ -225,16 +271,14 @@ turn_alloc_again(struct turn_req *rq, struct turn_alloc *a)
 static int
 turn_alloc_admit(const struct turn_req *rq)
 {
-	const struct turn	*t = rq->t;
+	struct turn	*t = rq->t;
+	int		 code;
 
 	if (t->draining)
 		return t->conf.alternate.family != 0 ?
 		    STUN_ERR_TRY_ALTERNATE : STUN_ERR_INSUFFICIENT_CAPACITY;
-	if (t->conf.max_allocs_per_ip != 0 &&
-	    turn_ip_count(t, rq->from) >= t->conf.max_allocs_per_ip)
-		return STUN_ERR_ALLOC_QUOTA;
-	if (t->n_allocs >= t->max_allocs)
-		return STUN_ERR_INSUFFICIENT_CAPACITY;
+	if ((code = turn_quota_admit(t, rq)) != 0)
+		return code;
 	if (rq->m->transport != TURN_PROTO_UDP)
 		return STUN_ERR_UNSUPPORTED_TRANSPORT;
 	return 0;
@@ -294,6 +338,7 @@ turn_alloc_start(struct turn_req *rq, uint8_t fam)
 	e->c.alloc_id = a->id;
 	e->c.port = a->port;
 	e->c.families = a->families;
+	(void)turn_rate_check(t, TURN_RC_START, rq->from, rq->now_ms, 1);
 	return;
 fail:
 	turn_req_fail(rq, STUN_ERR_INSUFFICIENT_CAPACITY);

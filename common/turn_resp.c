@@ -4,7 +4,10 @@
  *
  * Signed (the context has a key): SOFTWARE, <attributes>,
  * MESSAGE-INTEGRITY [, FINGERPRINT]. Unsigned: <attributes>
- * [, FINGERPRINT] - minimal, to keep the reflection gain low.
+ * [, FINGERPRINT] - minimal, to keep the reflection gain low: unsigned
+ * errors carry no reason phrase, and a reply to a request that did not
+ * pass authentication is dropped if it would be more than TURN_MAX_GAIN
+ * times the request (attack case 40).
  * 401 and 438 carry REALM then NONCE (a fresh nonce for the recipient).
  */
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "turn_int.h"
 
 #define TURN_ALT_MAX	20	/* ALTERNATE-SERVER value, IPv6 */
+#define TURN_MAX_GAIN	3	/* reply/request bytes before authentication */
 
 struct turn_resp {
 	struct stun_enc	 e;
@@ -27,6 +31,7 @@ turn_rctx_req(const struct turn_req *rq, struct turn_rctx *x)
 	x->key = rq->key;
 	x->fp = (rq->m->has & STUN_HAS_FINGERPRINT) != 0;
 	x->method = rq->m->method;
+	x->max_len = rq->authed ? 0 : TURN_MAX_GAIN * rq->len;
 }
 
 void
@@ -37,6 +42,7 @@ turn_rctx_alloc(const struct turn_alloc *a, struct turn_rctx *x)
 	x->key = a->key;
 	x->fp = a->fp;
 	x->method = STUN_ALLOCATE;
+	x->max_len = 0;
 }
 
 static int
@@ -68,6 +74,10 @@ turn_resp_send(struct turn *t, const struct turn_rctx *x, int cls, int code,
 		stun_put_fingerprint(&r->e);
 	if ((n = stun_enc_finish(&r->e)) < 0)
 		goto fail;
+	if (x->max_len != 0 && (size_t)n > x->max_len) {
+		t->st.capped_unauth++;
+		goto fail;
+	}
 	turn_arena_trim(t, r->off, (size_t)n);
 	if ((e = turn_q_push(t, TURN_CMD_SEND)) == NULL)
 		goto fail;
@@ -100,6 +110,15 @@ turn_put_alternate(struct turn_resp *r, const struct taddr *a)
 		stun_put_attr(&r->e, STUN_A_ALTERNATE_SERVER, v, w.len);
 }
 
+/* ERROR-CODE with an empty reason phrase (RFC 8489 §14.8): 8 bytes */
+static void
+turn_put_error_bare(struct turn_resp *r, int code)
+{
+	uint8_t	v[4] = { 0, 0, (uint8_t)(code / 100), (uint8_t)(code % 100) };
+
+	stun_put_attr(&r->e, STUN_A_ERROR_CODE, v, sizeof(v));
+}
+
 static void
 turn_put_realm_nonce(struct turn *t, struct turn_resp *r,
     const struct taddr *to, uint64_t now_ms)
@@ -121,7 +140,10 @@ turn_resp_error(struct turn *t, const struct turn_rctx *x, int code,
 		t->st.dropped++;
 		return;
 	}
-	stun_put_error(&r.e, code);
+	if (x->key != NULL)
+		stun_put_error(&r.e, code);
+	else
+		turn_put_error_bare(&r, code);
 	switch (code) {
 	case STUN_ERR_UNAUTHORIZED:
 	case STUN_ERR_STALE_NONCE:

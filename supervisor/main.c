@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "log.h"
 #include "sup.h"
 #include "sup_metrics.h"
@@ -43,8 +44,11 @@ engine_new(const struct sup_conf *c, const char *secret, size_t slen)
 {
 	struct turn_conf	tc;
 	struct turn		*t;
+	uint8_t			nkey[AUTH_NONCE_KEY_LEN];
 
 	memset(&tc, 0, sizeof(tc));
+	sup_rng_key(nkey, sizeof(nkey));	/* never from --rng-seed */
+	tc.nonce_key = nkey;
 	tc.public4 = c->public4;
 	tc.public6 = c->public6;
 	tc.lowest_port = c->lowest_port;
@@ -53,13 +57,13 @@ engine_new(const struct sup_conf *c, const char *secret, size_t slen)
 	tc.secret_len = slen;
 	tc.software = "turncell/" TURNCELL_VERSION;
 	tc.auth_schemes = c->auth_schemes;
-	tc.max_allocs = c->max_allocs;
-	tc.max_allocs_per_ip = c->max_allocs_per_ip;
-	tc.unauth_per_ip_per_s = c->unauth_rate;
+	sup_conf_engine(c, &tc);
 	tc.filter = c->filter;
 	tc.alternate = c->alternate;
 	tc.indications = c->indications;
-	if ((t = turn_new(&tc, sup_rng, NULL)) == NULL)
+	t = turn_new(&tc, sup_rng, NULL);
+	explicit_bzero(nkey, sizeof(nkey));
+	if (t == NULL)
 		fatalx("cannot create the engine");
 	turn_set_response_hook(t, sup_metrics_hook, NULL);
 	return t;
@@ -137,8 +141,8 @@ main(int argc, char **argv)
 	log_procinit("sup");
 	sup_rng_init(conf.has_seed, conf.rng_seed);
 	if (conf.has_seed)
-		log_info("Seeding RNG from --rng-seed (reproducible: tests "
-		    "only)");
+		log_warnx("--rng-seed set: port choices and salts are "
+		    "reproducible (tests only; the secret and nonces are not)");
 	if (geteuid() == 0 && !conf.drop_privs)
 		log_warnx("Workers will run as root: --user %s has uid 0",
 		    conf.user);

@@ -52,7 +52,11 @@ struct sup_conf {
 	const char	*name;
 	unsigned	 drain_timeout;		/* s, 0 = none */
 	struct taddr	 alternate;		/* family 0 = none */
-	unsigned	 max_allocs, max_allocs_per_ip, unauth_rate;
+	unsigned	 max_allocs, max_allocs_per_ip, max_allocs_per_user;
+	unsigned	 starts_per_ip, starts_global;	/* per s */
+	unsigned	 unauth_rate, unauth_global;	/* per s */
+	unsigned	 binding_rate, binding_global;	/* per s */
+	unsigned	 max_cred_ttl;		/* s, 0 = any */
 	int		 auth_schemes;		/* AUTH_SCHEME_* */
 	int		 indications;		/* --indications */
 	int		 sched_batch;		/* --sched-batch */
@@ -87,6 +91,7 @@ struct sup {
 
 /* sup_conf.c */
 void		 sup_conf_parse(struct sup_conf *, int, char **);
+void		 sup_conf_engine(const struct sup_conf *, struct turn_conf *);
 void		 sup_usage_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 int		 sup_parse_uint(const char *, unsigned long long,
@@ -100,6 +105,7 @@ char		*sup_secret_make(const struct sup_conf *, size_t *);
 /* sup_rng.c */
 void		 sup_rng_init(int seeded, uint64_t seed);
 void		 sup_rng(void *, void *, size_t);	/* turn_rng_fn */
+void		 sup_rng_key(void *, size_t);	/* never seeded */
 
 /* sup_loop.c */
 void		 sup_loop_init(struct sup *);

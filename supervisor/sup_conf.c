@@ -28,7 +28,9 @@ enum {
 	O_LOWEST, O_HIGHEST, O_ALLOW, O_SECRET_FILE, O_RNG_SEED,
 	O_LOG_FORMAT, O_LOG_LEVEL, O_USER, O_WORKER_PATH, O_HEALTH,
 	O_API_URL, O_DRAIN_TIMEOUT, O_ALTERNATE, O_MAX_ALLOCS,
-	O_MAX_PER_IP, O_UNAUTH_RATE, O_AUTH, O_INDICATIONS, O_SCHED_BATCH, O_HELP,
+	O_MAX_PER_IP, O_MAX_PER_USER, O_STARTS_IP, O_STARTS_ALL,
+	O_UNAUTH_RATE, O_UNAUTH_ALL, O_BINDING_RATE, O_BINDING_ALL,
+	O_MAX_CRED_TTL, O_AUTH, O_INDICATIONS, O_SCHED_BATCH, O_HELP,
 	O_VERSION,
 	O_END
 };
@@ -65,7 +67,8 @@ static const struct sup_opt sup_opts[] = {
 	    "read the secret from FILE (default: generate one and write\n"
 	    "it mode 0600 to a runtime file named in the log)" },
 	{ "rng-seed", O_RNG_SEED, "RNG_SEED", "N",
-	    "seed all randomness with N (tests only: reproducible)" },
+	    "seed port choices and salts with N (tests only;\n"
+	    "never the secret or the nonce key)" },
 	{ "log-format", O_LOG_FORMAT, "LOG_FORMAT", "FMT",
 	    "human or json (default human)" },
 	{ "log-level", O_LOG_LEVEL, NULL, "LEVEL",
@@ -87,10 +90,30 @@ static const struct sup_opt sup_opts[] = {
 	{ "max-allocations", O_MAX_ALLOCS, NULL, "N",
 	    "allocations in total (default: size of the port range)" },
 	{ "max-allocations-per-ip", O_MAX_PER_IP, NULL, "N",
-	    "allocations per client IP, 0 = unlimited (default 1000)" },
+	    "allocations per client IPv4 address or IPv6 /64,\n"
+	    "0 = unlimited (default 1000; then 486)" },
+	{ "max-allocations-per-user", O_MAX_PER_USER, NULL, "N",
+	    "allocations per username, 0 = unlimited (default 100;\n"
+	    "then 486)" },
+	{ "max-starts-per-ip", O_STARTS_IP, NULL, "N",
+	    "new allocations (worker starts) per s per client IPv4\n"
+	    "address or IPv6 /64, 0 = unlimited (default 20; then 486)" },
+	{ "max-starts", O_STARTS_ALL, NULL, "N",
+	    "new allocations per s in all, 0 = unlimited\n"
+	    "(default 300; then 508)" },
 	{ "unauth-rate", O_UNAUTH_RATE, NULL, "N",
-	    "unauthenticated replies per source IP per s, 0 = off\n"
-	    "(default 50)" },
+	    "replies to requests without a valid nonce per s per\n"
+	    "source IPv4 address or IPv6 /64, 0 = off (default 50)" },
+	{ "unauth-global-rate", O_UNAUTH_ALL, NULL, "N",
+	    "the same in all, 0 = off (default 5000)" },
+	{ "binding-rate", O_BINDING_RATE, NULL, "N",
+	    "Binding responses per s per source, 0 = off\n"
+	    "(default 200)" },
+	{ "binding-global-rate", O_BINDING_ALL, NULL, "N",
+	    "Binding responses per s in all, 0 = off (default 20000)" },
+	{ "max-credential-ttl", O_MAX_CRED_TTL, NULL, "S",
+	    "refuse (401) credentials expiring more than S s from\n"
+	    "now, 0 = any (default 2592000, 30 days)" },
 	{ "auth", O_AUTH, NULL, "SCHEME",
 	    "credentials accepted: firezone, rest or both\n"
 	    "(default firezone)" },
@@ -374,6 +397,12 @@ conf_portal(struct sup_conf *c, const char **val)
 	}
 }
 
+static unsigned
+conf_rate(const char **val, int id, const char *flag, const char *def)
+{
+	return (unsigned)conf_uint(flag, conf_def(val, id, def), 0, 1000000);
+}
+
 static void
 conf_limits(struct sup_conf *c, const char **val)
 {
@@ -394,8 +423,20 @@ conf_limits(struct sup_conf *c, const char **val)
 	    conf_def(val, O_MAX_ALLOCS, "0"), 0, 1000000);
 	c->max_allocs_per_ip = (unsigned)conf_uint("max-allocations-per-ip",
 	    conf_def(val, O_MAX_PER_IP, "1000"), 0, 1000000);
-	c->unauth_rate = (unsigned)conf_uint("unauth-rate",
-	    conf_def(val, O_UNAUTH_RATE, "50"), 0, 1000000);
+	c->max_allocs_per_user = conf_rate(val, O_MAX_PER_USER,
+	    "max-allocations-per-user", "100");
+	c->starts_per_ip = conf_rate(val, O_STARTS_IP, "max-starts-per-ip",
+	    "20");
+	c->starts_global = conf_rate(val, O_STARTS_ALL, "max-starts", "300");
+	c->unauth_rate = conf_rate(val, O_UNAUTH_RATE, "unauth-rate", "50");
+	c->unauth_global = conf_rate(val, O_UNAUTH_ALL, "unauth-global-rate",
+	    "5000");
+	c->binding_rate = conf_rate(val, O_BINDING_RATE, "binding-rate",
+	    "200");
+	c->binding_global = conf_rate(val, O_BINDING_ALL,
+	    "binding-global-rate", "20000");
+	c->max_cred_ttl = (unsigned)conf_uint("max-credential-ttl",
+	    conf_def(val, O_MAX_CRED_TTL, "2592000"), 0, 100 * 365 * 86400U);
 	c->auth_schemes = schemes[conf_choice("auth",
 	    conf_def(val, O_AUTH, "firezone"), auths)];
 }
@@ -481,6 +522,22 @@ conf_getopt(int argc, char **argv, const char **val, struct sup_conf *c)
 		else
 			val[O_IX(ch)] = optarg;
 	}
+}
+
+/* the engine's quotas and budgets from the configuration */
+void
+sup_conf_engine(const struct sup_conf *c, struct turn_conf *tc)
+{
+	tc->max_allocs = c->max_allocs;
+	tc->max_allocs_per_ip = c->max_allocs_per_ip;
+	tc->max_allocs_per_user = c->max_allocs_per_user;
+	tc->starts_per_ip_per_s = c->starts_per_ip;
+	tc->starts_global_per_s = c->starts_global;
+	tc->unauth_per_ip_per_s = c->unauth_rate;
+	tc->unauth_global_per_s = c->unauth_global;
+	tc->binding_per_ip_per_s = c->binding_rate;
+	tc->binding_global_per_s = c->binding_global;
+	tc->max_user_ttl_s = c->max_cred_ttl;
 }
 
 void

@@ -180,7 +180,7 @@ sup_secret_make(const struct sup_conf *c, size_t *len)
 	}
 	if ((s = calloc(1, 2 * sizeof(raw) + 1)) == NULL)
 		fatal("calloc");
-	sup_rng(NULL, raw, sizeof(raw));
+	sup_rng_key(raw, sizeof(raw));
 	for (i = 0; i < sizeof(raw); i++) {
 		s[2 * i] = hex[raw[i] >> 4];
 		s[2 * i + 1] = hex[raw[i] & 0xf];

@@ -165,6 +165,41 @@ mrelayed(struct mbuf *m, const struct turn_stats *st)
 	    " %llu\n", (unsigned long long)st->bytes_p2c);
 }
 
+/* one labelled line per (label, value) pair */
+static void
+mlabels(struct mbuf *m, const char *name, const char *label,
+    const char *const *vals, const uint64_t *counts, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		mput(m, "%s{%s=\"%s\"} %llu\n", name, label, vals[i],
+		    (unsigned long long)counts[i]);
+}
+
+/* what the budgets and quotas refused (README.md, "Quotas and budgets") */
+static void
+mlimits(struct mbuf *m, const struct turn_stats *st)
+{
+	static const char *const classes[] = { "binding", "unauthenticated",
+	    "failed_auth" };
+	static const char *const reasons[] = { "source_quota", "user_quota",
+	    "source_start_rate", "global_start_rate" };
+	uint64_t	c[] = { st->capped_binding, st->capped_unauth,
+			    st->capped_proven };
+	uint64_t	d[] = { st->denied_ip, st->denied_user,
+			    st->denied_start_src, st->denied_start_global };
+
+	mhead(m, "turncell_replies_suppressed_total", "counter",
+	    "Replies not sent: over a budget or the 3x size bound.");
+	mlabels(m, "turncell_replies_suppressed_total", "class", classes, c,
+	    3);
+	mhead(m, "turncell_allocations_denied_total", "counter",
+	    "ALLOCATEs refused by a quota or a start budget (486/508).");
+	mlabels(m, "turncell_allocations_denied_total", "reason", reasons, d,
+	    4);
+}
+
 static void
 mworkers(struct mbuf *m)
 {
@@ -221,6 +256,7 @@ sup_metrics_format(char *buf, size_t cap)
 	    st.channels);
 	mresponses(&m);
 	mrelayed(&m, &st);
+	mlimits(&m, &st);
 	mworkers(&m);
 	if (met_sup != NULL)
 		mshell(&m, &st);

@@ -2,9 +2,12 @@
  * sup_rng.c: the supervisor's randomness (the engine's turn_rng_fn).
  *
  * By default every byte comes from getrandom(2). With --rng-seed the
- * bytes come from a ChaCha20 keystream whose key is expanded from the
- * seed with splitmix64, so the secret, the nonce key and the port choices
- * are reproducible (for tests only, as in the Firezone relay; it is logged).
+ * bytes of sup_rng() come from a ChaCha20 keystream whose key is expanded
+ * from the seed with splitmix64, so port choices and salts are
+ * reproducible (tests only; a WARN line says so). Keys never are: the
+ * secret and the nonce key always come from sup_rng_key(), getrandom(2),
+ * or a seed on the command line would let anyone mint credentials and
+ * nonces.
  */
 #include <sys/random.h>
 
@@ -93,6 +96,13 @@ rng_seeded(uint8_t *out, size_t len)
 		out += n;
 		len -= n;
 	}
+}
+
+/* key material: always the kernel's, whatever --rng-seed says */
+void
+sup_rng_key(void *out, size_t len)
+{
+	rng_system(out, len);
 }
 
 void

@@ -231,15 +231,23 @@ resp_empty(uint8_t *buf, uint16_t method, const uint8_t *t,
 	return resp_end(&e, key);
 }
 
-/* error; nonce != NULL adds REALM, NONCE (401/438) */
+/*
+ * error; nonce != NULL adds REALM, NONCE (401/438); unsigned errors carry
+ * no reason phrase (reflection gain, attack case 40)
+ */
 static size_t
 resp_error(uint8_t *buf, uint16_t method, const uint8_t *t,
     const uint8_t *key, int code, const char *n)
 {
 	struct stun_enc	e;
+	uint8_t		bare[4] = { 0, 0, (uint8_t)(code / 100),
+			    (uint8_t)(code % 100) };
 
 	resp_begin(&e, buf, method, STUN_ERROR, t, key);
-	stun_put_error(&e, code);
+	if (key != NULL)
+		stun_put_error(&e, code);
+	else
+		stun_put_attr(&e, STUN_A_ERROR_CODE, bare, sizeof(bare));
 	if (n != NULL) {
 		stun_put_attr(&e, STUN_A_REALM, AUTH_REALM, strlen(AUTH_REALM));
 		stun_put_attr(&e, STUN_A_NONCE, n, strlen(n));
@@ -589,17 +597,17 @@ expiry_clears_channels(void)
 	uint8_t		 frame[16], payload[4] = { 1, 2, 3, 4 };
 	const uint16_t	 chan = 0x4444;
 
-	st_allocate(sc, &C4, 100, 0, TE_T0, 1);
+	st_allocate(sc, &C4, 600, 0, TE_T0, 1);
 	st_chanbind(sc, &C4, chan, &P4, TE_T0 + TE_SEC, 0x20)->channels = 1;
 	st = te_st_tick(sc, "expiry stops the worker, channels go with it",
-	    TE_T0 + 100 * TE_SEC);
+	    TE_T0 + 600 * TE_SEC);
 	te_ex_stop(st, 1, TURN_STOP_EXPIRED);
 	st->channels = 0;
 	st->allocs = 0;
 	st->timeout = NO_TIMEOUT;
 	te_st_client(sc, "ChannelData on the freed channel is dropped", &C4,
 	    frame, cdata(frame, chan, payload, sizeof(payload)),
-	    TE_T0 + 101 * TE_SEC);
+	    TE_T0 + 601 * TE_SEC);
 	te_run("fix: expiry clears channels", engine(0, secret0, te_rng_zero,
 	    NULL),
 	    sc);

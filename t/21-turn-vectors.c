@@ -14,8 +14,9 @@
  * - every non-Binding response from the authentication step on is signed
  *   (MESSAGE-INTEGRITY with the client's key) and starts with SOFTWARE
  *   ("turncell/test" here), as Firezone does since Nov 2024 / Feb 2025;
- * - unsigned 401s carry no SOFTWARE and use the later order REALM, NONCE;
- *   and ALLOCATE success waits for the worker (turn_worker_ready).
+ * - unsigned errors carry no SOFTWARE and no reason phrase, and 401s use
+ *   the later order REALM, NONCE; and ALLOCATE success waits for the
+ *   worker (turn_worker_ready).
  * Every command is compared byte-exactly; LOG commands are skipped.
  */
 #include <stdint.h>
@@ -44,14 +45,14 @@ static const char V1_REQ[] =
     "000300082112a442000102030405060708090a0b0019000411000000";
 
 /*
- * -> unsigned 401: ERROR-CODE, REALM, NONCE (our nonce format, HEAD
- * order REALM before NONCE, no SOFTWARE: an unauthenticated answer
- * stays small, attack case 40)
+ * -> unsigned 401: ERROR-CODE without a reason phrase, REALM, NONCE
+ * (our nonce format, REALM before NONCE, no SOFTWARE: 76 bytes for a
+ * 28-byte request, under the 3x bound of attack case 40)
  */
 static const char V1_401[] =
-    "011300442112a442000102030405060708090a0b0009001000000401556e6175"
-    "74686f72697a656400140008666972657a6f6e65001500203030303030336538"
-    "633266353734323831666562333038376332363134666338";
+    "011300382112a442000102030405060708090a0b000900040000040100140008"
+    "666972657a6f6e65001500203030303030336538633266353734323831666562"
+    "333038376332363134666338";
 
 /*
  * V2 ALLOCATE, the reference's request with our nonce (MI recomputed)

@@ -239,6 +239,7 @@ test_unauth_cap(void)
 
 	te_conf_init(&conf);
 	conf.unauth_per_ip_per_s = 5;
+	conf.binding_per_ip_per_s = 5;
 	t = te_start(&conf);
 	turn_get_stats(t, &st0);
 	for (i = 0; i < 10; i++) {
@@ -253,6 +254,14 @@ test_unauth_cap(void)
 	turn_get_stats(t, &st1);
 	is_int((long long)(st1.dropped - st0.dropped), 5,
 	    "the 5 suppressed replies count in stats.dropped");
+	is_int((long long)(st1.capped_binding - st0.capped_binding), 5,
+	    "and in stats.capped_binding");
+	for (i = 0; i < 5; i++) {
+		ts_req_init(&r, M_ALLOCATE, C_REQ);
+		ts_req_byte(&r, A_TRANSPORT, 17);
+		te_input(t, &r, &a);
+		total_sends += te_nrecs == 1;
+	}
 	ts_req_init(&r, M_ALLOCATE, C_REQ);
 	ts_req_byte(&r, A_TRANSPORT, 17);
 	te_input(t, &r, &a);

@@ -56,12 +56,12 @@ test_lifetime(void)
 
 	/* REFRESH replaces the expiry, it does not add */
 	te_now += 10 * TE_SEC;
-	te_refresh_req(&r, &te_u, &c, 100);
+	te_refresh_req(&r, &te_u, &c, 1000);
 	te_input(t, &r, &c);
-	is_int(te_resp_lifetime(0), 100, "REFRESH LIFETIME 100 -> 100");
-	ok(turn_next_timeout(t) == te_now + 100 * TE_SEC,
-	    "REFRESH replaces the expiry (now + 100 s)");
-	te_tick(t, te_now + 100 * TE_SEC - 1);
+	is_int(te_resp_lifetime(0), 1000, "REFRESH LIFETIME 1000 -> 1000");
+	ok(turn_next_timeout(t) == te_now + 1000 * TE_SEC,
+	    "REFRESH replaces the expiry (te_now + 1000 s)");
+	te_tick(t, te_now + 1000 * TE_SEC - 1);
 	te_expect_none("tick 1 ms before the expiry");
 	te_tick(t, te_now + 1);
 	te_ncmds(1, "tick at the expiry");
@@ -69,26 +69,39 @@ test_lifetime(void)
 	is_int(turn_alloc_count(t), 0, "allocation gone");
 	ok(turn_next_timeout(t) == UINT64_MAX, "no timer left");
 
-	/* no LIFETIME -> 600; LIFETIME 1 is honoured (no minimum) */
+	/*
+	 * RFC 8656 §7.2/§8: never below the 600 s default; only REFRESH 0
+	 * deletes (an honoured ALLOCATE LIFETIME 0 let one replayed request
+	 * start and stop a worker per packet: attack case 28)
+	 */
 	id = te_allocate(t, &c, &te_u, -1, 1, "no LIFETIME");
 	is_int(te_resp_lifetime(0), 600, "no LIFETIME -> 600");
 	te_refresh_req(&r, &te_u, &c, 1);
 	te_input(t, &r, &c);
-	is_int(te_resp_lifetime(0), 1, "REFRESH LIFETIME 1 -> 1");
+	is_int(te_resp_lifetime(0), 600, "REFRESH LIFETIME 1 -> 600");
+	te_refresh_req(&r, &te_u, &c, 599);
+	te_input(t, &r, &c);
+	is_int(te_resp_lifetime(0), 600, "REFRESH LIFETIME 599 -> 600");
 	te_tick(t, te_now + TE_SEC);
-	ok(te_nrecs == 1 && te_is_stop(0, id, TURN_STOP_EXPIRED),
-	    "LIFETIME 1 expires 1 s later");
+	te_expect_none("LIFETIME 1 does not expire 1 s later");
+	te_refresh_req(&r, &te_u, &c, 0);
+	te_input(t, &r, &c);
+	ok(te_nrecs == 2 && te_is_stop(0, id, TURN_STOP_DELETED),
+	    "REFRESH LIFETIME 0 still deletes");
+	is_int(te_resp_lifetime(1), 0, "REFRESH LIFETIME 0 -> LIFETIME 0");
 
-	/* LIFETIME 0 on ALLOCATE: success says 0, gone at the next tick */
 	id = te_allocate(t, &c, &te_u, 0, 1, "ALLOCATE LIFETIME 0");
-	is_int(te_resp_lifetime(0), 0, "ALLOCATE LIFETIME 0 -> LIFETIME 0");
-	ok(turn_next_timeout(t) <= te_now, "timer due at once");
+	is_int(te_resp_lifetime(0), 600, "ALLOCATE LIFETIME 0 -> 600");
+	ok(turn_next_timeout(t) == te_now + 600 * TE_SEC, "timer at te_now + 600 s");
 	te_tick(t, te_now);
-	ok(te_nrecs == 1 && te_is_stop(0, id, TURN_STOP_EXPIRED),
-	    "LIFETIME 0: WORKER_STOP(EXPIRED) at the next tick");
-	if (te_nrecs != 1)
-		te_dump_cmds();
-	is_int(turn_alloc_count(t), 0, "LIFETIME 0: allocation gone");
+	te_expect_none("ALLOCATE LIFETIME 0: not stopped at the next tick");
+	is_int(turn_alloc_count(t), 1, "ALLOCATE LIFETIME 0: allocation kept");
+	id = 0;
+	te_alloc_req(&r, &te_u, &c, 1);
+	te_input(t, &r, &c);
+	te_expect_err(&c, &r, M_ALLOCATE, 437, te_u.key,
+	    "second ALLOCATE LIFETIME 1 from the same 5-tuple");
+	(void)id;
 	turn_free(t);
 }
 
@@ -193,12 +206,13 @@ test_refresh_starting(void)
 	te_conf_init(&conf);
 	t = te_start(&conf);
 	id = te_allocate(t, &c, &te_u, -1, 0, "starting");
-	te_refresh_req(&r, &te_u, &c, 100);
+	te_refresh_req(&r, &te_u, &c, 1000);
 	te_input(t, &r, &c);
 	te_check_resp(0, &c, &r, M_REFRESH, C_OK, 0, te_u.key,
 	    "REFRESH on a STARTING allocation -> success");
-	is_int(te_resp_lifetime(0), 100, "with LIFETIME 100");
-	ok(turn_next_timeout(t) == te_now + 100 * TE_SEC, "expiry now + 100 s");
+	is_int(te_resp_lifetime(0), 1000, "with LIFETIME 1000");
+	ok(turn_next_timeout(t) == te_now + 1000 * TE_SEC,
+	    "expiry now + 1000 s");
 	te_refresh_req(&r, &te_u, &c, 0);
 	te_input(t, &r, &c);
 	ok(te_nrecs == 2 && te_is_stop(0, id, TURN_STOP_DELETED),

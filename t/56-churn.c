@@ -1,6 +1,6 @@
 /*
  * 56-churn: authenticated allocation churn, worker kills and restart
- * hygiene against the real bin/turncell on loopback (SECURITY.md 43, 45,
+ * hygiene against the real bin/turncell on loopback (attack cases 43, 45,
  * 55).
  *
  * Churn: up to CHURN_MAX cycles (at most CHURN_MS of them) of new
@@ -54,7 +54,8 @@
 
 static struct tu_relay		relay;
 static struct tu_relay_opts	opts;
-static const char		*extra_args[] = { "--unauth-rate", "0", NULL };
+static const char		*extra_args[] = { "--unauth-rate", "0",
+	"--max-starts-per-ip", "0", "--max-starts", "0", NULL };
 
 struct live {
 	struct tu_client	c;
@@ -474,6 +475,7 @@ int
 main(void)
 {
 	const char	*soak = getenv("TU_CHURN_SECONDS");
+	int		 i;
 
 	if (soak != NULL && atol(soak) > 0 && atol(soak) < 86400) {
 		churn_ms = atol(soak) * 1000;
@@ -488,11 +490,12 @@ main(void)
 	/*
 	 * Every cycle starts from a new socket, so every cycle draws a 401;
 	 * at ~40 cycles/s that would run into the default cap of 50
-	 * unauthenticated replies per IP per second. The cap is 57-flood's
-	 * business; here it is off.
+	 * unauthenticated replies per IP per second, and every cycle starts
+	 * a worker, above the default 20 starts per source per second. The
+	 * caps are 57-flood's and 22-turn-rules' business; here they are off.
 	 */
-	opts.extra[0] = extra_args[0];
-	opts.extra[1] = extra_args[1];
+	for (i = 0; extra_args[i] != NULL && i < TU_MAX_EXTRA; i++)
+		opts.extra[i] = extra_args[i];
 	if (tu_relay_start(&relay, &opts) == -1) {
 		ok(0, "relay started");
 		return done_testing();

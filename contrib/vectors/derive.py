@@ -116,8 +116,8 @@ class Msg:
         fam = 1 if a.version == 4 else 2
         return self.attr(atype, struct.pack(">BBH", 0, fam, port) + a.packed)
 
-    def error(self, code):
-        reason = REASONS[code].encode()
+    def error(self, code, bare=False):
+        reason = b"" if bare else REASONS[code].encode()
         return self.attr(A_ERROR_CODE, struct.pack(">HBB", 0, code // 100,
                                                    code % 100) + reason)
 
@@ -394,10 +394,11 @@ if not CHECK:
                                         " * " if C_OUT else "# ", N.decode()))
 
 emit("V1_REQ", REF_V1_REQ, "V1 ALLOCATE without credentials (Firezone bytes)")
-emit("V1_401", Msg(ALLOCATE, ERROR, T1).error(401).attr(A_REALM, REALM)
-     .attr(A_NONCE, N),
-     "-> unsigned 401: ERROR-CODE, REALM, NONCE (our nonce format, HEAD\n"
-     "order REALM before NONCE, no SOFTWARE: attack case 40)")
+emit("V1_401", Msg(ALLOCATE, ERROR, T1).error(401, bare=True)
+     .attr(A_REALM, REALM).attr(A_NONCE, N),
+     "-> unsigned 401: ERROR-CODE without a reason phrase, REALM, NONCE\n"
+     "(our nonce format, REALM before NONCE, no SOFTWARE: 76 bytes for a\n"
+     "28-byte request, under the 3x bound of attack case 40)")
 
 emit("V2_REQ", v2_request(N),
      "V2 ALLOCATE, the Firezone relay's request with our nonce (MI recomputed)")
