@@ -1,8 +1,10 @@
 /*
  * main.c: bin/turncell, the supervisor.
  *
- * Configuration, secret and engine first; then one libev loop over the
- * listen sockets, the workers, the portal and the health listener; at the
+ * Configuration, secret, listen sockets and engine first (the engine
+ * needs the bound port: --listen-port 0 lets the kernel choose it, and
+ * --port-file tells a script which one it chose); then one libev loop
+ * over the listen sockets, the workers, the portal and the health listener; at the
  * end every worker is killed. `turncell cred` mints credentials instead.
  */
 #include <sys/stat.h>
@@ -37,6 +39,26 @@ std_fds(void)
 			fatal("/dev/null");
 	}
 	return fd;
+}
+
+/* written whole or not at all: a reader sees no file or the full line */
+static void
+port_file_write(const char *path, uint16_t port)
+{
+	char	tmp[PATH_MAX], line[16];
+	int	fd, n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		fatalx("--port-file path too long");
+	n = snprintf(line, sizeof(line), "%u\n", port);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		fatal("--port-file %s", tmp);
+	if (write(fd, line, (size_t)n) != n || close(fd) == -1)
+		fatal("--port-file %s", tmp);
+	if (rename(tmp, path) == -1)
+		fatal("--port-file %s", path);
 }
 
 static struct turn *
@@ -154,6 +176,9 @@ main(int argc, char **argv)
 	sup.portal_gone = conf.token == NULL;
 	if ((sup.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot create the event loop");
+	sup_conf_port(&conf, sup_listen_bind(&conf, &sup.fd4, &sup.fd6));
+	if (conf.port_file != NULL)
+		port_file_write(conf.port_file, conf.listen_port);
 	sup.turn = engine_new(&conf, secret, slen);
 	sup_metrics_init(&sup);
 	sup_worker_init(&sup);

@@ -27,9 +27,11 @@
 #define SUP_READY_TIMEOUT	5.0	/* s a worker has to send MSG_READY */
 #define SUP_STATS_INTERVAL	10.0	/* s between stats lines */
 #define SUP_EXIT_USAGE		2	/* bad flag or value */
+#define SUP_LISTEN_TRIES	16	/* --listen-port 0: pairs tried */
 
 struct sup_conf {
-	uint16_t	 listen_port;
+	uint16_t	 listen_port;		/* 0 until bound: ephemeral */
+	const char	*port_file;		/* --port-file, NULL = none */
 	struct taddr	 bind4, bind6;		/* IP only */
 	struct taddr	 public4, public6;	/* family 0 = not configured */
 	const char	*bind4_s, *bind6_s;
@@ -96,6 +98,7 @@ void		 sup_usage_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 int		 sup_parse_uint(const char *, unsigned long long,
 		    unsigned long long, unsigned long long *);
+void		 sup_conf_port(struct sup_conf *, uint16_t);
 
 /* sup_cred.c */
 int		 sup_cred_main(int, char **);
@@ -108,6 +111,7 @@ void		 sup_rng(void *, void *, size_t);	/* turn_rng_fn */
 void		 sup_rng_key(void *, size_t);	/* never seeded */
 
 /* sup_loop.c */
+uint16_t	 sup_listen_bind(const struct sup_conf *, int *, int *);
 void		 sup_loop_init(struct sup *);
 void		 sup_run_cmds(struct sup *);
 void		 sup_drain_start(struct sup *, const char *why);

@@ -31,7 +31,7 @@ enum {
 	O_MAX_PER_IP, O_MAX_PER_USER, O_STARTS_IP, O_STARTS_ALL,
 	O_UNAUTH_RATE, O_UNAUTH_ALL, O_BINDING_RATE, O_BINDING_ALL,
 	O_MAX_CRED_TTL, O_AUTH, O_INDICATIONS, O_SCHED_BATCH, O_HELP,
-	O_VERSION,
+	O_VERSION, O_PORT_FILE,
 	O_END
 };
 #define O_N	(O_END - O_LISTEN_PORT)
@@ -47,7 +47,12 @@ struct sup_opt {
 
 static const struct sup_opt sup_opts[] = {
 	{ "listen-port", O_LISTEN_PORT, "LISTEN_PORT", "PORT",
-	    "UDP port for STUN/TURN (default 3478)" },
+	    "UDP port for STUN/TURN (default 3478; 0: an ephemeral\n"
+	    "port, the same for IPv4 and IPv6, logged and written\n"
+	    "to --port-file)" },
+	{ "port-file", O_PORT_FILE, NULL, "FILE",
+	    "write the bound listen port to FILE (for tests and\n"
+	    "scripts that start the relay with --listen-port 0)" },
 	{ "bind-ip4-addr", O_BIND4, "BIND_IP4_ADDR", "IP",
 	    "IPv4 address to listen on (default 0.0.0.0)" },
 	{ "bind-ip6-addr", O_BIND6, "BIND_IP6_ADDR", "IP",
@@ -313,6 +318,22 @@ conf_self(struct sup_conf *c, const struct taddr *ip)
 		f->self[f->n_self++] = t;
 }
 
+/*
+ * The bound listen port, once known (with --listen-port 0 the kernel
+ * chose it): the relay's own ip:port pairs refused as peers carry it.
+ */
+void
+sup_conf_port(struct sup_conf *c, uint16_t port)
+{
+	struct peer_filter	*f = &c->filter;
+	size_t			 i;
+
+	for (i = 0; i < f->n_self; i++)
+		if (f->self[i].port == c->listen_port)
+			f->self[i].port = port;
+	c->listen_port = port;
+}
+
 static const char *
 conf_val(const char **val, int id)
 {
@@ -343,7 +364,10 @@ static void
 conf_addrs(struct sup_conf *c, const char **val)
 {
 	c->listen_port = (uint16_t)conf_uint("listen-port",
-	    conf_def(val, O_LISTEN_PORT, "3478"), 1, 65535);
+	    conf_def(val, O_LISTEN_PORT, "3478"), 0, 65535);
+	c->port_file = conf_val(val, O_PORT_FILE);
+	if (c->port_file != NULL && *c->port_file == '\0')
+		sup_usage_error("empty --port-file");
 	c->public4_s = conf_val(val, O_PUBLIC4);
 	c->public6_s = conf_val(val, O_PUBLIC6);
 	if (c->public4_s == NULL && c->public6_s == NULL)

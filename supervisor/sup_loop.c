@@ -463,13 +463,18 @@ sock_bufs(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
+/*
+ * One listen socket on ip:port; port 0 lets the kernel pick one. -1 only
+ * when soft and the port is taken (the pair is then tried again), any
+ * other failure is fatal. *bound gets the port.
+ */
 static int
-listen_open(const struct taddr *ip, uint16_t port)
+listen_open(const struct taddr *ip, uint16_t port, int soft, uint16_t *bound)
 {
 	struct sockaddr_storage	ss;
 	struct taddr		t = *ip;
 	socklen_t		len;
-	char			txt[ADDR_STRLEN], msg[64];
+	char			txt[ADDR_STRLEN];
 	int			fd, on = 1;
 
 	t.port = port;
@@ -488,12 +493,68 @@ listen_open(const struct taddr *ip, uint16_t port)
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		fatal("IPV6_V6ONLY on %s", txt);
 	sock_bufs(fd);
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		if (soft && errno == EADDRINUSE) {
+			close(fd);
+			return -1;
+		}
 		fatal("bind %s", txt);
+	}
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    addr_from_sockaddr((struct sockaddr *)&ss, len, &t) == -1)
+		fatal("getsockname for %s", txt);
+	*bound = t.port;
+	return fd;
+}
+
+static void
+listen_log(const struct taddr *ip, uint16_t port)
+{
+	struct taddr	t = *ip;
+	char		txt[ADDR_STRLEN], msg[64];
+
+	t.port = port;
+	addr_fmt(&t, txt, sizeof(txt));
 	snprintf(msg, sizeof(msg), "Listening for incoming traffic on UDP "
 	    "port %u", port);
 	log_kv(LOG_INFO, msg, "addr", txt, (char *)NULL);
-	return fd;
+}
+
+/*
+ * The listen sockets, before the engine exists (it needs the port for
+ * the relay's own addresses). --listen-port 0: the first socket gets an
+ * ephemeral port from the kernel and the second binds the same one; if
+ * that port is taken in the other family, both are closed and the pair
+ * is tried again. Returns the bound port.
+ */
+uint16_t
+sup_listen_bind(const struct sup_conf *c, int *fd4, int *fd6)
+{
+	uint16_t	port = c->listen_port, got = 0;
+	int		try, dual = c->public4.family != 0 &&
+			    c->public6.family != 0;
+
+	*fd4 = *fd6 = -1;
+	for (try = 0; try < SUP_LISTEN_TRIES; try++) {
+		if (c->public4.family != 0)
+			*fd4 = listen_open(&c->bind4, port, 0, &got);
+		if (c->public6.family != 0)
+			*fd6 = listen_open(&c->bind6, dual ? got : port,
+			    port == 0 && dual, &got);
+		if (*fd6 != -1 || !dual)
+			break;
+		close(*fd4);
+		*fd4 = -1;
+	}
+	if (*fd4 == -1 && *fd6 == -1)
+		fatalx("no free port for both IPv4 and IPv6 after %d tries",
+		    SUP_LISTEN_TRIES);
+	if (*fd4 != -1)
+		listen_log(&c->bind4, got);
+	if (*fd6 != -1)
+		listen_log(&c->bind6, got);
+	return got;
 }
 
 static void
@@ -551,11 +612,6 @@ sup_loop_init(struct sup *s)
 	if (c->sched_batch)
 		sched_batch();
 	recv_init();
-	s->fd4 = s->fd6 = -1;
-	if (c->public4.family != 0)
-		s->fd4 = listen_open(&c->bind4, c->listen_port);
-	if (c->public6.family != 0)
-		s->fd6 = listen_open(&c->bind6, c->listen_port);
 	listen_watch(s, &s->io4, s->fd4, &sq4);
 	listen_watch(s, &s->io6, s->fd6, &sq6);
 
