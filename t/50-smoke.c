@@ -3,10 +3,11 @@
  * loopback: Binding, 401 then Allocate, ChannelBind, ChannelData both
  * ways, REFRESH 0 (the worker is gone and reaped), SIGTERM -> exit 0.
  *
- * Self-contained on purpose (only tap.c and the core): the first test to
- * look at when anything in the supervisor breaks. Every receive polls
- * with a timeout, every wait has a deadline, a watchdog alarm bounds the
- * whole run, and the relay is killed by PID on every path.
+ * The relay comes from the one launcher of t/tutil.h (ephemeral listen
+ * port, reserved relay range, watchdog, killed by PID on every path);
+ * the client side is self-contained on purpose (its own small client over
+ * the codec): the first test to look at when anything in the supervisor
+ * breaks. Every receive polls with a timeout, every wait has a deadline.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,75 +31,13 @@
 #include "auth.h"
 #include "stun.h"
 #include "tap.h"
+#include "tutil.h"
 
 #define WAIT_MS		3000
 #define NPORTS		8
 #define CHAN		0x4000
 
-static pid_t	relay_pid = -1;
-static char	tmpdir[64];
-static char	secret[65];
-static char	secret_path[128], log_path[128];
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static void
-cleanup(void)
-{
-	if (relay_pid > 0) {
-		kill(relay_pid, SIGKILL);
-		waitpid(relay_pid, NULL, 0);
-		relay_pid = -1;
-	}
-	if (tmpdir[0] != '\0' && getenv("TU_KEEP") == NULL) {
-		unlink(secret_path);
-		unlink(log_path);
-		rmdir(tmpdir);
-	}
-}
-
-static void
-watchdog(int sig)
-{
-	static const char	msg[] = "Bail out! watchdog: test too slow\n";
-
-	(void)sig;
-	if (relay_pid > 0)
-		kill(relay_pid, SIGKILL);
-	(void)write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-	_exit(255);
-}
-
-static void
-dump_log(void)
-{
-	char	line[512];
-	FILE	*f;
-	int	n = 0;
-
-	if ((f = fopen(log_path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL && n++ < 60) {
-		line[strcspn(line, "\n")] = '\0';
-		diag("log: %s", line);
-	}
-	fclose(f);
-}
+static struct tu_relay	relay;
 
 /* ---- UDP helpers --------------------------------------------------- */
 
@@ -160,120 +99,14 @@ recv_from(int fd, void *buf, size_t cap, int ms, struct taddr *from)
 	return n;
 }
 
-/* a port whose successors are free too: listen port then relay range */
-static uint16_t
-free_ports(int n)
-{
-	int		 tries, i, j, fds[NPORTS + 1];
-	uint16_t	 base;
-
-	for (tries = 0; tries < 200; tries++) {
-		base = (uint16_t)(20000 + (rand() % 20000));
-		for (i = 0; i < n; i++)
-			if ((fds[i] = udp_bind((uint16_t)(base + i))) == -1)
-				break;
-		for (j = 0; j < i; j++)
-			close(fds[j]);
-		if (i == n)
-			return base;
-	}
-	return 0;
-}
-
 /* ---- relay process ------------------------------------------------- */
 
-static int
-write_secret(void)
-{
-	uint8_t	raw[32];
-	int	fd, i;
-
-	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd == -1 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
-		return -1;
-	close(fd);
-	for (i = 0; i < 32; i++)
-		snprintf(secret + 2 * i, 3, "%02x", raw[i]);
-	fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return -1;
-	if (write(fd, secret, 64) != 64 || write(fd, "\n", 1) != 1) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
-static pid_t
-start_relay(uint16_t port, uint16_t lo, uint16_t hi)
-{
-	char	p[8], l[8], h[8];
-	pid_t	pid;
-	int	fd;
-
-	snprintf(p, sizeof(p), "%u", port);
-	snprintf(l, sizeof(l), "%u", lo);
-	snprintf(h, sizeof(h), "%u", hi);
-	if ((pid = fork()) != 0)
-		return pid;
-	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd != -1) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-	}
-	execl("./bin/turncell", "turncell", "--public-ip4-addr", "127.0.0.1",
-	    "--bind-ip4-addr", "127.0.0.1", "--listen-port", p,
-	    "--lowest-port", l, "--highest-port", h,
-	    "--allow-peer", "127.0.0.0/8", "--secret-file", secret_path,
-	    "--health-check-addr", "none", "--log-level", "debug",
-	    (char *)NULL);
-	_exit(127);
-}
-
-/* children (any state, zombies included) of the relay */
-static int
-relay_children(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 path[300], buf[512], *rp;
-	long		 ppid;
-	int		 n = 0, fd;
-	ssize_t		 r;
-
-	if ((d = opendir("/proc")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		r = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		buf[r] = '\0';
-		/* "pid (comm) S ppid ...": comm may hold spaces */
-		if ((rp = strrchr(buf, ')')) == NULL ||
-		    sscanf(rp + 2, "%*c %ld", &ppid) != 1)
-			continue;
-		if (ppid == relay_pid)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
+/* children (any state, zombies included) of the relay, once there are
+ * `want` of them or after ms */
 static int
 wait_children(int want, int ms)
 {
-	uint64_t	end = now_ms() + (uint64_t)ms;
-	int		n;
-
-	while ((n = relay_children()) != want && now_ms() < end)
-		sleep_ms(20);
-	return n;
+	return (int)tu_wait_children(relay.pid, (size_t)want, NULL, ms);
 }
 
 /* ---- STUN client --------------------------------------------------- */
@@ -298,7 +131,7 @@ new_tid(uint8_t tid[STUN_TID_LEN])
 	int	i;
 
 	for (i = 0; i < STUN_TID_LEN; i++)
-		tid[i] = (uint8_t)rand();
+		tid[i] = (uint8_t)tu_rand();
 }
 
 /* build, send and wait for the response with the same transaction id */
@@ -332,10 +165,10 @@ transact(struct client *c, uint16_t method, int auth, uint32_t lifetime,
 	if ((len = stun_enc_finish(&e)) < 0 ||
 	    send_to(c->fd, &c->server, req, (size_t)len) == -1)
 		return -1;
-	end = now_ms() + (uint64_t)c->wait_ms;
-	while (now_ms() < end) {
+	end = tu_now_ms() + (uint64_t)c->wait_ms;
+	while (tu_now_ms() < end) {
 		n = recv_from(c->fd, c->buf, sizeof(c->buf),
-		    (int)(end - now_ms()), NULL);
+		    (int)(end - tu_now_ms()), NULL);
 		if (n <= 0)
 			return -1;
 		if (stun_decode(c->buf, (size_t)n, &c->resp, &code) !=
@@ -354,7 +187,7 @@ client_creds(struct client *c)
 
 	snprintf(c->user, sizeof(c->user), "%llu:%s",
 	    (unsigned long long)expiry, salt);
-	auth_password(expiry, secret, strlen(secret), salt, strlen(salt),
+	auth_password(expiry, relay.secret, strlen(relay.secret), salt, strlen(salt),
 	    c->pass);
 	stun_lt_key((const uint8_t *)c->user, strlen(c->user), AUTH_REALM,
 	    c->pass, strlen(c->pass), c->key);
@@ -363,12 +196,12 @@ client_creds(struct client *c)
 static int
 wait_binding(struct client *c)
 {
-	uint64_t	end = now_ms() + WAIT_MS;
+	uint64_t	end = tu_now_ms() + WAIT_MS;
 	int		r = -1;
 
 	/* the relay may not listen yet: short tries until it answers */
 	c->wait_ms = 100;
-	while (r == -1 && now_ms() < end)
+	while (r == -1 && tu_now_ms() < end)
 		r = transact(c, STUN_BINDING, 0, 0, 0, NULL, 0);
 	c->wait_ms = WAIT_MS;
 	return r;
@@ -472,63 +305,52 @@ t_refresh0(struct client *c)
 static void
 t_sigterm(void)
 {
-	uint64_t	end = now_ms() + WAIT_MS;
-	pid_t		r = 0;
+	pid_t		r;
 	int		st = 0;
 
-	ok(kill(relay_pid, SIGTERM) == 0, "SIGTERM sent");
-	while (now_ms() < end &&
-	    (r = waitpid(relay_pid, &st, WNOHANG)) == 0)
-		sleep_ms(20);
-	ok(r == relay_pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	ok(kill(relay.pid, SIGTERM) == 0, "SIGTERM sent");
+	r = tu_waitpid(relay.pid, &st, WAIT_MS);	/* untracks it */
+	ok(r == relay.pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "the relay exits 0 on SIGTERM without allocations");
-	if (r == relay_pid)
-		relay_pid = -1;
+	if (r == relay.pid)
+		relay.exited = 1;
 }
 
 int
 main(void)
 {
-	struct client	c;
-	struct taddr	relayed, peer_addr;
-	uint16_t	base;
-	int		peer;
+	struct tu_relay_opts	o;
+	struct client		c;
+	struct taddr		relayed, peer_addr;
+	int			peer, rc;
 
-	signal(SIGALRM, watchdog);
-	alarm(30);
-	atexit(cleanup);
-	srand((unsigned)(getpid() ^ now_ms()));
-	if (access("./bin/turncell", X_OK) != 0 ||
-	    access("./bin/turncell-worker", X_OK) != 0)
+	tu_init(30);
+	if (access(tu_path("bin/turncell"), X_OK) != 0 ||
+	    access(tu_path("bin/turncell-worker"), X_OK) != 0)
 		skip_all("bin/turncell and bin/turncell-worker not built");
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/turncell-smoke-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		skip_all("mkdtemp: %s", strerror(errno));
-	chmod(tmpdir, 0755);
-	snprintf(secret_path, sizeof(secret_path), "%s/secret", tmpdir);
-	snprintf(log_path, sizeof(log_path), "%s/log", tmpdir);
-	if (write_secret() == -1 || (base = free_ports(1 + NPORTS)) == 0)
-		skip_all("cannot prepare the secret or free ports");
-
 	memset(&c, 0, sizeof(c));
 	if ((c.fd = udp_bind(0)) == -1 || sock_addr(c.fd, &c.local) == -1 ||
 	    (peer = udp_bind(0)) == -1 || sock_addr(peer, &peer_addr) == -1)
 		skip_all("cannot open UDP sockets on 127.0.0.1");
-	addr_parse_ip("127.0.0.1", &c.server);
-	c.server.port = base;
+	memset(&o, 0, sizeof(o));
+	o.allow[0] = "127.0.0.0/8";
+	o.nports = NPORTS;
+	o.log_level = "debug";
+	o.no_wait = 1;		/* t_binding() waits for the first answer */
+	rc = tu_relay_start(&relay, &o);
+	ok(rc == 0 && relay.port != 0, "relay started (pid %ld)",
+	    (long)relay.pid);
+	c.server = relay.addr4;
 	client_creds(&c);
 
-	relay_pid = start_relay(base, (uint16_t)(base + 1),
-	    (uint16_t)(base + NPORTS));
-	ok(relay_pid > 0, "relay started (pid %ld)", (long)relay_pid);
 	t_binding(&c);
-	if (t_allocate(&c, &relayed, (uint16_t)(base + 1),
-	    (uint16_t)(base + NPORTS)) == 0) {
+	if (t_allocate(&c, &relayed, relay.lo, relay.hi) == 0) {
 		t_channel(&c, peer, &peer_addr, &relayed);
 		t_refresh0(&c);
 	}
 	t_sigterm();
 	if (tap_failed())
-		dump_log();
+		tu_log_dump(&relay, 60);
+	tu_relay_stop(&relay);
 	return done_testing();
 }

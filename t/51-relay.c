@@ -307,6 +307,28 @@ expiry_check(struct expiring *e, int fam)
 	tu_client_close(&e->c);
 }
 
+/* the launcher passed --listen-port 0 and read --port-file */
+static void
+listen_port_checks(int v6)
+{
+	char	line[80];
+	FILE	*f;
+	int	lo = 0;
+
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f == NULL || fscanf(f, "%d", &lo) != 1)
+		lo = 1024;
+	if (f != NULL)
+		fclose(f);
+	ok(relay.port >= lo, "--listen-port 0: an ephemeral port (%u >= %d)",
+	    relay.port, lo);
+	snprintf(line, sizeof(line), "Listening for incoming traffic on UDP "
+	    "port %u\"", relay.port);
+	is_int(tu_log_count(&relay, 0, line), v6 ? 2 : 1,
+	    "the log names the bound port once per family%s",
+	    v6 ? " (IPv4 and IPv6 on the same port)" : "");
+}
+
 int
 main(void)
 {
@@ -329,6 +351,7 @@ main(void)
 	}
 	ok(1, "relay started on 127.0.0.1:%u%s, relay ports %u-%u", relay.port,
 	    v6 ? " and [::1]" : "", relay.lo, relay.hi);
+	listen_port_checks(v6);
 
 	/* the short lifetimes run while the other cases do */
 	t0 = tu_now_ms();
@@ -344,6 +367,7 @@ main(void)
 	} else
 		skip(1, "::1 not usable: no IPv6 cases");
 
+	/* not a wait for something: the 2 s asked for must pass unnoticed */
 	while (tu_now_ms() < t0 + 3200)
 		tu_sleep_ms(50);
 	expiry_check(&e4, ADDR_V4);

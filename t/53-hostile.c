@@ -1,5 +1,5 @@
 /*
- * 53-hostile: a worker that misbehaves (SECURITY.md 47, 49). The test
+ * 53-hostile: a worker that misbehaves (attack cases 47, 49). The test
  * worker build/test/turncell-worker-hostile (make: -DWRK_HOSTILE) reads
  * TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir|deaf
  * (one bad record right after READY) or TURNCELL_SYSCALL=open|socket|
@@ -110,6 +110,21 @@ relays(struct tu_client *b, int pfd, uint16_t chan)
 	return good;
 }
 
+/* one paced burst of A's ChannelData; 1 once A's worker is gone */
+static int
+deaf_stopped(void *arg)
+{
+	static uint8_t	buf[1000];
+	int		i;
+
+	if (tu_wait_workers(&relay, 1, 0) == 1)
+		return 1;
+	memset(buf, 0x42, sizeof(buf));
+	for (i = 0; i < 64; i++)
+		tu_cdata_send(arg, 0x4000, buf, sizeof(buf));
+	return 0;
+}
+
 /*
  * "deaf": A's worker never reads its socketpair. Send A's ChannelData
  * (1000-byte payloads, paced) until the supervisor has stopped that
@@ -118,20 +133,11 @@ relays(struct tu_client *b, int pfd, uint16_t chan)
 static void
 flood_deaf(struct tu_client *a, const struct taddr *peer)
 {
-	uint8_t		buf[1000];
-	uint64_t	end = tu_now_ms() + 12000;
-	int		i;
-
-	memset(buf, 0x42, sizeof(buf));
 	if (tu_chanbind(a, 0x4000, peer) != 0) {
 		diag("deaf: ChannelBind on A failed");
 		return;
 	}
-	while (tu_now_ms() < end && tu_wait_workers(&relay, 1, 0) != 1) {
-		for (i = 0; i < 64; i++)
-			tu_cdata_send(a, 0x4000, buf, sizeof(buf));
-		usleep(20000);
-	}
+	tu_wait_for(deaf_stopped, a, 12000);
 }
 
 /*

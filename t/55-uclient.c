@@ -4,7 +4,7 @@
  * with credentials from `turncell cred`, creates permissions, sends with
  * Send indications (-s) and expects every message back as Data
  * indications: the optional RFC 8656 data path, `turncell --indications`
- * (DESIGN 3). Not channels: coturn's client picks ChannelBind numbers
+ * (see README.md). Not channels: coturn's client picks ChannelBind numbers
  * in 0x4000-0x7FFF (RFC 5766) and turncell accepts 0x4000-0x4FFF only.
  * -c: no RTCP allocations (those use RESERVATION-TOKEN, which turncell
  * answers with 420).
@@ -97,18 +97,11 @@ cred(char *user, size_t ucap, char *pass, size_t pcap, char *realm,
 	return 0;
 }
 
-static uint16_t
-free_port(void)
+/* turnutils_peer has bound its port (nothing else may: it is reserved) */
+static int
+peer_bound(void *arg)
 {
-	uint16_t	p;
-	int		i;
-
-	for (i = 0; i < 100; i++) {
-		p = (uint16_t)(20000 + tu_rand() % 12000);
-		if (tu_port_free(p, 0))
-			return p;
-	}
-	return 0;
+	return !tu_port_free(*(uint16_t *)arg, 0);
 }
 
 /* the number after `key` in the text, -1 if absent */
@@ -211,7 +204,7 @@ run_uclient(const char *user, const char *pass, uint16_t pport,
 	if (strstr(text, "channel bind: error 400") != NULL)
 		diag("note: coturn's client picks ChannelBind numbers in "
 		    "0x4000-0x7FFF (RFC 5766), turncell accepts 0x4000-0x4FFF "
-		    "only (DESIGN 3); -s avoids channels");
+		    "only; -s avoids channels");
 	if (sent != (long)msgs * clients || recvd != sent || lost != 0) {
 		char	*line, *save = NULL;
 		int	 k = 0;
@@ -231,7 +224,7 @@ main(void)
 	char			user[128], pass[AUTH_PASS_LEN + 1], realm[64];
 	char			pp[8];
 	char			*pav[8];
-	uint16_t		pport;
+	uint16_t		pport, phi;
 	pid_t			peer;
 	int			rc;
 
@@ -271,15 +264,17 @@ main(void)
 	is_int(tu_refresh(&c, 0), 0, "... REFRESH 0");
 	tu_client_close(&c);
 
-	pport = free_port();
+	/* turnutils_peer cannot report an ephemeral port: a reserved one */
+	if (tu_range_reserve(1, 0, &pport, &phi) == -1)
+		pport = 0;
 	snprintf(pp, sizeof(pp), "%u", pport);
 	pav[0] = (char *)peerbin;
 	pav[1] = "-p"; pav[2] = pp;
 	pav[3] = "-L"; pav[4] = "127.0.0.1";
 	pav[5] = NULL;
 	peer = tu_spawn(pav, NULL, NULL);
-	ok(peer > 0, "turnutils_peer on 127.0.0.1:%u", pport);
-	tu_sleep_ms(300);
+	ok(peer > 0 && pport != 0 && tu_wait_for(peer_bound, &pport, 3000),
+	    "turnutils_peer listens on 127.0.0.1:%u", pport);
 
 	run_uclient(user, pass, pport, 1, 20, "one client");
 	run_uclient(user, pass, pport, 4, 50, "four clients");

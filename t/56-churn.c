@@ -1,7 +1,7 @@
 /*
  * 56-churn: authenticated allocation churn, worker kills and restart
- * hygiene against the real bin/turncell on loopback (attack cases 43, 45,
- * 55).
+ * hygiene against the real bin/turncell on loopback (attack cases 43,
+ * 45, 55).
  *
  * Churn: up to CHURN_MAX cycles (at most CHURN_MS of them) of new
  * socket -> ALLOCATE (401 nonce dance) -> ChannelBind -> ChannelData
@@ -26,8 +26,8 @@
 #include "tap.h"
 #include "tutil.h"
 
-/* TU_CHURN_SECONDS=N runs a soak of N seconds instead (SECURITY 43 asks
- * for 10 minutes); the default is a few seconds for make check */
+/* TU_CHURN_SECONDS=N runs a soak of N seconds instead (attack case 43
+ * asks for 10 minutes); the default is a few seconds for make check */
 #define CHURN_MAX	1000
 #define CHURN_MS	7500
 #define CHURN_MIN	50	/* fewer cycles than this proves nothing */
@@ -170,35 +170,6 @@ out:
 	return good;
 }
 
-/* wait until the supervisor has no child left; the last count */
-static size_t
-wait_no_children(int timeout_ms, size_t *zombies)
-{
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
-	size_t		n;
-
-	for (;;) {
-		n = tu_children(relay.pid, zombies);
-		if (n == 0 || tu_now_ms() >= end)
-			return n;
-		tu_sleep_ms(20);
-	}
-}
-
-static int
-wait_nfds(int want, int timeout_ms)
-{
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
-	int		n;
-
-	for (;;) {
-		n = tu_proc_nfds(relay.pid);
-		if (n == want || tu_now_ms() >= end)
-			return n;
-		tu_sleep_ms(20);
-	}
-}
-
 static void
 test_churn(void)
 {
@@ -249,10 +220,10 @@ test_churn(void)
 	ok(n < NPORTS * 3 || umax >= 2, "churn: relay ports were reused "
 	    "(max uses %u)", umax);
 
-	kids = wait_no_children(2000, &z);
+	kids = tu_wait_children(relay.pid, 0, &z, 2000);
 	is_int((long long)kids, 0, "churn: no children left after 2 s");
 	is_int((long long)z, 0, "churn: no zombie children");
-	fd1 = wait_nfds(fd0, 2000);
+	fd1 = tu_wait_nfds(relay.pid, fd0, 2000);
 	is_int(fd1, fd0, "churn: supervisor fd count back to the start");
 	for (p = relay.lo; p <= relay.hi; p++) {
 		if (tu_port_free((uint16_t)p, 0))
@@ -353,7 +324,7 @@ test_kills(void)
 	is_int(relays, NLIVE - NKILL, "kills: the other %d refresh and still "
 	    "relay both ways", NLIVE - NKILL);
 
-	/* SECURITY 45: a new Allocate from the killed 5-tuple succeeds */
+	/* attack case 45: a new Allocate from the killed 5-tuple succeeds */
 	{
 		struct live	*l = &lv[order[0]];
 		int		 rc = -1;
@@ -375,7 +346,7 @@ test_kills(void)
 			tu_refresh(&lv[i].c, 0);
 		tu_client_close(&lv[i].c);
 	}
-	kids = wait_no_children(2000, &z);
+	kids = tu_wait_children(relay.pid, 0, &z, 2000);
 	ok(kids == 0 && z == 0, "kills: no children or zombies after REFRESH "
 	    "0 of the rest (%zu, %zu)", kids, z);
 	close(pfd);
@@ -464,7 +435,7 @@ test_restarts(void)
 		tu_client_close(&c);
 	}
 	{
-		size_t	z, kids = wait_no_children(2000, &z);
+		size_t	z, kids = tu_wait_children(relay.pid, 0, &z, 2000);
 
 		ok(kids == 0 && z == 0, "restarts: no children or zombies");
 	}

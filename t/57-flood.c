@@ -1,6 +1,6 @@
 /*
  * 57-flood: unauthenticated and garbage floods against the real
- * bin/turncell on loopback (SECURITY.md 12, 40, 41, 42).
+ * bin/turncell on loopback (attack cases 12, 40, 41, 42).
  *
  * (a) FLOOD_N unauthenticated ALLOCATEs from one source socket (a child
  *     process, bounded by count and FLOOD_MS): no worker is ever started
@@ -38,8 +38,9 @@
 #define FLOOD_N		20000
 #define FLOOD_MS	5000
 /*
- * The flood is paced at FLOOD_PPS (SECURITY 41's 10k per second from one
- * source): unpaced, loopback sends 20 000 datagrams in a few tens of ms,
+ * The flood is paced at FLOOD_PPS (attack case 41's 10k per second
+ * from one source): unpaced, loopback sends 20 000 datagrams in a few
+ * tens of ms,
  * nearly all of them dropped by the kernel in front of the supervisor,
  * and the whole flood falls into one or two of the cap's one-second
  * windows. Paced, it spans about two seconds (three windows) and the
@@ -384,20 +385,6 @@ kids_now(size_t *zombies)
 	return tu_children(relay.pid, zombies);
 }
 
-static int
-wait_nfds(int want, int timeout_ms)
-{
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
-	int		n;
-
-	for (;;) {
-		n = tu_proc_nfds(relay.pid);
-		if (n == want || tu_now_ms() >= end)
-			return n;
-		tu_sleep_ms(20);
-	}
-}
-
 /* (d) the reflection figures, from 127.0.0.3 (its own rate budget) */
 static void
 test_ratios(void)
@@ -423,7 +410,7 @@ test_ratios(void)
 	    m.cls == STUN_SUCCESS && memcmp(m.tid, tid, sizeof(tid)) == 0,
 	    "ratio: Binding answered");
 	ok(rn > 0 && rn <= qn + 12, "ratio: Binding response %ld bytes <= "
-	    "request %ld + 12 (SECURITY 40)", rn, qn);
+	    "request %ld + 12 (attack case 40)", rn, qn);
 	diag("ratio: Binding %ld -> %ld bytes: %.2fx", qn, rn,
 	    rn > 0 ? (double)rn / (double)qn : 0.0);
 
@@ -720,6 +707,12 @@ test_garbage_flood(void)
 	    "back");
 }
 
+static int
+no_metrics_conn(void *arg)
+{
+	return tu_tcp_conns(hport) == 0;
+}
+
 int
 main(void)
 {
@@ -753,12 +746,13 @@ main(void)
 
 	test_ratios();
 	rss0 = tu_proc_rss_kb(relay.pid);
-	tu_sleep_ms(100);	/* the /metrics connection closed */
+	/* the /metrics connections closed */
+	tu_wait_for(no_metrics_conn, NULL, 2000);
 	fd0 = tu_proc_nfds(relay.pid);
 
 	test_unauth_flood();
 	rss1 = tu_proc_rss_kb(relay.pid);
-	fd1 = wait_nfds(fd0, 1000);
+	fd1 = tu_wait_nfds(relay.pid, fd0, 1000);
 	diag("unauth flood: supervisor VmRSS %ld -> %ld kB, fds %d -> %d",
 	    rss0, rss1, fd0, fd1);
 	ok(rss0 > 0 && rss1 > 0 && rss1 - rss0 < RSS_SLACK_KB,
@@ -768,7 +762,7 @@ main(void)
 
 	test_garbage_flood();
 	rss2 = tu_proc_rss_kb(relay.pid);
-	fd2 = wait_nfds(fd0, 1000);
+	fd2 = tu_wait_nfds(relay.pid, fd0, 1000);
 	diag("garbage flood: supervisor VmRSS %ld -> %ld kB, fds %d -> %d",
 	    rss1, rss2, fd1, fd2);
 	ok(rss2 > 0 && rss2 - rss0 < RSS_SLACK_KB,

@@ -1,6 +1,6 @@
 /*
  * 61-health.c: /healthz, /readyz and /metrics of a real bin/turncell
- * (issue 4; DESIGN §2, §6), and the systemd unit.
+ * (README.md, "Health and metrics"), and the systemd unit.
  *
  * A standalone relay (no token: ready as soon as it serves) with its
  * health listener on a free loopback port; the counters of /metrics must
@@ -163,17 +163,21 @@ t_counters(uint16_t port, struct tu_relay *r, struct tu_client *c)
 	    (ws < 0 ? 0 : ws), "workers_started_total moved");
 }
 
+/* /readyz says 503: the relay is draining */
+static int
+not_ready(void *arg)
+{
+	return tp_http_get(*(uint16_t *)arg, "/readyz", body,
+	    sizeof(body)) == 503;
+}
+
 static void
 t_drain(uint16_t port, struct tu_relay *r, struct tu_client *c)
 {
-	uint64_t	 end = tu_now_ms() + 2000;
-	int		 st;
-
 	tu_kill(r->pid, SIGTERM);
-	while ((st = tp_http_get(port, "/readyz", body, sizeof(body))) !=
-	    503 && tu_now_ms() < end)
-		tu_sleep_ms(20);
-	is_int(st, 503, "draining: /readyz 503");
+	tu_wait_for(not_ready, &port, 2000);
+	is_int(tp_http_get(port, "/readyz", body, sizeof(body)), 503,
+	    "draining: /readyz 503");
 	ok(tu_relay_alive(r), "draining: still running");
 	is_int(tp_http_get(port, "/healthz", body, sizeof(body)), 200,
 	    "draining: /healthz still 200");

@@ -25,14 +25,11 @@
 #include "tutil.h"
 
 #define TU_MAX_TRACK	64
-#define TU_PORT_LOW	20000	/* below the ephemeral range (32768) */
-#define TU_PORT_HIGH	32000
 
 static volatile pid_t	tu_tracked[TU_MAX_TRACK];
 static uint32_t		tu_rstate;
 static char		tu_root[PATH_MAX];
 static char		tu_pathbuf[PATH_MAX + 64];
-static struct tu_proc	tu_procs[TU_MAX_PROCS];
 
 /* glibc 2.36 has no strlcpy */
 static void
@@ -69,7 +66,7 @@ tu_on_signal(int sig)
 	_exit(sig == SIGALRM ? 254 : 128 + sig);
 }
 
-static void
+void
 tu_reap_orphans(int timeout_ms)
 {
 	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
@@ -199,6 +196,23 @@ tu_sleep_ms(int ms)
 		;
 }
 
+int
+tu_wait_for(int (*cond)(void *), void *arg, int timeout_ms)
+{
+	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
+	int		step = 2;
+
+	for (;;) {
+		if (cond(arg))
+			return 1;
+		if (tu_now_ms() >= end)
+			return cond(arg) != 0;
+		tu_sleep_ms(step);
+		if (step < 50)
+			step *= 2;	/* quick at first, then gentle */
+	}
+}
+
 uint32_t
 tu_rand(void)
 {
@@ -313,25 +327,35 @@ tu_proc_read(pid_t pid, struct tu_proc *p)
 	return 0;
 }
 
+/*
+ * Direct children of pid from /proc/PID/task/TID/children: on a busy
+ * machine (thousands of processes from other tests) a scan of all of
+ * /proc would be slow and bounded; this reads only our own tree.
+ */
 static size_t
-tu_proc_scan(void)
+tu_kids(pid_t pid, pid_t *out, size_t max)
 {
+	char		 path[96];
 	DIR		*d;
 	struct dirent	*de;
+	FILE		*f;
 	size_t		 n = 0;
-	char		*end;
 	long		 v;
 
-	if ((d = opendir("/proc")) == NULL)
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
 		return 0;
-	while ((de = readdir(d)) != NULL && n < TU_MAX_PROCS) {
+	while ((de = readdir(d)) != NULL && n < max) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		v = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || v <= 0)
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
+		    (int)pid, de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
 			continue;
-		if (tu_proc_read((pid_t)v, &tu_procs[n]) == 0)
-			n++;
+		while (n < max && fscanf(f, "%ld", &v) == 1)
+			if (v > 0)
+				out[n++] = (pid_t)v;
+		fclose(f);
 	}
 	closedir(d);
 	return n;
@@ -340,42 +364,25 @@ tu_proc_scan(void)
 size_t
 tu_descendants(pid_t root, const char *prefix, pid_t *out, size_t max)
 {
-	static unsigned char	 in[TU_MAX_PROCS];
-	size_t			 n, i, found = 0, round;
-	int			 changed = 1;
+	static pid_t	 q[TU_MAX_PROCS];
+	struct tu_proc	 p;
+	size_t		 head = 0, tail, found = 0;
 
-	n = tu_proc_scan();
-	memset(in, 0, sizeof(in));
-	/* mark the tree below root; at most n rounds */
-	for (round = 0; changed && round < n; round++) {
-		changed = 0;
-		for (i = 0; i < n; i++) {
-			size_t	j;
+	/* breadth first through the children files, bounded by q[] */
+	tail = tu_kids(root, q, TU_MAX_PROCS);
+	while (head < tail) {
+		pid_t	pid = q[head++];
 
-			if (in[i] || tu_procs[i].pid == root)
-				continue;
-			if (tu_procs[i].ppid == root) {
-				in[i] = changed = 1;
-				continue;
-			}
-			for (j = 0; j < n; j++)
-				if (in[j] && tu_procs[j].pid == tu_procs[i].ppid) {
-					in[i] = changed = 1;
-					break;
-				}
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (!in[i])
+		tail += tu_kids(pid, q + tail, TU_MAX_PROCS - tail);
+		if (tu_proc_read(pid, &p) == -1)
 			continue;
-		if (prefix != NULL && strncmp(tu_procs[i].comm, prefix,
+		if (prefix != NULL && strncmp(p.comm, prefix,
 		    strlen(prefix)) != 0)
 			continue;
 		if (found < max)
-			out[found] = tu_procs[i].pid;
-		found++;
+			out[found++] = pid;
 	}
-	return found < max ? found : max;
+	return found;
 }
 
 size_t
@@ -407,19 +414,68 @@ tu_new_worker(const struct tu_relay *r, const pid_t *before, size_t nb,
 	}
 }
 
+struct tu_count_wait {
+	const struct tu_relay	*r;
+	pid_t			 pid;
+	size_t			 want, n, zombies;
+	int			 nfds;
+};
+
+static int
+tu_workers_are(void *arg)
+{
+	struct tu_count_wait	*w = arg;
+	pid_t			 pids[64];
+
+	w->n = tu_workers(w->r, pids, 64);
+	return w->n == w->want;
+}
+
 size_t
 tu_wait_workers(const struct tu_relay *r, size_t want, int timeout_ms)
 {
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
-	pid_t		pids[64];
-	size_t		n;
+	struct tu_count_wait	w = { .r = r, .want = want };
 
-	for (;;) {
-		n = tu_workers(r, pids, 64);
-		if (n == want || tu_now_ms() >= end)
-			return n;
-		tu_sleep_ms(20);
-	}
+	tu_wait_for(tu_workers_are, &w, timeout_ms);
+	return w.n;
+}
+
+static int
+tu_children_are(void *arg)
+{
+	struct tu_count_wait	*w = arg;
+
+	w->n = tu_children(w->pid, &w->zombies);
+	return w->n == w->want;
+}
+
+size_t
+tu_wait_children(pid_t pid, size_t want, size_t *zombies, int timeout_ms)
+{
+	struct tu_count_wait	w = { .pid = pid, .want = want };
+
+	tu_wait_for(tu_children_are, &w, timeout_ms);
+	if (zombies != NULL)
+		*zombies = w.zombies;
+	return w.n;
+}
+
+static int
+tu_nfds_are(void *arg)
+{
+	struct tu_count_wait	*w = arg;
+
+	w->nfds = tu_proc_nfds(w->pid);
+	return w->nfds == (int)w->want;
+}
+
+int
+tu_wait_nfds(pid_t pid, int want, int timeout_ms)
+{
+	struct tu_count_wait	w = { .pid = pid, .want = (size_t)want };
+
+	tu_wait_for(tu_nfds_are, &w, timeout_ms);
+	return w.nfds;
 }
 
 int
@@ -459,18 +515,25 @@ tu_proc_gone(pid_t pid, int zombie_ok)
 	return zombie_ok && (p.state == 'Z' || p.state == 'X');
 }
 
+struct tu_gone_wait {
+	pid_t	pid;
+	int	zombie_ok;
+};
+
+static int
+tu_is_gone(void *arg)
+{
+	const struct tu_gone_wait	*w = arg;
+
+	return tu_proc_gone(w->pid, w->zombie_ok);
+}
+
 int
 tu_wait_gone(pid_t pid, int zombie_ok, int timeout_ms)
 {
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
+	struct tu_gone_wait	w = { pid, zombie_ok };
 
-	for (;;) {
-		if (tu_proc_gone(pid, zombie_ok))
-			return 1;
-		if (tu_now_ms() >= end)
-			return 0;
-		tu_sleep_ms(10);
-	}
+	return tu_wait_for(tu_is_gone, &w, timeout_ms);
 }
 
 int
@@ -794,240 +857,6 @@ tu_cred(const char *secret, long ttl, char *user, size_t ucap,
 }
 
 /*
- * The relay
- */
-
-static int
-tu_pick_ports(struct tu_relay *r, int nports)
-{
-	int		tries, i, ok_range;
-	uint32_t	span = TU_PORT_HIGH - TU_PORT_LOW - (uint32_t)nports - 1;
-	uint16_t	base, p;
-
-	for (tries = 0; tries < 100; tries++) {
-		base = (uint16_t)(TU_PORT_LOW + tu_rand() % span);
-		ok_range = 1;
-		/* base = listen port, base+1 .. base+n = relay range */
-		for (i = 0; i <= nports && ok_range; i++) {
-			p = (uint16_t)(base + i);
-			ok_range = tu_port_free(p, r->v6);
-		}
-		if (ok_range) {
-			r->port = base;
-			r->lo = (uint16_t)(base + 1);
-			r->hi = (uint16_t)(base + nports);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int
-tu_write_secret(struct tu_relay *r)
-{
-	uint8_t	rnd[28];
-	int	fd, i;
-	char	line[80];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return -1;
-	tu_strlcpy(r->secret, "tcsecret", sizeof(r->secret));
-	for (i = 0; i < (int)sizeof(rnd); i++)
-		snprintf(r->secret + 8 + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(r->secret_path, sizeof(r->secret_path), "%s/secret", r->dir);
-	fd = open(r->secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
-	if (fd < 0)
-		return -1;
-	snprintf(line, sizeof(line), "%s\n", r->secret);
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static int
-tu_relay_argv(const struct tu_relay *r, const struct tu_relay_opts *o,
-    char **av, char *bufs, size_t nav)
-{
-	size_t	n = 0, i;
-	char	*lp = bufs, *lo = bufs + 16, *hi = bufs + 32;
-
-#define ARG(s)	do { if (n + 1 >= nav) return -1; av[n++] = (char *)(s); } while (0)
-	snprintf(lp, 16, "%u", r->port);
-	snprintf(lo, 16, "%u", r->lo);
-	snprintf(hi, 16, "%u", r->hi);
-	ARG(strdup(tu_path("bin/turncell")));
-	ARG("--listen-port"); ARG(lp);
-	ARG("--bind-ip4-addr"); ARG("127.0.0.1");
-	ARG("--public-ip4-addr"); ARG("127.0.0.1");
-	if (o->v6) {
-		ARG("--bind-ip6-addr"); ARG("::1");
-		ARG("--public-ip6-addr"); ARG("::1");
-	}
-	ARG("--lowest-port"); ARG(lo);
-	ARG("--highest-port"); ARG(hi);
-	for (i = 0; i < TU_MAX_ALLOW && o->allow[i] != NULL; i++) {
-		ARG("--allow-peer"); ARG(o->allow[i]);
-	}
-	ARG("--secret-file"); ARG(r->secret_path);
-	ARG("--log-format"); ARG("json");
-	ARG("--health-check-addr"); ARG("none");
-	if (o->user != NULL) {
-		ARG("--user"); ARG(o->user);
-	} else if (geteuid() == 0) {
-		ARG("--user"); ARG("nobody");
-	}
-	if (o->worker_path != NULL) {
-		ARG("--worker-path"); ARG(o->worker_path);
-	}
-	for (i = 0; i < TU_MAX_EXTRA && o->extra[i] != NULL; i++)
-		ARG(o->extra[i]);
-#undef ARG
-	av[n] = NULL;
-	return 0;
-}
-
-int
-tu_relay_binding(const struct tu_relay *r, int family)
-{
-	struct tu_client	c;
-	int			rc;
-
-	memset(&c, 0, sizeof(c));
-	if (tu_client_open(&c, r, family) == -1)
-		return 0;
-	rc = tu_request(&c, &(struct tu_req){ .method = STUN_BINDING }, 300);
-	tu_client_close(&c);
-	return rc == 0;
-}
-
-/* a fresh temporary directory, log path and secret file for r */
-static int
-tu_relay_prepare(struct tu_relay *r, const struct tu_relay_opts *o)
-{
-	memset(r, 0, sizeof(*r));
-	r->v6 = o->v6;
-	tu_strlcpy(r->dir, "/tmp/turncell-t.XXXXXX", sizeof(r->dir));
-	if (mkdtemp(r->dir) == NULL) {
-		diag("mkdtemp: %s", strerror(errno));
-		r->dir[0] = '\0';
-		return -1;
-	}
-	/* workers may exec as an unprivileged user: let them traverse */
-	chmod(r->dir, 0711);
-	snprintf(r->log_path, sizeof(r->log_path), "%s/log", r->dir);
-	if (tu_write_secret(r) == -1) {
-		diag("secret file: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* start bin/turncell on r's ports; ready when a Binding is answered */
-static int
-tu_relay_launch(struct tu_relay *r, const struct tu_relay_opts *o)
-{
-	char		*av[64], *env[TU_MAX_ENV + 2];
-	char		 nums[48];
-	size_t		 i, ne = 0;
-
-	tu_ip4(&r->addr4, 127, 0, 0, 1, r->port);
-	tu_ip6_loop(&r->addr6, r->port);
-	if (tu_relay_argv(r, o, av, nums, 64) == -1)
-		return -1;
-	env[ne++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	for (i = 0; i < TU_MAX_ENV && o->env[i] != NULL; i++)
-		env[ne++] = (char *)o->env[i];
-	env[ne] = NULL;
-	r->pid = tu_spawn(av, env, r->log_path);
-	free(av[0]);
-	if (r->pid < 0) {
-		diag("fork: %s", strerror(errno));
-		return -1;
-	}
-	return tu_relay_wait_ready(r);
-}
-
-/* 0 when a started relay answers a Binding within 5 s, else -1 (logged) */
-int
-tu_relay_wait_ready(struct tu_relay *r)
-{
-	uint64_t	end = tu_now_ms() + 5000;
-
-	while (tu_now_ms() < end) {
-		if (!tu_relay_alive(r)) {
-			diag("relay exited at start-up (status 0x%x)",
-			    r->status);
-			tu_log_dump(r, 20);
-			return -1;
-		}
-		if (tu_relay_binding(r, ADDR_V4))
-			return 0;
-	}
-	diag("relay did not answer a Binding within 5 s");
-	tu_log_dump(r, 20);
-	return -1;
-}
-
-int
-tu_relay_start(struct tu_relay *r, const struct tu_relay_opts *o)
-{
-	static const struct tu_relay_opts	 none;
-
-	if (o == NULL)
-		o = &none;
-	if (tu_relay_prepare(r, o) == -1)
-		return -1;
-	if (tu_pick_ports(r, o->nports > 0 ? o->nports : 16) == -1) {
-		diag("no free port range");
-		return -1;
-	}
-	return tu_relay_launch(r, o);
-}
-
-int
-tu_relay_alive(struct tu_relay *r)
-{
-	pid_t	p;
-	int	st;
-
-	if (r->exited || r->pid <= 0)
-		return 0;
-	p = waitpid(r->pid, &st, WNOHANG);
-	if (p == r->pid) {
-		r->exited = 1;
-		r->status = st;
-		tu_untrack(r->pid);
-		return 0;
-	}
-	return 1;
-}
-
-void
-tu_relay_stop(struct tu_relay *r)
-{
-	if (r->pid > 0 && !r->exited) {
-		tu_kill(r->pid, SIGKILL);
-		if (tu_waitpid(r->pid, &r->status, 3000) == r->pid)
-			r->exited = 1;
-	}
-	tu_reap_orphans(200);
-	if (r->dir[0] == '\0')
-		return;
-	if (getenv("TU_KEEP") != NULL || tap_failed() > 0) {
-		diag("relay files kept in %s", r->dir);
-		return;
-	}
-	unlink(r->secret_path);
-	unlink(r->log_path);
-	rmdir(r->dir);
-	r->dir[0] = '\0';
-}
-
-/*
  * The log
  */
 
@@ -1059,19 +888,27 @@ tu_log_count(const struct tu_relay *r, off_t from, const char *needle)
 	return n;
 }
 
+struct tu_log_waiting {
+	const struct tu_relay	*r;
+	off_t			 from;
+	const char		*needle;
+};
+
+static int
+tu_log_has(void *arg)
+{
+	const struct tu_log_waiting	*w = arg;
+
+	return tu_log_count(w->r, w->from, w->needle) > 0;
+}
+
 int
 tu_log_wait(const struct tu_relay *r, off_t from, const char *needle,
     int timeout_ms)
 {
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
+	struct tu_log_waiting	w = { r, from, needle };
 
-	for (;;) {
-		if (tu_log_count(r, from, needle) > 0)
-			return 1;
-		if (tu_now_ms() >= end)
-			return 0;
-		tu_sleep_ms(20);
-	}
+	return tu_wait_for(tu_log_has, &w, timeout_ms);
 }
 
 void
@@ -1381,22 +1218,6 @@ tu_cdata_recv(struct tu_client *c, uint16_t *chan, void *p, size_t cap,
  */
 
 int
-tu_relay_start_at(struct tu_relay *r, const struct tu_relay_opts *o,
-    uint16_t port, uint16_t lo, uint16_t hi)
-{
-	static const struct tu_relay_opts	 none;
-
-	if (o == NULL)
-		o = &none;
-	if (tu_relay_prepare(r, o) == -1)
-		return -1;
-	r->port = port;
-	r->lo = lo;
-	r->hi = hi;
-	return tu_relay_launch(r, o);
-}
-
-int
 tu_udp_bind_addr(const struct taddr *a)
 {
 	struct sockaddr_storage	ss;
@@ -1468,19 +1289,17 @@ tu_proc_nfds(pid_t pid)
 size_t
 tu_children(pid_t pid, size_t *zombies)
 {
-	size_t	n, i, kids = 0, z = 0;
+	static pid_t	kids[TU_MAX_PROCS];
+	struct tu_proc	p;
+	size_t		n, i, z = 0;
 
-	n = tu_proc_scan();
-	for (i = 0; i < n; i++) {
-		if (tu_procs[i].ppid != pid)
-			continue;
-		kids++;
-		if (tu_procs[i].state == 'Z')
+	n = tu_kids(pid, kids, TU_MAX_PROCS);
+	for (i = 0; i < n; i++)
+		if (tu_proc_read(kids[i], &p) == 0 && p.state == 'Z')
 			z++;
-	}
 	if (zombies != NULL)
 		*zombies = z;
-	return kids;
+	return n;
 }
 
 int
@@ -1570,6 +1389,36 @@ tu_udp_drops_in(const char *path, uint16_t port)
 	}
 	fclose(f);
 	return sum;
+}
+
+static long
+tu_tcp_conns_in(const char *path, uint16_t port)
+{
+	FILE		*f;
+	char		 line[512];
+	unsigned	 lport, st;
+	long		 n = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
+		    &lport, &st) == 2 && lport == port && st != 0x0A)
+			n++;
+	fclose(f);
+	return n;
+}
+
+long
+tu_tcp_conns(uint16_t port)
+{
+	long	a, b;
+
+	a = tu_tcp_conns_in("/proc/net/tcp", port);
+	b = tu_tcp_conns_in("/proc/net/tcp6", port);
+	if (a < 0 && b < 0)
+		return -1;
+	return (a > 0 ? a : 0) + (b > 0 ? b : 0);
 }
 
 long

@@ -37,19 +37,31 @@ void	 tu_track(pid_t);
 void	 tu_untrack(pid_t);
 /* SIGKILL every tracked PID and reap it; called at exit too */
 void	 tu_cleanup(void);
+/* reap re-parented orphans (workers of a killed relay) for up to ms */
+void	 tu_reap_orphans(int timeout_ms);
 
 /* monotonic milliseconds */
 uint64_t tu_now_ms(void);
 void	 tu_sleep_ms(int);
+/*
+ * The one way to wait: poll cond(arg) until it returns non-zero or
+ * timeout_ms pass (polls quickly at first, then every 50 ms). 1 if the
+ * condition came true, 0 at the deadline. Tests wait on what they need
+ * (a port bound, a log line, a process gone), never for a fixed time.
+ */
+int	 tu_wait_for(int (*cond)(void *), void *arg, int timeout_ms);
 /* a pseudo-random u32 (not for secrets; seeded from pid and clock) */
 uint32_t tu_rand(void);
 
 /*
- * A relay under test. tu_relay_start() picks a free listen port and a
- * free relay port range (below the ephemeral range, checked bindable on
- * 127.0.0.1 and, with v6, on ::1), writes a secret file, starts
- * bin/turncell with stdout and stderr going to log_path, and waits
- * until a Binding request is answered.
+ * A relay under test, started by the one launcher (t/tutil_relay.c):
+ * tu_relay_start() makes a temporary directory with a secret file,
+ * reserves a relay port range (below the ephemeral range, locked against
+ * other tests running at the same time, checked bindable on 127.0.0.1
+ * and, with v6, on ::1), starts bin/turncell with --listen-port 0 and
+ * --port-file, stdout and stderr going to log_path, reads the port the
+ * kernel chose, and waits until a Binding request is answered. A relay
+ * that exits at start-up is started again on a new range (3 tries).
  */
 struct tu_relay_opts {
 	int		 v6;		/* also --bind-ip6-addr ::1 */
@@ -59,6 +71,14 @@ struct tu_relay_opts {
 	const char	*user;		/* --user; NULL = "nobody" when root */
 	const char	*env[TU_MAX_ENV];	/* environment "K=V" */
 	const char	*extra[TU_MAX_EXTRA];	/* extra arguments */
+	uint16_t	 port;		/* listen port, 0 = ephemeral */
+	uint16_t	 lo, hi;	/* relay range, 0 = reserve one */
+	int		 no_secret;	/* no --secret-file: it makes its own */
+	const char	*health;	/* --health-check-addr, NULL = none */
+	const char	*log_level;	/* --log-level, NULL = default */
+	const char	*api_url;	/* --api-url */
+	const char	*token, *name;	/* positional TOKEN and NAME */
+	int		 no_wait;	/* no wait for a Binding answer */
 };
 
 struct tu_relay {
@@ -72,6 +92,7 @@ struct tu_relay {
 	char		 secret[65];
 	char		 secret_path[128];
 	char		 log_path[128];
+	char		 port_path[128];	/* --port-file */
 	struct taddr	 addr4;		/* 127.0.0.1:port */
 	struct taddr	 addr6;		/* [::1]:port */
 };
@@ -106,8 +127,12 @@ int	 tu_sock_addr(int fd, struct taddr *);
 int	 tu_sendto(int fd, const struct taddr *, const void *, size_t);
 /* bytes received, or -1 on timeout or error */
 long	 tu_recvfrom(int fd, void *, size_t, int timeout_ms, struct taddr *);
-/* 1 if the UDP port is free on 127.0.0.1 (and ::1 with v6) */
+/* 1 if the UDP port is free on 127.0.0.1 (and ::1 with v6); a check
+ * after the fact, not a way to pick a port (see tu_range_reserve) */
 int	 tu_port_free(uint16_t port, int v6);
+/* nports (1-64) consecutive UDP ports below the ephemeral range, free
+ * now and reserved against other tests until this one exits; 0 or -1 */
+int	 tu_range_reserve(int nports, int v6, uint16_t *lo, uint16_t *hi);
 int	 tu_have_ipv6(void);
 void	 tu_ip4(struct taddr *, uint8_t, uint8_t, uint8_t, uint8_t, uint16_t);
 void	 tu_ip6_loop(struct taddr *, uint16_t);	/* [::1]:port */
@@ -197,6 +222,12 @@ pid_t	 tu_new_worker(const struct tu_relay *, const pid_t *before, size_t nb,
 	    int timeout_ms);
 /* wait until exactly `want` workers exist; returns the last count */
 size_t	 tu_wait_workers(const struct tu_relay *, size_t want, int timeout_ms);
+/* wait until PID has exactly `want` direct children (*zombies: how many
+ * of the last count are zombies); returns the last count */
+size_t	 tu_wait_children(pid_t, size_t want, size_t *zombies,
+	    int timeout_ms);
+/* wait until PID has exactly `want` open fds; returns the last count */
+int	 tu_wait_nfds(pid_t, int want, int timeout_ms);
 /* "Seccomp" -> "2" (value with leading blanks stripped); 0 or -1 */
 int	 tu_proc_status(pid_t, const char *field, char *, size_t);
 /* 1 if /proc/PID no longer exists (zombie_ok: a zombie counts as gone) */
@@ -229,8 +260,9 @@ const char *tu_path(const char *rel);
  */
 
 /* a relay on the given listen port and relay range (no free-port check:
- * the caller wants to know whether bin/turncell can bind them); -1 if it
- * exits at start-up or does not answer a Binding within 5 s */
+ * the caller wants to know whether bin/turncell can bind them, e.g. the
+ * ports of a relay that just exited); -1 if it exits at start-up or does
+ * not answer a Binding within 5 s */
 int	 tu_relay_start_at(struct tu_relay *, const struct tu_relay_opts *,
 	    uint16_t port, uint16_t lo, uint16_t hi);
 /* a UDP socket bound to the given loopback address (e.g. 127.0.0.2:0) */
@@ -261,5 +293,8 @@ int	 tu_rcvbuf(int fd, int bytes);
 /* receive-buffer drops of every UDP socket bound to local port `port`
  * (IPv4 and IPv6), from /proc/net/udp{,6}; -1 if unreadable */
 long	 tu_udp_drops(uint16_t port);
+/* TCP sockets on local port `port` that are not listening (connections,
+ * closing ones included), from /proc/net/tcp{,6}; -1 if unreadable */
+long	 tu_tcp_conns(uint16_t port);
 
 #endif

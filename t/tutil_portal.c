@@ -516,137 +516,85 @@ tp_mock_cred(const struct tp_mock *m, long ttl, char *user, size_t ucap,
 	return 0;
 }
 
+struct tp_state_wait {
+	const struct tp_mock	*m;
+	const char		*key;
+	long			 min, v;
+};
+
+static int
+tp_state_at_least(void *arg)
+{
+	static char		 body[TP_BODY_MAX];
+	struct tp_state_wait	*w = arg;
+
+	return tp_mock_state(w->m, body, sizeof(body)) == 0 &&
+	    tp_json_int(body, w->key, &w->v) == 0 && w->v >= w->min;
+}
+
 long
 tp_mock_wait(const struct tp_mock *m, const char *key, long min,
     int timeout_ms)
 {
-	static char	 body[TP_BODY_MAX];
-	uint64_t	 end = tu_now_ms() + (uint64_t)timeout_ms;
-	long		 v = -1;
+	struct tp_state_wait	w = { m, key, min, -1 };
 
-	for (;;) {
-		if (tp_mock_state(m, body, sizeof(body)) == 0 &&
-		    tp_json_int(body, key, &v) == 0 && v >= min)
-			return v;
-		if (tu_now_ms() >= end)
-			return v;
-		tu_sleep_ms(20);
-	}
+	tu_wait_for(tp_state_at_least, &w, timeout_ms);
+	return w.v;
 }
 
 /*
  * A relay with a portal token
  */
 
-static int
-tp_pick_ports(struct tu_relay *r, int nports)
-{
-	int		 tries, i, ok;
-	uint16_t	 base;
-
-	for (tries = 0; tries < 100; tries++) {
-		base = (uint16_t)(20000 + tu_rand() % 12000);
-		for (i = 0, ok = 1; i <= nports && ok; i++)
-			ok = tu_port_free((uint16_t)(base + i), 0);
-		if (ok) {
-			r->port = base;
-			r->lo = (uint16_t)(base + 1);
-			r->hi = (uint16_t)(base + nports);
-			return 0;
-		}
-	}
-	return -1;
-}
-
+/* the one launcher (tu_relay_start) with the portal tests' options */
 int
 tp_relay_start(struct tu_relay *r, const struct tp_relay_opts *o)
 {
-	char		*av[64], *env[6], lp[8], lo[8], hi[8], health[32];
-	char		 tokenv[256], *bin;
-	size_t		 n = 0, ne = 0, i;
+	static char		 tokenv[256], health[32];
+	struct tu_relay_opts	 u;
+	size_t			 i, ne = 0;
 
-	memset(r, 0, sizeof(*r));
-	snprintf(r->dir, sizeof(r->dir), "/tmp/turncell-tp.XXXXXX");
-	if (mkdtemp(r->dir) == NULL)
-		return -1;
-	chmod(r->dir, 0711);
-	snprintf(r->log_path, sizeof(r->log_path), "%s/log", r->dir);
+	memset(&u, 0, sizeof(u));
+	u.no_secret = 1;
+	u.allow[0] = "127.0.0.0/8";
+	u.log_level = "debug";
+	u.nports = o->nports > 0 ? o->nports : 8;
 	if (o->ports != NULL) {
-		r->port = o->ports->port;
-		r->lo = o->ports->lo;
-		r->hi = o->ports->hi;
-	} else if (tp_pick_ports(r, o->nports > 0 ? o->nports : 8) == -1) {
-		diag("no free port range");
-		return -1;
+		u.port = o->ports->port;
+		u.lo = o->ports->lo;
+		u.hi = o->ports->hi;
 	}
-	tu_ip4(&r->addr4, 127, 0, 0, 1, r->port);
-	tu_ip6_loop(&r->addr6, r->port);
-	snprintf(lp, sizeof(lp), "%u", r->port);
-	snprintf(lo, sizeof(lo), "%u", r->lo);
-	snprintf(hi, sizeof(hi), "%u", r->hi);
-	if (o->health_port != 0)
+	if (o->health_port != 0) {
 		snprintf(health, sizeof(health), "127.0.0.1:%u",
 		    o->health_port);
-	else
-		snprintf(health, sizeof(health), "none");
-	if ((bin = strdup(tu_path("bin/turncell"))) == NULL)
-		return -1;
-#define ARG(s)	do { if (n + 2 >= sizeof(av) / sizeof(av[0])) return -1; \
-		    av[n++] = (char *)(s); } while (0)
-	ARG(bin);
-	ARG("--listen-port"); ARG(lp);
-	ARG("--bind-ip4-addr"); ARG("127.0.0.1");
-	ARG("--public-ip4-addr"); ARG("127.0.0.1");
-	ARG("--lowest-port"); ARG(lo);
-	ARG("--highest-port"); ARG(hi);
-	ARG("--allow-peer"); ARG("127.0.0.0/8");
-	ARG("--log-format"); ARG("json");
-	ARG("--log-level"); ARG("debug");
-	ARG("--health-check-addr"); ARG(health);
-	if (geteuid() == 0) {
-		ARG("--user"); ARG("nobody");
+		u.health = health;
 	}
-	if (o->api_url != NULL) {
-		ARG("--api-url"); ARG(o->api_url);
-	}
-	for (i = 0; i < TU_MAX_EXTRA && o->extra[i] != NULL; i++)
-		ARG(o->extra[i]);
-	if (o->token != NULL) {
-		ARG(o->token);
-		if (o->name != NULL)
-			ARG(o->name);
-	}
-#undef ARG
-	av[n] = NULL;
-	env[ne++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	u.api_url = o->api_url;
+	u.token = o->token;
+	u.name = o->token != NULL ? o->name : NULL;
 	if (o->env_token != NULL) {
 		snprintf(tokenv, sizeof(tokenv), "FIREZONE_TOKEN=%s",
 		    o->env_token);
-		env[ne++] = tokenv;
+		u.env[ne++] = tokenv;
 	}
 	for (i = 0; i < 2 && o->env[i] != NULL; i++)
-		env[ne++] = (char *)o->env[i];
-	env[ne] = NULL;
-	r->pid = tu_spawn(av, env, r->log_path);
-	free(bin);
-	if (r->pid < 0)
-		return -1;
-	if (o->no_wait)
-		return 0;
-	return tu_relay_wait_ready(r);
+		u.env[ne++] = o->env[i];
+	for (i = 0; i < TU_MAX_EXTRA && o->extra[i] != NULL; i++)
+		u.extra[i] = o->extra[i];
+	u.no_wait = o->no_wait;
+	return tu_relay_start(r, &u);
+}
+
+static int
+tp_exited(void *arg)
+{
+	return !tu_relay_alive(arg);
 }
 
 int
 tp_relay_wait_exit(struct tu_relay *r, int timeout_ms)
 {
-	uint64_t	 end = tu_now_ms() + (uint64_t)timeout_ms;
-
-	while (tu_relay_alive(r)) {
-		if (tu_now_ms() >= end)
-			return 0;
-		tu_sleep_ms(5);
-	}
-	return 1;
+	return tu_wait_for(tp_exited, r, timeout_ms);
 }
 
 void
