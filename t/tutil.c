@@ -1409,26 +1409,28 @@ tu_tcp_conns_in(const char *path, uint16_t port)
 	return n;
 }
 
-long
-tu_tcp_conns(uint16_t port)
+/* one figure summed over the IPv4 and IPv6 table; -1 if neither reads */
+static long
+tu_both_tables(long (*fn)(const char *, uint16_t), const char *v4,
+    const char *v6, uint16_t port)
 {
-	long	a, b;
+	long	a = fn(v4, port), b = fn(v6, port);
 
-	a = tu_tcp_conns_in("/proc/net/tcp", port);
-	b = tu_tcp_conns_in("/proc/net/tcp6", port);
 	if (a < 0 && b < 0)
 		return -1;
 	return (a > 0 ? a : 0) + (b > 0 ? b : 0);
 }
 
 long
+tu_tcp_conns(uint16_t port)
+{
+	return tu_both_tables(tu_tcp_conns_in, "/proc/net/tcp",
+	    "/proc/net/tcp6", port);
+}
+
+long
 tu_udp_drops(uint16_t port)
 {
-	long	a, b;
-
-	a = tu_udp_drops_in("/proc/net/udp", port);
-	b = tu_udp_drops_in("/proc/net/udp6", port);
-	if (a < 0 && b < 0)
-		return -1;
-	return (a > 0 ? a : 0) + (b > 0 ? b : 0);
+	return tu_both_tables(tu_udp_drops_in, "/proc/net/udp",
+	    "/proc/net/udp6", port);
 }
