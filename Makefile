@@ -35,7 +35,7 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 
-CORE_LIBS = -lnettle -lz
+CORE_LIBS = -lnettle -lz -lcjson
 SUP_LIBS  = -lev -lwebsockets -lcjson $(CORE_LIBS)
 WRK_LIBS  = -lev $(CORE_LIBS)
 

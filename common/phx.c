@@ -1,0 +1,799 @@
+/*
+ * phx.c: the portal protocol state machine (see phx.h for the contract).
+ *
+ * States: INIT (before phx_start), WAIT (backoff running), CONNECTING
+ * (the shell dials), OPEN (join sent), JOINED, CLOSING (leaving: close
+ * frame requested), LEFT and FATAL (both final). Every deadline is an
+ * absolute time in ms; phx_next_timeout() is the earliest one that
+ * applies to the current state.
+ *
+ * Frames are built with cJSON and parsed with cJSON after two bounds of
+ * our own: the message size (PHX_MAX_FRAME, checked while fragments
+ * arrive) and the nesting depth (PHX_MAX_DEPTH, checked by a scan before
+ * parsing, so cJSON never recurses deeply on portal input).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "phx.h"
+
+enum phx_state {
+	PHX_S_INIT = 0,
+	PHX_S_WAIT,
+	PHX_S_CONNECTING,
+	PHX_S_OPEN,
+	PHX_S_JOINED,
+	PHX_S_CLOSING,
+	PHX_S_LEFT,
+	PHX_S_FATAL
+};
+
+struct phx_qent {
+	struct phx_cmd	 c;
+	char		*buf;		/* SEND: owned frame */
+};
+
+struct phx {
+	enum phx_state	 state;
+	struct phx_url	 url;
+	char		*token;
+	char		*secret;
+	phx_rng_fn	*rng;
+	void		*rng_arg;
+
+	int		 leaving;
+	int		 left_due;	/* report LEFT at the next timeout */
+	uint32_t	 backoff_ms;	/* base of the next wait */
+	unsigned int	 failures;	/* since the last good join */
+	uint64_t	 at;		/* WAIT, CONNECTING, CLOSING deadline */
+	uint64_t	 hb_next;	/* OPEN, JOINED: next heartbeat */
+	uint64_t	 hb_due;	/* reply deadline, if hb_ref >= 0 */
+	int64_t		 next_ref;
+	int64_t		 join_ref;
+	int64_t		 hb_ref;
+	unsigned int	 junk_conn;	/* junk frames on this connection */
+
+	unsigned char	*rx;		/* PHX_MAX_FRAME bytes */
+	size_t		 rx_len;
+	int		 rx_in;		/* inside a message */
+	int		 rx_bin;
+	int		 rx_over;	/* too big: discarding the rest */
+
+	struct phx_qent	 q[PHX_QUEUE];
+	size_t		 qhead, qlen;
+	char		*out_buf;	/* the frame last handed out */
+	size_t		 out_len;
+	int		 out_secret;
+
+	struct phx_stats st;
+};
+
+static void	phx_lost(struct phx *, uint64_t);
+
+/* -------------------------------------------------------------------- */
+/* the command queue */
+
+static void
+phx_wipe_free(char *buf, size_t len, int secret)
+{
+	if (buf == NULL)
+		return;
+	if (secret)
+		explicit_bzero(buf, len);
+	cJSON_free(buf);
+}
+
+static struct phx_qent *
+phx_push(struct phx *p, enum phx_cmd_type type)
+{
+	struct phx_qent	*e;
+
+	if (p->qlen == PHX_QUEUE) {
+		p->st.dropped_cmds++;
+		return NULL;
+	}
+	e = &p->q[(p->qhead + p->qlen++) % PHX_QUEUE];
+	memset(e, 0, sizeof(*e));
+	e->c.type = type;
+	return e;
+}
+
+static void
+phx_cmd(struct phx *p, enum phx_cmd_type type)
+{
+	phx_push(p, type);
+}
+
+static void phx_log(struct phx *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+phx_log(struct phx *p, int level, const char *fmt, ...)
+{
+	struct phx_qent	*e;
+	va_list		 ap;
+
+	if ((e = phx_push(p, PHX_CMD_LOG)) == NULL)
+		return;
+	e->c.level = level;
+	va_start(ap, fmt);
+	vsnprintf(e->c.text, sizeof(e->c.text), fmt, ap);
+	va_end(ap);
+}
+
+int
+phx_next_cmd(struct phx *p, struct phx_cmd *c)
+{
+	struct phx_qent	*e;
+
+	phx_wipe_free(p->out_buf, p->out_len, p->out_secret);
+	p->out_buf = NULL;
+	if (p->qlen == 0)
+		return 0;
+	e = &p->q[p->qhead];
+	p->qhead = (p->qhead + 1) % PHX_QUEUE;
+	p->qlen--;
+	*c = e->c;
+	p->out_buf = e->buf;
+	p->out_len = e->c.len;
+	p->out_secret = e->c.secret;
+	e->buf = NULL;
+	return 1;
+}
+
+/* a portal-supplied string made safe for a log line: printable, bounded */
+static const char *
+phx_clean(const char *s, char *out, size_t cap)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		s = "";
+	for (i = 0; i + 1 < cap && s[i] != '\0'; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+/* -------------------------------------------------------------------- */
+/* outgoing frames */
+
+/* queue {"topic","event","payload","ref"}; payload is consumed */
+static int
+phx_send(struct phx *p, const char *topic, const char *event,
+    cJSON *payload, int64_t ref, int secret)
+{
+	struct phx_qent	*e;
+	cJSON		*o;
+	char		*txt;
+
+	if ((o = cJSON_CreateObject()) == NULL) {
+		cJSON_Delete(payload);
+		return -1;
+	}
+	cJSON_AddItemToObject(o, "topic", cJSON_CreateStringReference(topic));
+	cJSON_AddItemToObject(o, "event", cJSON_CreateStringReference(event));
+	cJSON_AddItemToObject(o, "payload", payload);
+	cJSON_AddItemToObject(o, "ref", cJSON_CreateNumber((double)ref));
+	txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (txt == NULL)
+		return -1;
+	if ((e = phx_push(p, PHX_CMD_SEND)) == NULL) {
+		phx_wipe_free(txt, strlen(txt), secret);
+		return -1;
+	}
+	e->buf = txt;
+	e->c.frame = txt;
+	e->c.len = strlen(txt);
+	e->c.secret = secret;
+	return 0;
+}
+
+static void
+phx_send_join(struct phx *p)
+{
+	cJSON	*pl;
+
+	if ((pl = cJSON_CreateObject()) == NULL)
+		return;
+	/* a reference: the secret is not copied into cJSON's heap */
+	cJSON_AddItemToObject(pl, "stamp_secret",
+	    cJSON_CreateStringReference(p->secret));
+	p->join_ref = p->next_ref++;
+	phx_send(p, "relay", "phx_join", pl, p->join_ref, 1);
+}
+
+static void
+phx_send_heartbeat(struct phx *p, uint64_t now)
+{
+	p->hb_next = now + PHX_HEARTBEAT_MS;
+	if (p->hb_ref != -1)
+		return;		/* one outstanding at a time */
+	p->hb_ref = p->next_ref++;
+	p->hb_due = now + PHX_REPLY_MS;
+	p->st.heartbeats++;
+	phx_send(p, "phoenix", "heartbeat", cJSON_CreateObject(), p->hb_ref,
+	    0);
+}
+
+/* -------------------------------------------------------------------- */
+/* connection life cycle */
+
+static void
+phx_reset_conn(struct phx *p)
+{
+	p->rx_in = 0;
+	p->rx_len = 0;
+	p->next_ref = 0;
+	p->join_ref = -1;
+	p->hb_ref = -1;
+	p->junk_conn = 0;
+}
+
+static void
+phx_set_left(struct phx *p)
+{
+	p->state = PHX_S_LEFT;
+	p->left_due = 0;
+	phx_log(p, LOG_INFO, "portal: left");
+	phx_cmd(p, PHX_CMD_LEFT);
+}
+
+/* forget the connection; LOST if it had joined */
+static void
+phx_detach(struct phx *p)
+{
+	int	 was_joined = p->state == PHX_S_JOINED;
+
+	phx_cmd(p, PHX_CMD_DROP);
+	phx_reset_conn(p);
+	if (was_joined)
+		phx_cmd(p, PHX_CMD_LOST);
+}
+
+/* uniform in [d/2, 3d/2], never above the cap */
+static uint32_t
+phx_jitter(struct phx *p, uint32_t d)
+{
+	uint32_t	 r = 0, v;
+
+	p->rng(p->rng_arg, &r, sizeof(r));
+	/* r scaled to [0, d]: no modulo bias, monotonic in r */
+	v = d / 2 + (uint32_t)(((uint64_t)r * (d + 1)) >> 32);
+	return v > PHX_BACKOFF_MAX_MS ? PHX_BACKOFF_MAX_MS : v;
+}
+
+static void
+phx_retry(struct phx *p, uint64_t now)
+{
+	uint32_t	 d;
+
+	d = phx_jitter(p, p->backoff_ms);
+	p->backoff_ms = p->backoff_ms + p->backoff_ms / 2;
+	if (p->backoff_ms > PHX_BACKOFF_MAX_MS)
+		p->backoff_ms = PHX_BACKOFF_MAX_MS;
+	p->failures++;
+	p->state = PHX_S_WAIT;
+	p->at = now + d;
+	phx_log(p, LOG_INFO, "portal: reconnecting in %u.%u s", d / 1000,
+	    d % 1000 / 100);
+}
+
+/* a transient failure: drop what we have and reconnect later */
+static void
+phx_lost(struct phx *p, uint64_t now)
+{
+	phx_detach(p);
+	if (p->leaving) {
+		phx_set_left(p);
+		return;
+	}
+	phx_retry(p, now);
+}
+
+static void
+phx_fatal(struct phx *p, const char *why)
+{
+	struct phx_qent	*e;
+
+	phx_detach(p);
+	if (p->leaving) {
+		phx_set_left(p);
+		return;
+	}
+	p->state = PHX_S_FATAL;
+	phx_log(p, LOG_WARN, "portal: fatal: %s", why);
+	if ((e = phx_push(p, PHX_CMD_FATAL)) != NULL)
+		snprintf(e->c.text, sizeof(e->c.text), "%s", why);
+}
+
+static void
+phx_connect(struct phx *p, uint64_t now)
+{
+	struct phx_qent	*e;
+
+	p->state = PHX_S_CONNECTING;
+	p->at = now + PHX_CONNECT_MS;
+	p->st.connects++;
+	phx_log(p, LOG_INFO, "portal: connecting to %s://%s%s",
+	    p->url.tls ? "wss" : "ws", p->url.hosthdr, p->url.path);
+	if ((e = phx_push(p, PHX_CMD_CONNECT)) != NULL)
+		e->c.attempt = p->failures;
+}
+
+void
+phx_start(struct phx *p, uint64_t now)
+{
+	if (p->state != PHX_S_INIT || p->leaving)
+		return;
+	p->state = PHX_S_WAIT;
+	p->at = now;
+}
+
+void
+phx_open(struct phx *p, uint64_t now)
+{
+	if (p->state != PHX_S_CONNECTING)
+		return;
+	p->state = PHX_S_OPEN;
+	phx_reset_conn(p);
+	phx_log(p, LOG_INFO, "portal: connected to %s", p->url.hosthdr);
+	phx_send_join(p);
+	phx_send_heartbeat(p, now);
+}
+
+void
+phx_fail(struct phx *p, uint64_t now, unsigned int status, const char *why)
+{
+	char	 buf[96], msg[64];
+
+	if (p->state != PHX_S_CONNECTING)
+		return;
+	phx_clean(why != NULL ? why : "unknown", buf, sizeof(buf));
+	if (status != 0)
+		phx_log(p, LOG_WARN, "portal: connection to %s failed: %s "
+		    "(HTTP %u)", p->url.hosthdr, buf, status);
+	else
+		phx_log(p, LOG_WARN, "portal: connection to %s failed: %s",
+		    p->url.hosthdr, buf);
+	if (status >= 400 && status <= 499) {
+		snprintf(msg, sizeof(msg), "portal refused the connection: "
+		    "HTTP %u", status);
+		phx_fatal(p, msg);
+	} else
+		phx_lost(p, now);
+}
+
+void
+phx_closed(struct phx *p, uint64_t now, const char *why)
+{
+	char	 buf[96];
+
+	switch (p->state) {
+	case PHX_S_CLOSING:
+		phx_reset_conn(p);
+		phx_set_left(p);
+		break;
+	case PHX_S_CONNECTING:
+		phx_fail(p, now, 0, why);
+		break;
+	case PHX_S_OPEN:
+	case PHX_S_JOINED:
+		phx_log(p, LOG_INFO, "portal: connection to %s closed (%s)",
+		    p->url.hosthdr, phx_clean(why, buf, sizeof(buf)));
+		phx_lost(p, now);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+phx_leave(struct phx *p, uint64_t now)
+{
+	if (p->leaving)
+		return;
+	p->leaving = 1;
+	switch (p->state) {
+	case PHX_S_OPEN:
+	case PHX_S_JOINED:
+		phx_log(p, LOG_INFO, "portal: leaving (clean websocket close)");
+		if (p->state == PHX_S_JOINED)
+			phx_cmd(p, PHX_CMD_LOST);
+		p->state = PHX_S_CLOSING;
+		p->at = now + PHX_CLOSE_MS;
+		phx_cmd(p, PHX_CMD_CLOSE);
+		break;
+	case PHX_S_CONNECTING:
+		phx_cmd(p, PHX_CMD_DROP);
+		/* FALLTHROUGH */
+	case PHX_S_INIT:
+	case PHX_S_WAIT:
+	case PHX_S_FATAL:
+		/* reported from the next timeout, never from inside the call */
+		phx_log(p, LOG_INFO, "portal: leaving (not connected)");
+		p->state = PHX_S_CLOSING;
+		p->left_due = 1;
+		p->at = now;
+		break;
+	default:
+		break;
+	}
+}
+
+void
+phx_timeout(struct phx *p, uint64_t now)
+{
+	switch (p->state) {
+	case PHX_S_WAIT:
+		if (now >= p->at)
+			phx_connect(p, now);
+		break;
+	case PHX_S_CONNECTING:
+		if (now < p->at)
+			break;
+		phx_log(p, LOG_WARN, "portal: no connection to %s within %u s",
+		    p->url.hosthdr, PHX_CONNECT_MS / 1000);
+		phx_lost(p, now);
+		break;
+	case PHX_S_OPEN:
+	case PHX_S_JOINED:
+		if (p->hb_ref != -1 && now >= p->hb_due) {
+			p->st.hb_missed++;
+			phx_log(p, LOG_WARN, "portal: heartbeat not answered "
+			    "within %u s, reconnecting", PHX_REPLY_MS / 1000);
+			phx_lost(p, now);
+		} else if (now >= p->hb_next)
+			phx_send_heartbeat(p, now);
+		break;
+	case PHX_S_CLOSING:
+		if (now < p->at)
+			break;
+		if (!p->left_due) {
+			phx_log(p, LOG_WARN, "portal: close handshake not "
+			    "finished, dropping");
+			phx_cmd(p, PHX_CMD_DROP);
+			phx_reset_conn(p);
+		}
+		phx_set_left(p);
+		break;
+	default:
+		break;
+	}
+}
+
+uint64_t
+phx_next_timeout(const struct phx *p)
+{
+	uint64_t	 t;
+
+	switch (p->state) {
+	case PHX_S_WAIT:
+	case PHX_S_CONNECTING:
+	case PHX_S_CLOSING:
+		return p->at;
+	case PHX_S_OPEN:
+	case PHX_S_JOINED:
+		t = p->hb_next;
+		if (p->hb_ref != -1 && p->hb_due < t)
+			t = p->hb_due;
+		return t;
+	default:
+		return UINT64_MAX;
+	}
+}
+
+/* -------------------------------------------------------------------- */
+/* incoming frames */
+
+static void phx_junk(struct phx *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+phx_junk(struct phx *p, const char *fmt, ...)
+{
+	struct phx_qent	*e;
+	va_list		 ap;
+
+	p->st.junk++;
+	if ((e = phx_push(p, PHX_CMD_LOG)) == NULL)
+		return;
+	e->c.level = p->junk_conn++ < PHX_JUNK_LOGGED ? LOG_WARN : LOG_DEBUG;
+	va_start(ap, fmt);
+	vsnprintf(e->c.text, sizeof(e->c.text), fmt, ap);
+	va_end(ap);
+}
+
+/* 1 when no array or object nests deeper than PHX_MAX_DEPTH */
+static int
+phx_depth_ok(const unsigned char *s, size_t len)
+{
+	size_t	 i, depth = 0;
+	int	 in_str = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"')
+			in_str = 1;
+		else if (s[i] == '{' || s[i] == '[') {
+			if (++depth > PHX_MAX_DEPTH)
+				return 0;
+		} else if ((s[i] == '}' || s[i] == ']') && depth > 0)
+			depth--;
+	}
+	return 1;
+}
+
+/* a JSON number that is an exact ref we could have sent, else -1 */
+static int64_t
+phx_ref(const cJSON *ref)
+{
+	double	 d;
+
+	if (!cJSON_IsNumber(ref))
+		return -1;
+	d = ref->valuedouble;
+	/* range first: casting an out-of-range double is undefined */
+	if (!(d >= 0 && d < 9007199254740992.0) || (double)(int64_t)d != d)
+		return -1;
+	return (int64_t)d;
+}
+
+static int
+phx_is(const cJSON *s, const char *want)
+{
+	return cJSON_IsString(s) && s->valuestring != NULL &&
+	    strcmp(s->valuestring, want) == 0;
+}
+
+static void
+phx_on_reply(struct phx *p, const cJSON *topic, const cJSON *ref,
+    const cJSON *payload)
+{
+	const cJSON	*resp, *reason;
+	char		 buf[96];
+	int64_t		 r = phx_ref(ref);
+	int		 ok;
+
+	ok = phx_is(cJSON_GetObjectItemCaseSensitive(payload, "status"), "ok");
+	if (r != -1 && r == p->hb_ref && phx_is(topic, "phoenix")) {
+		p->hb_ref = -1;
+		if (!ok)
+			phx_log(p, LOG_WARN, "portal: heartbeat answered with "
+			    "an error");
+		return;
+	}
+	if (r == -1 || r != p->join_ref || !phx_is(topic, "relay") ||
+	    p->state != PHX_S_OPEN) {
+		p->st.replies_unmatched++;
+		phx_log(p, LOG_DEBUG, "portal: unmatched reply ignored");
+		return;
+	}
+	if (ok) {
+		phx_log(p, LOG_INFO, "portal: joined topic relay");
+		p->state = PHX_S_JOINED;
+		p->backoff_ms = PHX_BACKOFF_MIN_MS;
+		p->failures = 0;
+		p->st.joins++;
+		phx_cmd(p, PHX_CMD_JOINED);
+		return;
+	}
+	resp = cJSON_GetObjectItemCaseSensitive(payload, "response");
+	reason = cJSON_GetObjectItemCaseSensitive(resp, "reason");
+	phx_log(p, LOG_WARN, "portal: join refused: %s", phx_clean(
+	    cJSON_IsString(reason) ? reason->valuestring : "unknown", buf,
+	    sizeof(buf)));
+}
+
+static void
+phx_on_disconnect(struct phx *p, uint64_t now, const cJSON *payload)
+{
+	const cJSON	*reason;
+	char		 buf[96];
+
+	reason = cJSON_GetObjectItemCaseSensitive(payload, "reason");
+	if (phx_is(reason, "token_expired")) {
+		phx_fatal(p, "token_expired");
+		return;
+	}
+	phx_log(p, LOG_WARN, "portal: disconnected by the portal (%s), "
+	    "reconnecting", phx_clean(cJSON_IsString(reason) ?
+	    reason->valuestring : "no reason", buf, sizeof(buf)));
+	phx_lost(p, now);
+}
+
+static void
+phx_message(struct phx *p, uint64_t now, const unsigned char *s, size_t len)
+{
+	cJSON		*o;
+	const cJSON	*ev, *topic, *payload;
+	const char	*e;
+	char		 buf[64];
+
+	if (!phx_depth_ok(s, len)) {
+		phx_junk(p, "portal: too deeply nested frame ignored");
+		return;
+	}
+	if ((o = cJSON_ParseWithLength((const char *)s, len)) == NULL ||
+	    !cJSON_IsObject(o)) {
+		phx_junk(p, "portal: malformed JSON frame ignored");
+		cJSON_Delete(o);
+		return;
+	}
+	ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+	topic = cJSON_GetObjectItemCaseSensitive(o, "topic");
+	payload = cJSON_GetObjectItemCaseSensitive(o, "payload");
+	if (!cJSON_IsString(ev) || ev->valuestring == NULL) {
+		phx_junk(p, "portal: frame without an event ignored");
+		goto done;
+	}
+	e = ev->valuestring;
+	if (strcmp(e, "phx_reply") == 0)
+		phx_on_reply(p, topic,
+		    cJSON_GetObjectItemCaseSensitive(o, "ref"), payload);
+	else if (strcmp(e, "disconnect") == 0)
+		phx_on_disconnect(p, now, payload);
+	else if (strcmp(e, "phx_close") == 0) {
+		phx_log(p, LOG_INFO, "portal: channel closed by the portal, "
+		    "reconnecting");
+		phx_lost(p, now);
+	} else {
+		/* init, phx_error and any other push: nothing to do */
+		p->st.pushes++;
+		phx_log(p, LOG_DEBUG, "portal: event %s ignored",
+		    phx_clean(e, buf, sizeof(buf)));
+	}
+done:
+	cJSON_Delete(o);
+}
+
+void
+phx_rx(struct phx *p, uint64_t now, const void *data, size_t len,
+    unsigned int flags)
+{
+	if (p->state != PHX_S_OPEN && p->state != PHX_S_JOINED)
+		return;
+	if (!p->rx_in) {
+		p->rx_in = 1;
+		p->rx_len = 0;
+		p->rx_over = 0;
+		p->rx_bin = (flags & PHX_RX_BINARY) != 0;
+	}
+	if (!p->rx_over && len > PHX_MAX_FRAME - p->rx_len)
+		p->rx_over = 1;
+	if (!p->rx_over && len > 0) {
+		memcpy(p->rx + p->rx_len, data, len);
+		p->rx_len += len;
+	}
+	if (!(flags & PHX_RX_FINAL))
+		return;
+	p->rx_in = 0;
+	if (p->rx_over)
+		phx_junk(p, "portal: frame larger than %d bytes ignored",
+		    PHX_MAX_FRAME);
+	else if (p->rx_bin)
+		phx_junk(p, "portal: binary frame ignored");
+	else
+		phx_message(p, now, p->rx, p->rx_len);
+}
+
+/* -------------------------------------------------------------------- */
+/* set-up */
+
+static int
+phx_token_ok(const char *t)
+{
+	size_t	 i;
+
+	for (i = 0; t[i] != '\0' && i <= PHX_MAX_TOKEN; i++)
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return 0;
+	return i > 0 && i <= PHX_MAX_TOKEN;
+}
+
+struct phx *
+phx_new(const struct phx_conf *c, phx_rng_fn *rng, void *rng_arg,
+    const char **why)
+{
+	struct phx	*p;
+
+	*why = "out of memory";
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	if (c->api_url == NULL) {
+		*why = "no portal URL";
+		goto fail;
+	}
+	if (phx_url_parse(&p->url, c->api_url, why) == -1)
+		goto fail;
+	if (phx_url_query(&p->url, c) == -1) {
+		*why = "name or addresses too long for the URL";
+		goto fail;
+	}
+	if (c->token == NULL || !phx_token_ok(c->token)) {
+		*why = "the token is empty, too long or contains characters "
+		    "not allowed in an HTTP header";
+		goto fail;
+	}
+	if (c->secret == NULL || *c->secret == '\0') {
+		*why = "no stamp secret";
+		goto fail;
+	}
+	*why = "out of memory";
+	if ((p->token = strdup(c->token)) == NULL ||
+	    (p->secret = strdup(c->secret)) == NULL ||
+	    (p->rx = malloc(PHX_MAX_FRAME)) == NULL)
+		goto fail;
+	p->rng = rng;
+	p->rng_arg = rng_arg;
+	p->backoff_ms = PHX_BACKOFF_MIN_MS;
+	p->join_ref = -1;
+	p->hb_ref = -1;
+	*why = NULL;
+	return p;
+fail:
+	phx_free(p);
+	return NULL;
+}
+
+void
+phx_free(struct phx *p)
+{
+	struct phx_cmd	 c;
+
+	if (p == NULL)
+		return;
+	while (phx_next_cmd(p, &c) == 1)
+		;
+	if (p->token != NULL) {
+		explicit_bzero(p->token, strlen(p->token));
+		free(p->token);
+	}
+	if (p->secret != NULL) {
+		explicit_bzero(p->secret, strlen(p->secret));
+		free(p->secret);
+	}
+	free(p->rx);
+	free(p);
+}
+
+const struct phx_url *
+phx_url(const struct phx *p)
+{
+	return &p->url;
+}
+
+int
+phx_auth_header(const struct phx *p, char *buf, size_t cap)
+{
+	int	 n;
+
+	n = snprintf(buf, cap, "Bearer %s", p->token);
+	if (n < 0 || (size_t)n >= cap) {
+		explicit_bzero(buf, cap);
+		return -1;
+	}
+	return n;
+}
+
+int
+phx_joined(const struct phx *p)
+{
+	return p->state == PHX_S_JOINED;
+}
+
+const struct phx_stats *
+phx_stats(const struct phx *p)
+{
+	return &p->st;
+}
