@@ -1,6 +1,6 @@
 /*
  * mock_portal.c: a stand-in for the Firezone portal, for tests and for
- * trying turncell locally (DESIGN §5).
+ * trying turncell locally (see the README's portal section).
  *
  *	bin/mock-portal --listen 127.0.0.1:PORT [--secret-log FILE]
  *	    [--tls-cert FILE --tls-key FILE]
@@ -30,8 +30,8 @@
  *			disconnect[&reason=R] (push disconnect, default
  *			token_expired), close (push phx_close),
  *			junk (frames a relay must ignore: binary, bad
- *			JSON, unknown refs and events), big (a 70 kB
- *			frame, over the relay's 64 KiB bound).
+ *			JSON, unknown refs and events, deep nesting last),
+ *			big (a 70 kB frame, over the relay's 64 KiB bound).
  *
  * With --tls-cert/--tls-key it speaks TLS only (wss, https).
  * Logs to stderr; exits 0 on SIGTERM or SIGINT.
@@ -541,7 +541,7 @@ mp_push_all(const char *event, cJSON *payload)
 	cJSON_Delete(payload);
 }
 
-/* frames a relay must ignore, and one it must not accept */
+/* frames a relay must ignore; the deeply nested one comes last */
 static const char *const mp_junk[] = {
 	"not json {",
 	"[1,2,3]",

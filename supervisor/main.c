@@ -92,29 +92,27 @@ engine_new(const struct sup_conf *c, const char *secret, size_t slen)
 }
 
 static void
-portal_fatal_cb(void *arg, const char *why)
-{
-	log_kv(LOG_ERR, "Portal connection failed", "reason", why,
-	    (char *)NULL);
-	sup_exit_now(arg, 1);
-}
-
-static void
-portal_state_cb(void *arg, int connected)
-{
-	(void)arg;
-	sup_metrics.portal_connected = connected;
-}
-
-static void
-portal_left_cb(void *arg)
+portal_event_cb(void *arg, enum portal_event ev, const char *why)
 {
 	struct sup	*s = arg;
 
-	s->portal_gone = 1;
-	sup_metrics.portal_connected = 0;
-	log_info("Left the portal");
-	sup_run_cmds(s);	/* checks whether draining is done */
+	switch (ev) {
+	case PORTAL_JOINED:
+	case PORTAL_LOST:
+		sup_metrics.portal_connected = ev == PORTAL_JOINED;
+		break;
+	case PORTAL_FATAL:
+		log_kv(LOG_ERR, "Portal connection failed", "reason", why,
+		    (char *)NULL);
+		sup_exit_now(s, 1);
+		break;
+	case PORTAL_LEFT:
+		s->portal_gone = 1;
+		sup_metrics.portal_connected = 0;
+		log_info("Left the portal");
+		sup_run_cmds(s);	/* checks whether draining is done */
+		break;
+	}
 }
 
 static void
@@ -122,8 +120,7 @@ net_start(struct sup *s, const char *secret)
 {
 	const struct sup_conf	*c = s->conf;
 	struct portal_conf	 pc;
-	struct portal_cb	 cb = { portal_fatal_cb, portal_state_cb,
-				    portal_left_cb, s };
+	struct portal_cb	 cb = { portal_event_cb, s };
 	struct health_src	 hs = { sup_metrics_cb, sup_ready_cb, s };
 
 	if (c->token == NULL && c->health_addr == NULL)

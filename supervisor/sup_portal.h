@@ -6,9 +6,10 @@
  * The supervisor calls sup_lws_init() once after creating its loop (only
  * when a token or a health address is configured), then portal_start()
  * when a token is set and health_start() when --health-check-addr is set.
- * Nothing here ever blocks, and nothing here is fatal except what the
- * reference makes fatal (HTTP 4xx on upgrade, disconnect token_expired),
- * which is reported through on_fatal; the supervisor then exits 1.
+ * Nothing here ever blocks, and nothing here is fatal except an HTTP 4xx
+ * on the upgrade and a "disconnect" with reason token_expired, which are
+ * reported as PORTAL_FATAL; the supervisor then exits 1. The protocol
+ * itself is the pure core common/phx.c.
  */
 #ifndef SUP_PORTAL_H
 #define SUP_PORTAL_H
@@ -27,10 +28,17 @@ struct portal_conf {
 	const char	*secret;	/* stamp_secret, never logged */
 };
 
+enum portal_event {
+	PORTAL_JOINED = 1,	/* joined topic relay: ready */
+	PORTAL_LOST,		/* no longer joined (reconnecting or leaving) */
+	PORTAL_FATAL,		/* why: give up, exit 1 */
+	PORTAL_LEFT		/* after portal_leave(): gone for good */
+};
+
+/* the supervisor hears from the portal through this one function; it is
+ * never called from inside portal_start() or portal_leave() */
 struct portal_cb {
-	void	(*on_fatal)(void *arg, const char *why);	/* exit 1 */
-	void	(*on_state)(void *arg, int connected);
-	void	(*on_left)(void *arg);	/* after portal_leave(): gone */
+	void	(*on_event)(void *arg, enum portal_event, const char *why);
 	void	 *arg;
 };
 
@@ -38,10 +46,9 @@ struct portal_cb {
 int	sup_lws_init(struct ev_loop *);
 void	sup_lws_free(void);
 int	portal_start(const struct portal_conf *, const struct portal_cb *);
-/* drain: clean websocket close; on_left fires when the connection is
- * gone (at once if it was not connected: from the loop's next iteration,
- * never from inside portal_leave; at most 3 s after the call); no
- * reconnect afterwards */
+/* drain: clean websocket close; PORTAL_LEFT comes when the connection
+ * is gone (at once if it was not connected: from the loop's next
+ * iteration; at most 3 s after the call); no reconnect afterwards */
 void	portal_leave(void);
 int	portal_connected(void);
 

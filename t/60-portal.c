@@ -1,12 +1,14 @@
 /*
- * 60-portal.c: the relay against bin/mock-portal, and the drain
- * (issue 4; reference §8, §11, §17; DESIGN §3, §5).
+ * 60-portal.c: the relay against bin/mock-portal, and the drain (the
+ * README's portal and drain sections; the protocol itself is unit-tested
+ * in t/24-phx.c).
  *
  * Real processes on loopback: the mock portal and bin/turncell with a
  * token, so each relay has a fresh secret that only reaches us through
  * the portal's join, exactly like in production. Scenarios:
  *  - join: stamp_secret (64 hex), query parameters, User-Agent, bearer
  *    token, heartbeats; /credentials works for ALLOCATE (401, then ok);
+ *  - junk frames, a 70 kB one included: logged, the connection kept;
  *  - portal killed and restarted: reconnect, /readyz follows, relaying
  *    and refreshing never stop;
  *  - relay restarted: new secret, old credentials 401 after a fresh
@@ -87,6 +89,21 @@ wait_readyz(uint16_t port, int want, int timeout_ms)
 		tu_sleep_ms(20);
 	} while (tu_now_ms() < end);
 	return st;
+}
+
+/* 1 once needle is in at least n log lines after `from` */
+static int
+wait_log_count(const struct tu_relay *r, off_t from, const char *needle,
+    int n, int timeout_ms)
+{
+	uint64_t	 end = tu_now_ms() + (uint64_t)timeout_ms;
+
+	do {
+		if (tu_log_count(r, from, needle) >= n)
+			return 1;
+		tu_sleep_ms(20);
+	} while (tu_now_ms() < end);
+	return 0;
 }
 
 /* n ChannelData packets c -> peer; returns how many the peer got */
@@ -198,30 +215,42 @@ t_join(struct world *w)
 	ok(tu_log_count(&w->r, 0, w->secret) == 0, "secret never logged");
 }
 
-/* frames to ignore keep the connection; an oversized one drops it */
-static void
-t_junk(struct world *w)
+/* frames to ignore, an oversized one included, keep the connection */
+static int
+same_open_conn(struct world *w, int n0)
 {
-	int	 n0, n1, open = 0;
+	int	 n1, open = 0;
 
-	tp_mock_state(&w->m, body, sizeof(body));
-	n0 = tp_json_count(body, "connections");
-	ok(tp_mock_control(&w->m, "action=junk") == 0, "portal sends junk");
-	tu_sleep_ms(300);
 	tp_mock_state(&w->m, body, sizeof(body));
 	n1 = tp_json_count(body, "connections");
 	tp_json_elem(body, "connections", n1 - 1, conn, sizeof(conn));
 	tp_json_bool(conn, "open", &open);
-	ok(n1 == n0 && open, "junk is ignored: same connection (%d/%d)",
-	    n0, n1);
-	ok(tu_log_count(&w->r, 0, "binary frame ignored") > 0 &&
-	    tu_log_count(&w->r, 0, "malformed JSON frame ignored") > 0,
+	return n1 == n0 && open;
+}
+
+static void
+t_junk(struct world *w)
+{
+	off_t	 at = tu_log_size(&w->r);
+	int	 n0;
+
+	tp_mock_state(&w->m, body, sizeof(body));
+	n0 = tp_json_count(body, "connections");
+	ok(tp_mock_control(&w->m, "action=junk") == 0, "portal sends junk");
+	/* the deeply nested frame is the last one the mock sends */
+	ok(tu_log_wait(&w->r, at, "too deeply nested frame ignored", 3000),
+	    "junk processed");
+	ok(same_open_conn(w, n0), "junk is ignored: same connection");
+	ok(tu_log_count(&w->r, at, "binary frame ignored") > 0 &&
+	    tu_log_count(&w->r, at, "malformed JSON frame ignored") > 0 &&
+	    tu_log_count(&w->r, at, "frame without an event ignored") > 0,
 	    "and logged");
 	ok(tu_relay_alive(&w->r), "relay alive");
 	ok(tp_mock_control(&w->m, "action=big") == 0, "portal sends 70 kB");
-	ok(tp_mock_wait(&w->m, "joins", 2, 5000) >= 2,
-	    "oversized frame: reconnect and join again");
-	ok(tu_log_count(&w->r, 0, "frame larger than") > 0, "logged");
+	ok(tu_log_wait(&w->r, at, "frame larger than 65536 bytes ignored",
+	    3000), "oversized frame ignored and logged");
+	ok(same_open_conn(w, n0), "oversized frame: same connection");
+	ok(tu_log_count(&w->r, at, "reconnecting") == 0, "no reconnect");
 }
 
 static void
@@ -248,19 +277,23 @@ t_portal_restart(struct world *w)
 	char		 v[128];
 	long		 n;
 	int		 st;
+	off_t		 at;
 
 	w->peer = tu_udp_bind(ADDR_V4, 0);
 	tu_sock_addr(w->peer, &w->peer_addr);
 	is_int(tu_chanbind(&w->c1, CHAN, &w->peer_addr), 0, "channel bound");
 	is_int(relay_burst(&w->c1, w->peer, 5), 5, "relaying");
 
+	at = tu_log_size(&w->r);
 	ok(tp_mock_kill(&w->m, SIGKILL) == -1, "portal killed");
 	st = wait_readyz(w->health, 503, 3000);
 	is_int(st, 503, "/readyz 503 while the portal is away");
 	is_int(relay_burst(&w->c1, w->peer, 20), 20,
 	    "relaying goes on without the portal");
 	is_int(tu_refresh(&w->c1, 600), 0, "REFRESH without the portal");
-	tu_sleep_ms(1500);	/* a few failed attempts: backoff grows */
+	/* a few failed attempts: the backoff grows */
+	ok(wait_log_count(&w->r, at, "reconnecting in", 3, 5000),
+	    "failed attempts are retried");
 	ok(tu_relay_alive(&w->r), "relay still running");
 
 	ok(tp_mock_restart(&w->m) == 0, "portal back on the same port");
@@ -573,8 +606,8 @@ t_second_sigterm(void)
 	tu_client_open(&c, &r, ADDR_V4);
 	is_int(tu_allocate(&c, 600, 0, 0), 0, "allocation");
 	tu_kill(r.pid, SIGTERM);
-	tu_sleep_ms(300);
-	ok(tu_relay_alive(&r), "first SIGTERM: still draining");
+	ok(tu_log_wait(&r, 0, "Received SIGTERM, draining", 2000) &&
+	    tu_relay_alive(&r), "first SIGTERM: still draining");
 	t0 = tu_now_ms();
 	tu_kill(r.pid, SIGTERM);
 	ok(tp_relay_wait_exit(&r, 1000), "second SIGTERM: exits at once "
