@@ -7,10 +7,8 @@
  * absolute time in ms; phx_next_timeout() is the earliest one that
  * applies to the current state.
  *
- * Frames are built with cJSON and parsed with cJSON after two bounds of
- * our own: the message size (PHX_MAX_FRAME, checked while fragments
- * arrive) and the nesting depth (PHX_MAX_DEPTH, checked by a scan before
- * parsing, so cJSON never recurses deeply on portal input).
+ * Outgoing frames are built here with cJSON; incoming ones are taken
+ * apart in phx_rx.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,59 +19,7 @@
 
 #include "log.h"
 #include "phx.h"
-
-enum phx_state {
-	PHX_S_INIT = 0,
-	PHX_S_WAIT,
-	PHX_S_CONNECTING,
-	PHX_S_OPEN,
-	PHX_S_JOINED,
-	PHX_S_CLOSING,
-	PHX_S_LEFT,
-	PHX_S_FATAL
-};
-
-struct phx_qent {
-	struct phx_cmd	 c;
-	char		*buf;		/* SEND: owned frame */
-};
-
-struct phx {
-	enum phx_state	 state;
-	struct phx_url	 url;
-	char		*token;
-	char		*secret;
-	phx_rng_fn	*rng;
-	void		*rng_arg;
-
-	int		 leaving;
-	int		 left_due;	/* report LEFT at the next timeout */
-	uint32_t	 backoff_ms;	/* base of the next wait */
-	unsigned int	 failures;	/* since the last good join */
-	uint64_t	 at;		/* WAIT, CONNECTING, CLOSING deadline */
-	uint64_t	 hb_next;	/* OPEN, JOINED: next heartbeat */
-	uint64_t	 hb_due;	/* reply deadline, if hb_ref >= 0 */
-	int64_t		 next_ref;
-	int64_t		 join_ref;
-	int64_t		 hb_ref;
-	unsigned int	 junk_conn;	/* junk frames on this connection */
-
-	unsigned char	*rx;		/* PHX_MAX_FRAME bytes */
-	size_t		 rx_len;
-	int		 rx_in;		/* inside a message */
-	int		 rx_bin;
-	int		 rx_over;	/* too big: discarding the rest */
-
-	struct phx_qent	 q[PHX_QUEUE];
-	size_t		 qhead, qlen;
-	char		*out_buf;	/* the frame last handed out */
-	size_t		 out_len;
-	int		 out_secret;
-
-	struct phx_stats st;
-};
-
-static void	phx_lost(struct phx *, uint64_t);
+#include "phx_int.h"
 
 /* -------------------------------------------------------------------- */
 /* the command queue */
@@ -88,7 +34,7 @@ phx_wipe_free(char *buf, size_t len, int secret)
 	cJSON_free(buf);
 }
 
-static struct phx_qent *
+struct phx_qent *
 phx_push(struct phx *p, enum phx_cmd_type type)
 {
 	struct phx_qent	*e;
@@ -103,16 +49,13 @@ phx_push(struct phx *p, enum phx_cmd_type type)
 	return e;
 }
 
-static void
+void
 phx_cmd(struct phx *p, enum phx_cmd_type type)
 {
 	phx_push(p, type);
 }
 
-static void phx_log(struct phx *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 phx_log(struct phx *p, int level, const char *fmt, ...)
 {
 	struct phx_qent	*e;
@@ -146,14 +89,20 @@ phx_next_cmd(struct phx *p, struct phx_cmd *c)
 	return 1;
 }
 
-/* a portal-supplied string made safe for a log line: printable, bounded */
-static const char *
-phx_clean(const char *s, char *out, size_t cap)
+/*
+ * A string from the portal or the network library made safe for a log
+ * line: printable ASCII, bounded, and "(redacted)" when it holds the
+ * token or the secret (a portal echoing them must not put them in logs).
+ */
+const char *
+phx_clean(const struct phx *p, const char *s, char *out, size_t cap)
 {
 	size_t	 i;
 
 	if (s == NULL)
 		s = "";
+	if (strstr(s, p->token) != NULL || strstr(s, p->secret) != NULL)
+		s = "(redacted)";
 	for (i = 0; i + 1 < cap && s[i] != '\0'; i++)
 		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
 	out[i] = '\0';
@@ -286,7 +235,7 @@ phx_retry(struct phx *p, uint64_t now)
 }
 
 /* a transient failure: drop what we have and reconnect later */
-static void
+void
 phx_lost(struct phx *p, uint64_t now)
 {
 	phx_detach(p);
@@ -297,7 +246,7 @@ phx_lost(struct phx *p, uint64_t now)
 	phx_retry(p, now);
 }
 
-static void
+void
 phx_fatal(struct phx *p, const char *why)
 {
 	struct phx_qent	*e;
@@ -355,7 +304,7 @@ phx_fail(struct phx *p, uint64_t now, unsigned int status, const char *why)
 
 	if (p->state != PHX_S_CONNECTING)
 		return;
-	phx_clean(why != NULL ? why : "unknown", buf, sizeof(buf));
+	phx_clean(p, why != NULL ? why : "unknown", buf, sizeof(buf));
 	if (status != 0)
 		phx_log(p, LOG_WARN, "portal: connection to %s failed: %s "
 		    "(HTTP %u)", p->url.hosthdr, buf, status);
@@ -386,7 +335,7 @@ phx_closed(struct phx *p, uint64_t now, const char *why)
 	case PHX_S_OPEN:
 	case PHX_S_JOINED:
 		phx_log(p, LOG_INFO, "portal: connection to %s closed (%s)",
-		    p->url.hosthdr, phx_clean(why, buf, sizeof(buf)));
+		    p->url.hosthdr, phx_clean(p, why, buf, sizeof(buf)));
 		phx_lost(p, now);
 		break;
 	default:
@@ -415,7 +364,6 @@ phx_leave(struct phx *p, uint64_t now)
 		/* FALLTHROUGH */
 	case PHX_S_INIT:
 	case PHX_S_WAIT:
-	case PHX_S_FATAL:
 		/* reported from the next timeout, never from inside the call */
 		phx_log(p, LOG_INFO, "portal: leaving (not connected)");
 		p->state = PHX_S_CLOSING;
@@ -487,204 +435,6 @@ phx_next_timeout(const struct phx *p)
 	default:
 		return UINT64_MAX;
 	}
-}
-
-/* -------------------------------------------------------------------- */
-/* incoming frames */
-
-static void phx_junk(struct phx *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-phx_junk(struct phx *p, const char *fmt, ...)
-{
-	struct phx_qent	*e;
-	va_list		 ap;
-
-	p->st.junk++;
-	if ((e = phx_push(p, PHX_CMD_LOG)) == NULL)
-		return;
-	e->c.level = p->junk_conn++ < PHX_JUNK_LOGGED ? LOG_WARN : LOG_DEBUG;
-	va_start(ap, fmt);
-	vsnprintf(e->c.text, sizeof(e->c.text), fmt, ap);
-	va_end(ap);
-}
-
-/* 1 when no array or object nests deeper than PHX_MAX_DEPTH */
-static int
-phx_depth_ok(const unsigned char *s, size_t len)
-{
-	size_t	 i, depth = 0;
-	int	 in_str = 0;
-
-	for (i = 0; i < len; i++) {
-		if (in_str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_str = 0;
-		} else if (s[i] == '"')
-			in_str = 1;
-		else if (s[i] == '{' || s[i] == '[') {
-			if (++depth > PHX_MAX_DEPTH)
-				return 0;
-		} else if ((s[i] == '}' || s[i] == ']') && depth > 0)
-			depth--;
-	}
-	return 1;
-}
-
-/* a JSON number that is an exact ref we could have sent, else -1 */
-static int64_t
-phx_ref(const cJSON *ref)
-{
-	double	 d;
-
-	if (!cJSON_IsNumber(ref))
-		return -1;
-	d = ref->valuedouble;
-	/* range first: casting an out-of-range double is undefined */
-	if (!(d >= 0 && d < 9007199254740992.0) || (double)(int64_t)d != d)
-		return -1;
-	return (int64_t)d;
-}
-
-static int
-phx_is(const cJSON *s, const char *want)
-{
-	return cJSON_IsString(s) && s->valuestring != NULL &&
-	    strcmp(s->valuestring, want) == 0;
-}
-
-static void
-phx_on_reply(struct phx *p, const cJSON *topic, const cJSON *ref,
-    const cJSON *payload)
-{
-	const cJSON	*resp, *reason;
-	char		 buf[96];
-	int64_t		 r = phx_ref(ref);
-	int		 ok;
-
-	ok = phx_is(cJSON_GetObjectItemCaseSensitive(payload, "status"), "ok");
-	if (r != -1 && r == p->hb_ref && phx_is(topic, "phoenix")) {
-		p->hb_ref = -1;
-		if (!ok)
-			phx_log(p, LOG_WARN, "portal: heartbeat answered with "
-			    "an error");
-		return;
-	}
-	if (r == -1 || r != p->join_ref || !phx_is(topic, "relay") ||
-	    p->state != PHX_S_OPEN) {
-		p->st.replies_unmatched++;
-		phx_log(p, LOG_DEBUG, "portal: unmatched reply ignored");
-		return;
-	}
-	if (ok) {
-		phx_log(p, LOG_INFO, "portal: joined topic relay");
-		p->state = PHX_S_JOINED;
-		p->backoff_ms = PHX_BACKOFF_MIN_MS;
-		p->failures = 0;
-		p->st.joins++;
-		phx_cmd(p, PHX_CMD_JOINED);
-		return;
-	}
-	resp = cJSON_GetObjectItemCaseSensitive(payload, "response");
-	reason = cJSON_GetObjectItemCaseSensitive(resp, "reason");
-	phx_log(p, LOG_WARN, "portal: join refused: %s", phx_clean(
-	    cJSON_IsString(reason) ? reason->valuestring : "unknown", buf,
-	    sizeof(buf)));
-}
-
-static void
-phx_on_disconnect(struct phx *p, uint64_t now, const cJSON *payload)
-{
-	const cJSON	*reason;
-	char		 buf[96];
-
-	reason = cJSON_GetObjectItemCaseSensitive(payload, "reason");
-	if (phx_is(reason, "token_expired")) {
-		phx_fatal(p, "token_expired");
-		return;
-	}
-	phx_log(p, LOG_WARN, "portal: disconnected by the portal (%s), "
-	    "reconnecting", phx_clean(cJSON_IsString(reason) ?
-	    reason->valuestring : "no reason", buf, sizeof(buf)));
-	phx_lost(p, now);
-}
-
-static void
-phx_message(struct phx *p, uint64_t now, const unsigned char *s, size_t len)
-{
-	cJSON		*o;
-	const cJSON	*ev, *topic, *payload;
-	const char	*e;
-	char		 buf[64];
-
-	if (!phx_depth_ok(s, len)) {
-		phx_junk(p, "portal: too deeply nested frame ignored");
-		return;
-	}
-	if ((o = cJSON_ParseWithLength((const char *)s, len)) == NULL ||
-	    !cJSON_IsObject(o)) {
-		phx_junk(p, "portal: malformed JSON frame ignored");
-		cJSON_Delete(o);
-		return;
-	}
-	ev = cJSON_GetObjectItemCaseSensitive(o, "event");
-	topic = cJSON_GetObjectItemCaseSensitive(o, "topic");
-	payload = cJSON_GetObjectItemCaseSensitive(o, "payload");
-	if (!cJSON_IsString(ev) || ev->valuestring == NULL) {
-		phx_junk(p, "portal: frame without an event ignored");
-		goto done;
-	}
-	e = ev->valuestring;
-	if (strcmp(e, "phx_reply") == 0)
-		phx_on_reply(p, topic,
-		    cJSON_GetObjectItemCaseSensitive(o, "ref"), payload);
-	else if (strcmp(e, "disconnect") == 0)
-		phx_on_disconnect(p, now, payload);
-	else if (strcmp(e, "phx_close") == 0) {
-		phx_log(p, LOG_INFO, "portal: channel closed by the portal, "
-		    "reconnecting");
-		phx_lost(p, now);
-	} else {
-		/* init, phx_error and any other push: nothing to do */
-		p->st.pushes++;
-		phx_log(p, LOG_DEBUG, "portal: event %s ignored",
-		    phx_clean(e, buf, sizeof(buf)));
-	}
-done:
-	cJSON_Delete(o);
-}
-
-void
-phx_rx(struct phx *p, uint64_t now, const void *data, size_t len,
-    unsigned int flags)
-{
-	if (p->state != PHX_S_OPEN && p->state != PHX_S_JOINED)
-		return;
-	if (!p->rx_in) {
-		p->rx_in = 1;
-		p->rx_len = 0;
-		p->rx_over = 0;
-		p->rx_bin = (flags & PHX_RX_BINARY) != 0;
-	}
-	if (!p->rx_over && len > PHX_MAX_FRAME - p->rx_len)
-		p->rx_over = 1;
-	if (!p->rx_over && len > 0) {
-		memcpy(p->rx + p->rx_len, data, len);
-		p->rx_len += len;
-	}
-	if (!(flags & PHX_RX_FINAL))
-		return;
-	p->rx_in = 0;
-	if (p->rx_over)
-		phx_junk(p, "portal: frame larger than %d bytes ignored",
-		    PHX_MAX_FRAME);
-	else if (p->rx_bin)
-		phx_junk(p, "portal: binary frame ignored");
-	else
-		phx_message(p, now, p->rx, p->rx_len);
 }
 
 /* -------------------------------------------------------------------- */

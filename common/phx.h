@@ -75,6 +75,7 @@ enum phx_cmd_type {
 	PHX_CMD_FATAL,		/* event: give up, exit 1 (text says why) */
 	PHX_CMD_LEFT		/* event: after phx_leave(), gone for good */
 };
+/* FATAL and LEFT are final: no command follows either */
 
 struct phx_cmd {
 	enum phx_cmd_type type;
