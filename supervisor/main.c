@@ -119,7 +119,7 @@ static void
 net_start(struct sup *s, const char *secret)
 {
 	const struct sup_conf	*c = s->conf;
-	struct portal_conf	 pc;
+	struct phx_conf		 pc;
 	struct portal_cb	 cb = { portal_event_cb, s };
 	struct health_src	 hs = { sup_metrics_cb, sup_ready_cb, s };
 

@@ -518,11 +518,10 @@ portal_make_vhost(struct portal *p)
 }
 
 int
-portal_start(const struct portal_conf *pc, const struct portal_cb *cb)
+portal_start(const struct phx_conf *pc, const struct portal_cb *cb)
 {
 	struct portal	*p = &portal;
 	struct ev_loop	*loop = sup_lws_loop();
-	struct phx_conf	 c;
 	const char	*why;
 
 	if (loop == NULL || sup_lws_context() == NULL) {
@@ -533,15 +532,7 @@ portal_start(const struct portal_conf *pc, const struct portal_cb *cb)
 		log_warnx("portal: already started");
 		return -1;
 	}
-	memset(&c, 0, sizeof(c));
-	c.api_url = pc->api_url;
-	c.token = pc->token;
-	c.secret = pc->secret;
-	c.name = pc->name;
-	c.ipv4 = pc->ipv4;
-	c.ipv6 = pc->ipv6;
-	c.port = pc->port;
-	if ((p->phx = phx_new(&c, sup_rng, NULL, &why)) == NULL) {
+	if ((p->phx = phx_new(pc, sup_rng, NULL, &why)) == NULL) {
 		log_warnx("portal: %s", why);
 		return -1;
 	}

@@ -16,17 +16,9 @@
 
 #include <stdint.h>
 
-struct ev_loop;
+#include "phx.h"
 
-struct portal_conf {
-	const char	*api_url;	/* http/https/ws/wss */
-	const char	*token;		/* never logged */
-	const char	*name;		/* NULL = omitted */
-	const char	*ipv4;		/* public IPv4 text or NULL */
-	const char	*ipv6;
-	uint16_t	 port;		/* listen port */
-	const char	*secret;	/* stamp_secret, never logged */
-};
+struct ev_loop;
 
 enum portal_event {
 	PORTAL_JOINED = 1,	/* joined topic relay: ready */
@@ -35,8 +27,9 @@ enum portal_event {
 	PORTAL_LEFT		/* after portal_leave(): gone for good */
 };
 
-/* the supervisor hears from the portal through this one function; it is
- * never called from inside portal_start() or portal_leave() */
+/* the supervisor hears from the portal through this one function: from
+ * the loop, never from inside portal_start(), and PORTAL_LEFT never from
+ * inside portal_leave() (PORTAL_LOST may be) */
 struct portal_cb {
 	void	(*on_event)(void *arg, enum portal_event, const char *why);
 	void	 *arg;
@@ -45,7 +38,8 @@ struct portal_cb {
 /* 0 ok, -1 (logged) */
 int	sup_lws_init(struct ev_loop *);
 void	sup_lws_free(void);
-int	portal_start(const struct portal_conf *, const struct portal_cb *);
+/* the portal's URL, token, secret and query parameters (phx.h) */
+int	portal_start(const struct phx_conf *, const struct portal_cb *);
 /* drain: clean websocket close; PORTAL_LEFT comes when the connection
  * is gone (at once if it was not connected: from the loop's next
  * iteration; at most 3 s after the call); no reconnect afterwards */

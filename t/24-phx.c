@@ -49,6 +49,7 @@ struct step {
 };
 
 static uint32_t	 rng_val;
+static int	 leaks;		/* token or unmarked secret seen */
 static char	 got[1 << 17];
 
 static void
@@ -76,62 +77,56 @@ mk(void)
 	return p;
 }
 
-static int	 leaks;		/* token or unmarked secret seen */
+static const char *const cmd_name[] = {
+	[PHX_CMD_CONNECT] = "CONNECT", [PHX_CMD_SEND] = "SEND",
+	[PHX_CMD_CLOSE] = "CLOSE", [PHX_CMD_DROP] = "DROP",
+	[PHX_CMD_LOG] = "LOG", [PHX_CMD_JOINED] = "JOINED",
+	[PHX_CMD_LOST] = "LOST", [PHX_CMD_FATAL] = "FATAL",
+	[PHX_CMD_LEFT] = "LEFT"
+};
 
+/* one command as text; counts leaks of the token and the secret */
+static int
+render1(const struct phx_cmd *c, char *out, size_t cap)
+{
+	static char	 frame[1 << 16];
+	const char	*name = "?";
+
+	if (c->type >= PHX_CMD_CONNECT && c->type <= PHX_CMD_LEFT)
+		name = cmd_name[c->type];
+	frame[0] = '\0';
+	if (c->type == PHX_CMD_SEND)
+		snprintf(frame, sizeof(frame), "%.*s", (int)c->len, c->frame);
+	if (strstr(c->text, TOKEN) != NULL || strstr(frame, TOKEN) != NULL ||
+	    strstr(c->text, SECRET) != NULL ||
+	    (strstr(frame, SECRET) != NULL && !c->secret))
+		leaks++;
+	switch (c->type) {
+	case PHX_CMD_CONNECT:
+		return snprintf(out, cap, "%s#%u", name, c->attempt);
+	case PHX_CMD_SEND:
+		return snprintf(out, cap, "%s:%s", name, frame);
+	case PHX_CMD_LOG:
+		return snprintf(out, cap, "%c:%s", c->level == LOG_WARN ? 'W' :
+		    c->level == LOG_INFO ? 'I' : 'D', c->text);
+	case PHX_CMD_FATAL:
+		return snprintf(out, cap, "%s:%s", name, c->text);
+	default:
+		return snprintf(out, cap, "%s", name);
+	}
+}
+
+/* every queued command, joined by '|' */
 static void
 render(struct phx *p, char *out, size_t cap)
 {
 	struct phx_cmd	 c;
 	size_t		 n = 0;
 	int		 k;
-	char		 frame[1 << 16];
 
 	out[0] = '\0';
 	while (phx_next_cmd(p, &c) == 1) {
-		frame[0] = '\0';
-		switch (c.type) {
-		case PHX_CMD_CONNECT:
-			k = snprintf(out + n, cap - n, "CONNECT#%u", c.attempt);
-			break;
-		case PHX_CMD_SEND:
-			snprintf(frame, sizeof(frame), "%.*s", (int)c.len,
-			    c.frame);
-			if (strstr(frame, SECRET) != NULL && !c.secret)
-				leaks++;
-			k = snprintf(out + n, cap - n, "SEND:%s", frame);
-			break;
-		case PHX_CMD_CLOSE:
-			k = snprintf(out + n, cap - n, "CLOSE");
-			break;
-		case PHX_CMD_DROP:
-			k = snprintf(out + n, cap - n, "DROP");
-			break;
-		case PHX_CMD_LOG:
-			if (strstr(c.text, SECRET) != NULL)
-				leaks++;
-			k = snprintf(out + n, cap - n, "%c:%s",
-			    c.level == LOG_WARN ? 'W' : c.level == LOG_INFO ?
-			    'I' : 'D', c.text);
-			break;
-		case PHX_CMD_JOINED:
-			k = snprintf(out + n, cap - n, "JOINED");
-			break;
-		case PHX_CMD_LOST:
-			k = snprintf(out + n, cap - n, "LOST");
-			break;
-		case PHX_CMD_FATAL:
-			k = snprintf(out + n, cap - n, "FATAL:%s", c.text);
-			break;
-		case PHX_CMD_LEFT:
-			k = snprintf(out + n, cap - n, "LEFT");
-			break;
-		default:
-			k = snprintf(out + n, cap - n, "?%d", (int)c.type);
-			break;
-		}
-		if (strstr(c.text, TOKEN) != NULL ||
-		    strstr(frame, TOKEN) != NULL)
-			leaks++;
+		k = render1(&c, out + n, cap - n);
 		if (k < 0 || (size_t)k >= cap - n - 1)
 			break;
 		n += (size_t)k;
@@ -211,6 +206,21 @@ joined(void)
 	return p;
 }
 
+/* a script on a fresh core, joined first or not */
+static void
+play(int join, const char *name, const struct step *s, size_t n)
+{
+	struct phx	*p = join ? joined() : mk();
+
+	if (p == NULL)
+		return;
+	run(p, name, s, n);
+	phx_free(p);
+}
+
+#define PLAY(join, name, tab) \
+	play(join, name, tab, sizeof(tab) / sizeof(tab[0]))
+
 static void
 test_heartbeat(void)
 {
@@ -286,16 +296,8 @@ test_reply_matching(void)
 		    HOST " closed ((redacted))|DROP|I:portal: reconnecting in "
 		    "0.2 s", 320 },
 	};
-	struct phx	*p = joined();
-
-	if (p == NULL)
-		return;
-	RUN(p, "replies", s);
-	phx_free(p);
-	if ((p = mk()) == NULL)
-		return;
-	RUN(p, "join refused", refused);
-	phx_free(p);
+	PLAY(1, "replies", s);
+	PLAY(0, "join refused", refused);
 }
 
 /* the waits of consecutive failures, from the next timeout */
@@ -411,14 +413,8 @@ test_fatal(void)
 	};
 	struct phx	*p;
 
-	if ((p = joined()) != NULL) {
-		RUN(p, "token_expired", expired);
-		phx_free(p);
-	}
-	if ((p = mk()) != NULL) {
-		RUN(p, "HTTP 401", http401);
-		phx_free(p);
-	}
+	PLAY(1, "token_expired", expired);
+	PLAY(0, "HTTP 401", http401);
 	if ((p = mk()) != NULL) {
 		phx_start(p, 0);
 		phx_timeout(p, 0);
@@ -428,10 +424,7 @@ test_fatal(void)
 		    != NULL, "HTTP 403 is fatal too");
 		phx_free(p);
 	}
-	if ((p = joined()) != NULL) {
-		RUN(p, "other disconnects", other);
-		phx_free(p);
-	}
+	PLAY(1, "other disconnects", other);
 }
 
 static void
@@ -471,24 +464,21 @@ test_leave(void)
 		{ OPEN, 60, NULL, 0, "", 50 },
 		{ TICK, 60, NULL, 0, "I:portal: left|LEFT", NONE },
 	};
-	struct phx	*p;
 
-	if ((p = joined()) != NULL) {
-		RUN(p, "leave", clean);
-		phx_free(p);
-	}
-	if ((p = joined()) != NULL) {
-		RUN(p, "leave, no close ack", stuck);
-		phx_free(p);
-	}
-	if ((p = mk()) != NULL) {
-		RUN(p, "leave while waiting", waiting);
-		phx_free(p);
-	}
-	if ((p = mk()) != NULL) {
-		RUN(p, "leave while connecting", connecting);
-		phx_free(p);
-	}
+	PLAY(1, "leave", clean);
+	PLAY(1, "leave, no close ack", stuck);
+	PLAY(0, "leave while waiting", waiting);
+	PLAY(0, "leave while connecting", connecting);
+}
+
+/* one message, its commands compared with want */
+static void
+feed(struct phx *p, const char *d, size_t len, const char *want,
+    const char *name)
+{
+	phx_rx(p, 1000, d, len, PHX_RX_FINAL);
+	render(p, got, sizeof(got));
+	is_str(got, want, "%s", name);
 }
 
 /* frames that must change nothing but a counter and one log line */
@@ -573,9 +563,7 @@ test_junk(void)
 	memcpy(big, "{\"event\":\"init\",\"payload\":{\"x\":\"", 33);
 	memset(big + 33, 'a', 60000);
 	memcpy(big + 60033, "\"}}", 3);
-	phx_rx(p, 1002, big, 60036, PHX_RX_FINAL);
-	render(p, got, sizeof(got));
-	is_str(got, "D:portal: event init ignored", "60 kB push parsed");
+	feed(p, big, 60036, "D:portal: event init ignored", "60 kB push parsed");
 	free(big);
 
 	/* deeply nested: refused before cJSON sees it */
@@ -583,21 +571,15 @@ test_junk(void)
 	memset(deep, '[', 10000);
 	memset(deep + 10000, ']', 10000);
 	deep[20000] = '\0';
-	phx_rx(p, 1003, deep, 20000, PHX_RX_FINAL);
-	render(p, got, sizeof(got));
-	is_str(got, "W:portal: too deeply nested frame ignored",
+	feed(p, deep, 20000, "W:portal: too deeply nested frame ignored",
 	    "10000 levels of nesting ignored");
 	snprintf(deep, 20001, "{\"event\":\"init\",\"payload\":"
 	    "%.16s%.16s}", "[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]");
-	phx_rx(p, 1004, deep, strlen(deep), PHX_RX_FINAL);
-	render(p, got, sizeof(got));
-	is_str(got, "W:portal: too deeply nested frame ignored",
+	feed(p, deep, strlen(deep), "W:portal: too deeply nested frame ignored",
 	    "17 levels ignored");
 	snprintf(deep, 20001, "{\"event\":\"init\",\"payload\":"
 	    "%.15s\"[[[[{{{{\"%.15s}", "[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]");
-	phx_rx(p, 1005, deep, strlen(deep), PHX_RX_FINAL);
-	render(p, got, sizeof(got));
-	is_str(got, "D:portal: event init ignored",
+	feed(p, deep, strlen(deep), "D:portal: event init ignored",
 	    "16 levels, brackets inside strings not counted");
 	free(deep);
 	is_int((long long)(phx_stats(p)->junk - junk0), 4,
@@ -630,12 +612,7 @@ test_stale(void)
 		{ OPEN, 10, NULL, 0, "", 10 },
 		{ TICK, 9, NULL, 0, "", 10 },
 	};
-	struct phx	*p;
-
-	if ((p = mk()) == NULL)
-		return;
-	RUN(p, "stale input", s);
-	phx_free(p);
+	PLAY(0, "stale input", s);
 }
 
 static void
