@@ -29,6 +29,9 @@
 #define SUP_EXIT_USAGE		2	/* bad flag or value */
 #define SUP_LISTEN_TRIES	16	/* --listen-port 0: pairs tried */
 
+#define SUP_SIG_IGNORED		3	/* SIGHUP, SIGUSR1, SIGUSR2 */
+#define SUP_DRAIN_TIMEOUT	"3600"	/* s, default --drain-timeout */
+
 struct sup_conf {
 	uint16_t	 listen_port;		/* 0 until bound: ephemeral */
 	const char	*port_file;		/* --port-file, NULL = none */
@@ -84,6 +87,7 @@ struct sup {
 	ev_timer		 engine_timer;	/* turn_next_timeout */
 	ev_timer		 stats_timer;
 	ev_signal		 sigterm, sigint;
+	ev_signal		 sigother[SUP_SIG_IGNORED]; /* HUP, USR1, USR2 */
 	int			 draining;
 	int			 portal_gone;	/* 1: no token, or left */
 	int			 exit_status;	/* -1 = keep running */

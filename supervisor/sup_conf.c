@@ -89,7 +89,8 @@ static const struct sup_opt sup_opts[] = {
 	{ "api-url", O_API_URL, "FIREZONE_API_URL", "URL",
 	    "portal URL (default wss://api.firezone.dev)" },
 	{ "drain-timeout", O_DRAIN_TIMEOUT, NULL, "S",
-	    "on SIGTERM stop remaining workers after S s (default: wait)" },
+	    "on SIGTERM stop remaining workers after S s, 0 = wait\n"
+	    "for the last one (default 3600)" },
 	{ "alternate-server", O_ALTERNATE, NULL, "IP:PORT",
 	    "while draining, answer ALLOCATE with 300 to this server" },
 	{ "max-allocations", O_MAX_ALLOCS, NULL, "N",
@@ -182,8 +183,10 @@ sup_help(void)
 	    "(relay name), and the\nvariables named above. Flags win over "
 	    "the environment.\n"
 	    "signals: SIGTERM/SIGINT drain (leave the portal, refuse new "
-	    "allocations, exit 0\nwhen the last one is gone); a second one "
-	    "exits at once.\n");
+	    "allocations, exit 0\nwhen the last one is gone or at "
+	    "--drain-timeout); a second one exits at once.\nSIGHUP "
+	    "(reserved for reloading), SIGUSR1 and SIGUSR2 are logged and "
+	    "ignored.\n");
 	exit(0);
 }
 
@@ -437,7 +440,7 @@ conf_limits(struct sup_conf *c, const char **val)
 	const char	*v;
 
 	c->drain_timeout = (unsigned)conf_uint("drain-timeout",
-	    conf_def(val, O_DRAIN_TIMEOUT, "0"), 0, 7 * 86400);
+	    conf_def(val, O_DRAIN_TIMEOUT, SUP_DRAIN_TIMEOUT), 0, 7 * 86400);
 	if ((v = conf_val(val, O_ALTERNATE)) != NULL &&
 	    (addr_parse_hostport(v, &c->alternate) == -1 ||
 	    c->alternate.port == 0))

@@ -449,6 +449,41 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	sup_drain_start(w->data, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+/*
+ * SIGHUP (reserved for reloading), SIGUSR1 and SIGUSR2 would end the
+ * process by default, and every allocation with it: caught and logged.
+ */
+static void
+signal_ignored_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_info("Ignoring %s (%s)", w->signum == SIGHUP ? "SIGHUP" :
+	    w->signum == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
+	    w->signum == SIGHUP ? "reserved for reloading; nothing to reload" :
+	    "no action bound");
+}
+
+static void
+signals_init(struct sup *s)
+{
+	static const int	 ignored[] = { SIGHUP, SIGUSR1, SIGUSR2 };
+	size_t			 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&s->sigterm, signal_cb, SIGTERM);
+	s->sigterm.data = s;
+	ev_signal_start(s->loop, &s->sigterm);
+	ev_signal_init(&s->sigint, signal_cb, SIGINT);
+	s->sigint.data = s;
+	ev_signal_start(s->loop, &s->sigint);
+	for (i = 0; i < SUP_SIG_IGNORED; i++) {
+		ev_signal_init(&s->sigother[i], signal_ignored_cb,
+		    ignored[i]);
+		ev_signal_start(s->loop, &s->sigother[i]);
+	}
+}
+
 /* ---- set-up -------------------------------------------------------- */
 
 static void
@@ -621,12 +656,5 @@ sup_loop_init(struct sup *s)
 	    SUP_STATS_INTERVAL);
 	s->stats_timer.data = s;
 	ev_timer_start(s->loop, &s->stats_timer);
-
-	signal(SIGPIPE, SIG_IGN);
-	ev_signal_init(&s->sigterm, signal_cb, SIGTERM);
-	s->sigterm.data = s;
-	ev_signal_start(s->loop, &s->sigterm);
-	ev_signal_init(&s->sigint, signal_cb, SIGINT);
-	s->sigint.data = s;
-	ev_signal_start(s->loop, &s->sigint);
+	signals_init(s);
 }
