@@ -9,9 +9,19 @@
  * that are not UTF-8; the human format replaces control characters with
  * '?' so that a line can never be forged by the text it carries.
  *
+ * log_nonblock() makes those writes non-blocking for the supervisor, whose
+ * event loop must never wait for whoever reads its stderr: a line that
+ * does not fit is dropped and counted (log_dropped()). Lines are at most
+ * PIPE_BUF bytes, so a pipe takes a line whole or not at all.
+ *
  * Never pass secrets, passwords, keys, MESSAGE-INTEGRITY or tokens here.
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +34,8 @@
 #define LOG_LINE_MAX	4096
 #define LOG_TEXT_MAX	1024
 
+_Static_assert(LOG_LINE_MAX <= PIPE_BUF, "a line must be one atomic write");
+
 struct log_line {
 	char	 b[LOG_LINE_MAX];
 	size_t	 len;
@@ -31,6 +43,8 @@ struct log_line {
 };
 
 static int	log_fmt = LOG_FMT_HUMAN;
+static int	log_sock;	/* stderr is a socket: send(MSG_DONTWAIT) */
+static uint64_t	log_drops;
 static int	log_lvl = LOG_INFO;
 static char	log_proc[32] = "turncell";
 
@@ -45,6 +59,46 @@ log_init(int fmt, int level)
 	if (level > LOG_DEBUG)
 		level = LOG_DEBUG;
 	log_lvl = level;
+}
+
+/*
+ * Make writes to stderr non-blocking without touching the file
+ * description we inherited (others may share it): a socket gets
+ * MSG_DONTWAIT on every send; a pipe, FIFO or terminal is opened again
+ * through /proc, which gives a description of our own, made O_NONBLOCK
+ * and put on fd 2. Regular files do not block. 0 done or not needed,
+ * -1 stderr stays blocking.
+ */
+int
+log_nonblock(void)
+{
+	struct stat	st;
+	int		fd;
+
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return -1;
+	if (S_ISSOCK(st.st_mode)) {
+		log_sock = 1;
+		return 0;
+	}
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		return 0;
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY);
+	if (fd == -1)
+		return -1;
+	if (dup2(fd, STDERR_FILENO) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+uint64_t
+log_dropped(void)
+{
+	return log_drops;
 }
 
 void
@@ -251,11 +305,18 @@ line_end(struct log_line *l)
 	p = l->b;
 	left = l->len;
 	while (left > 0) {
-		n = write(STDERR_FILENO, p, left);
+		if (log_sock)
+			n = send(STDERR_FILENO, p, left, MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+		else
+			n = write(STDERR_FILENO, p, left);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			/* full (EAGAIN) or gone: the line is lost */
+			log_drops++;
 			break;
+		}
 		p += n;
 		left -= (size_t)n;
 	}

@@ -11,6 +11,7 @@
 #define LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 #define LOG_ERR		0
 #define LOG_WARN	1
@@ -22,6 +23,9 @@
 
 void	log_init(int fmt, int level);
 void	log_procinit(const char *);
+/* writes to stderr never block from now on (lines dropped, counted) */
+int	log_nonblock(void);
+uint64_t log_dropped(void);
 int	log_level(void);
 int	log_format(void);
 /* message plus optional key/value string pairs, terminated by NULL */

@@ -158,6 +158,9 @@ main(int argc, char **argv)
 	sup_conf_parse(&conf, argc, argv);
 	log_init(conf.log_format, conf.log_level);
 	log_procinit("sup");
+	if (log_nonblock() == -1)
+		log_warn("stderr stays blocking: a stalled log reader can "
+		    "stall the relay");
 	sup_rng_init(conf.has_seed, conf.rng_seed);
 	if (conf.has_seed)
 		log_warnx("--rng-seed set: port choices and salts are "

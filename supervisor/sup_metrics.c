@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "stun.h"
+#include "log.h"
 #include "sup.h"
 #include "sup_metrics.h"
 #include "sup_portal.h"
@@ -232,6 +233,9 @@ mshell(struct mbuf *m, const struct turn_stats *st)
 	mone(m, "turncell_worker_log_suppressed_total", "counter",
 	    "Worker log lines dropped by the rate limit.",
 	    c->log_suppressed);
+	mone(m, "turncell_log_dropped_total", "counter",
+	    "Log lines dropped because stderr was full.",
+	    (unsigned long long)log_dropped());
 	mone(m, "turncell_peer_denied_total", "counter",
 	    "Sends to peers refused by a worker's own peer filter.",
 	    c->peer_denied);
