@@ -1,5 +1,5 @@
 /*
- * 24-turn-limits: table tests of the engine's quotas and budgets
+ * 19-turn-limits: table tests of the engine's quotas and budgets
  * (README.md, "Quotas and budgets"; attack cases 28, 32, 40, 41, 43):
  * per canonical user and per IPv6 /64, worker starts per second per
  * source and globally, reply budgets for Binding, for requests without a
