@@ -1,13 +1,9 @@
 /*
- * 71-rngseed.c: --rng-seed never makes a key predictable (issue 11, item
- * 4). Two relays started with the same seed must generate different
+ * 71-rngseed.c: --rng-seed never makes a key predictable. Two relays
+ * started with the same seed must generate different
  * secrets and hand the same client different nonces; the seed is
  * announced by a WARN line.
  */
-#include <sys/stat.h>
-
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,142 +14,77 @@
 
 #define SEED	"7"
 
-/* a standalone relay writing its generated secret to dir/secret */
-static pid_t
-start_generated(const char *dir, uint16_t port, uint16_t lo, char *log,
-    size_t logcap)
-{
-	static char	env_rd[160];
-	char		lp[16], los[16], his[16];
-	char		*argv[24], *env[4];
-	int		n = 0;
+/* the first line of a file, once it is there */
+struct first_line {
+	char	path[160];
+	char	line[256];
+};
 
-	snprintf(lp, sizeof(lp), "%u", port);
-	snprintf(los, sizeof(los), "%u", lo);
-	snprintf(his, sizeof(his), "%u", lo + 3);
-	snprintf(env_rd, sizeof(env_rd), "RUNTIME_DIRECTORY=%s", dir);
-	snprintf(log, logcap, "%s/log", dir);
-	argv[n++] = (char *)tu_path("bin/turncell");
-	argv[n++] = "--listen-port";	argv[n++] = lp;
-	argv[n++] = "--bind-ip4-addr";	argv[n++] = "127.0.0.1";
-	argv[n++] = "--public-ip4-addr"; argv[n++] = "127.0.0.1";
-	argv[n++] = "--lowest-port";	argv[n++] = los;
-	argv[n++] = "--highest-port";	argv[n++] = his;
-	argv[n++] = "--health-check-addr"; argv[n++] = "none";
-	argv[n++] = "--rng-seed";	argv[n++] = SEED;
-	if (geteuid() == 0) {
-		argv[n++] = "--user";	argv[n++] = "nobody";
-	}
-	argv[n] = NULL;
-	env[0] = env_rd;
-	env[1] = "PATH=/usr/bin:/bin";
-	env[2] = NULL;
-	return tu_spawn(argv, env, log);
+static int
+has_line(void *arg)
+{
+	struct first_line	*w = arg;
+	FILE			*f;
+
+	if ((f = fopen(w->path, "r")) == NULL)
+		return 0;
+	if (fgets(w->line, (int)sizeof(w->line), f) == NULL)
+		w->line[0] = '\0';
+	fclose(f);
+	w->line[strcspn(w->line, "\n")] = '\0';
+	return w->line[0] != '\0';
 }
 
-/* the first line of path into out (NUL-terminated); 0 or -1 */
+/* a log line that holds both needles */
+struct two_needles {
+	const struct tu_relay	*r;
+	const char		*a, *b;
+};
+
 static int
-read_line(const char *path, char *out, size_t cap, int timeout_ms)
+has_both(void *arg)
 {
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
-	FILE		*f;
+	const struct two_needles	*w = arg;
+	char				 line[1024];
+	FILE				*f;
+	int				 found = 0;
 
-	do {
-		if ((f = fopen(path, "r")) != NULL) {
-			if (fgets(out, (int)cap, f) != NULL) {
-				fclose(f);
-				out[strcspn(out, "\n")] = '\0';
-				if (out[0] != '\0')
-					return 0;
-			} else
-				fclose(f);
-		}
-		tu_sleep_ms(50);
-	} while (tu_now_ms() < end);
-	return -1;
-}
-
-/* 1 if a line of path holds both needles (b may be NULL) */
-static int
-file_has(const char *path, const char *a, const char *b)
-{
-	char	line[1024];
-	FILE	*f;
-	int	found = 0;
-
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = fopen(w->r->log_path, "r")) == NULL)
 		return 0;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, a) != NULL &&
-		    (b == NULL || strstr(line, b) != NULL);
+		found = strstr(line, w->a) != NULL &&
+		    strstr(line, w->b) != NULL;
 	fclose(f);
 	return found;
-}
-
-static int
-wait_has(const char *path, const char *a, const char *b, int timeout_ms)
-{
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
-
-	do {
-		if (file_has(path, a, b))
-			return 1;
-		tu_sleep_ms(50);
-	} while (tu_now_ms() < end);
-	return 0;
-}
-
-/* free listen port and 4 relay ports */
-static int
-free_ports(uint16_t *port, uint16_t *lo)
-{
-	uint16_t	p;
-
-	for (p = 20000 + (uint16_t)(getpid() % 20000); p < 60000; p += 7) {
-		if (tu_port_free(p, 0) && tu_port_free(p + 1, 0) &&
-		    tu_port_free(p + 2, 0) && tu_port_free(p + 3, 0) &&
-		    tu_port_free(p + 4, 0)) {
-			*port = p;
-			*lo = p + 1;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 static void
 t_secret(void)
 {
-	char		dir[2][64], log[2][128], path[160], sec[2][256];
-	uint16_t	port, lo;
-	pid_t		pid;
-	int		i, st;
+	struct tu_relay_opts	o;
+	struct tu_relay		r;
+	struct first_line	sec[2];
+	struct two_needles	warn = { &r, "--rng-seed set", "WARN" };
+	int			i, rc;
 
+	memset(&o, 0, sizeof(o));
+	o.no_secret = 1;	/* a generated secret ... */
+	o.runtime_dir = 1;	/* ... written to the relay's directory */
+	o.nports = 4;
+	o.extra[0] = "--rng-seed";
+	o.extra[1] = SEED;
 	for (i = 0; i < 2; i++) {
-		snprintf(dir[i], sizeof(dir[i]), "/tmp/turncell-seed.XXXXXX");
-		sec[i][0] = '\0';
-		if (mkdtemp(dir[i]) == NULL || free_ports(&port, &lo) == -1) {
-			ok(0, "temp dir and ports");
-			return;
-		}
-		(void)chmod(dir[i], 0755);
-		pid = start_generated(dir[i], port, lo, log[i],
-		    sizeof(log[i]));
-		snprintf(path, sizeof(path), "%s/secret", dir[i]);
-		ok(pid > 0 && read_line(path, sec[i], sizeof(sec[i]),
-		    5000) == 0, "relay %d with --rng-seed " SEED
-		    " wrote a generated secret", i + 1);
-		ok(wait_has(log[i], "--rng-seed set", "WARN", 2000),
+		memset(&sec[i], 0, sizeof(sec[i]));
+		rc = tu_relay_start(&r, &o);
+		snprintf(sec[i].path, sizeof(sec[i].path), "%s/secret", r.dir);
+		ok(rc == 0 && tu_wait_for(has_line, &sec[i], 5000),
+		    "relay %d with --rng-seed " SEED " wrote a generated "
+		    "secret", i + 1);
+		ok(rc == 0 && tu_wait_for(has_both, &warn, 2000),
 		    "relay %d: a WARN line names --rng-seed", i + 1);
-		if (pid > 0) {
-			tu_kill(pid, SIGKILL);
-			(void)tu_waitpid(pid, &st, 2000);
-		}
-		unlink(path);
-		unlink(log[i]);
-		rmdir(dir[i]);
+		tu_relay_stop(&r);
 	}
-	ok(sec[0][0] != '\0' && strcmp(sec[0], sec[1]) != 0,
+	ok(sec[0].line[0] != '\0' && strcmp(sec[0].line, sec[1].line) != 0,
 	    "same seed, different secrets");
 }
 

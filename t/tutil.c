@@ -392,26 +392,40 @@ tu_workers(const struct tu_relay *r, pid_t *out, size_t max)
 	return tu_descendants(r->pid, "turncell-worke", out, max);
 }
 
+struct tu_new_wait {
+	const struct tu_relay	*r;
+	const pid_t		*before;
+	size_t			 nb;
+	pid_t			 found;
+};
+
+static int
+tu_has_new_worker(void *arg)
+{
+	struct tu_new_wait	*w = arg;
+	pid_t			 pids[64];
+	size_t			 n, i, j;
+
+	n = tu_workers(w->r, pids, 64);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < w->nb && w->before[j] != pids[i]; j++)
+			;
+		if (j == w->nb) {
+			w->found = pids[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 pid_t
 tu_new_worker(const struct tu_relay *r, const pid_t *before, size_t nb,
     int timeout_ms)
 {
-	uint64_t	end = tu_now_ms() + (uint64_t)timeout_ms;
-	pid_t		pids[64];
-	size_t		n, i, j;
+	struct tu_new_wait	w = { r, before, nb, -1 };
 
-	for (;;) {
-		n = tu_workers(r, pids, 64);
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < nb && before[j] != pids[i]; j++)
-				;
-			if (j == nb)
-				return pids[i];
-		}
-		if (tu_now_ms() >= end)
-			return -1;
-		tu_sleep_ms(10);
-	}
+	tu_wait_for(tu_has_new_worker, &w, timeout_ms);
+	return w.found;
 }
 
 struct tu_count_wait {

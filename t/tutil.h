@@ -73,7 +73,8 @@ struct tu_relay_opts {
 	const char	*extra[TU_MAX_EXTRA];	/* extra arguments */
 	uint16_t	 port;		/* listen port, 0 = ephemeral */
 	uint16_t	 lo, hi;	/* relay range, 0 = reserve one */
-	int		 no_secret;	/* no --secret-file: it makes its own */
+	int		 no_secret;	/* no --secret-file */
+	int		 runtime_dir;	/* RUNTIME_DIRECTORY=dir */
 	const char	*health;	/* --health-check-addr, NULL = none */
 	const char	*log_level;	/* --log-level, NULL = default */
 	const char	*api_url;	/* --api-url */

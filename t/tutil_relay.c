@@ -49,7 +49,7 @@ tu_range_reserve(int nports, int v6, uint16_t *lo, uint16_t *hi)
 	if (nports < 1 || nports > TU_BLOCK)
 		return -1;
 	if (mkdir(TU_LOCK_DIR, 01777) == 0)
-		chmod(TU_LOCK_DIR, 01777);	/* not narrowed by the umask */
+		chmod(TU_LOCK_DIR, 01777);	/* despite the umask */
 	for (tries = 0; tries < 2 * TU_NBLOCKS; tries++) {
 		base = (uint16_t)(TU_PORT_LOW + TU_BLOCK *
 		    (tu_rand() % TU_NBLOCKS));
@@ -131,8 +131,11 @@ tu_relay_argv(const struct tu_relay *r, const struct tu_relay_opts *o,
 	size_t	n = 0, i;
 	char	*lp = bufs, *lo = bufs + 16, *hi = bufs + 32;
 
-#define ARG(s)	do { if (n + 1 >= nav) return -1; av[n++] = (char *)(s); } \
-		    while (0)
+#define ARG(s)	do { \
+		if (n + 1 >= nav) \
+			return -1; \
+		av[n++] = (char *)(s); \
+	} while (0)
 	snprintf(lp, 16, "%u", o->port);
 	snprintf(lo, 16, "%u", r->lo);
 	snprintf(hi, 16, "%u", r->hi);
@@ -212,13 +215,19 @@ tu_port_ready(void *arg)
 static int
 tu_relay_launch(struct tu_relay *r, const struct tu_relay_opts *o)
 {
-	char		*av[64], *env[TU_MAX_ENV + 2];
-	char		 nums[48];
+	char		*av[64], *env[TU_MAX_ENV + 3];
+	char		 nums[48], rundir[96];
 	size_t		 i, ne = 0;
 
 	if (tu_relay_argv(r, o, av, nums, 64) == -1)
 		return -1;
 	env[ne++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	if (o->runtime_dir) {
+		/* a generated secret goes to $RUNTIME_DIRECTORY/secret */
+		snprintf(rundir, sizeof(rundir), "RUNTIME_DIRECTORY=%s",
+		    r->dir);
+		env[ne++] = rundir;
+	}
 	for (i = 0; i < TU_MAX_ENV && o->env[i] != NULL; i++)
 		env[ne++] = (char *)o->env[i];
 	env[ne] = NULL;
@@ -343,8 +352,8 @@ tu_relay_stop(struct tu_relay *r)
 		diag("relay files kept in %s", r->dir);
 		return;
 	}
-	if (r->secret_path[0] != '\0')
-		unlink(r->secret_path);
+	snprintf(r->secret_path, sizeof(r->secret_path), "%s/secret", r->dir);
+	unlink(r->secret_path);		/* ours, or one it generated */
 	unlink(r->port_path);
 	unlink(r->log_path);
 	rmdir(r->dir);
