@@ -110,7 +110,7 @@ portal_event_cb(void *arg, enum portal_event ev, const char *why)
 		s->portal_gone = 1;
 		sup_metrics.portal_connected = 0;
 		log_info("Left the portal");
-		sup_run_cmds(s);	/* checks whether draining is done */
+		sup_pump_event(s, SUP_IN_NONE, 0);	/* is draining done? */
 		break;
 	}
 }

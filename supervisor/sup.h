@@ -114,10 +114,38 @@ void		 sup_rng_init(int seeded, uint64_t seed);
 void		 sup_rng(void *, void *, size_t);	/* turn_rng_fn */
 void		 sup_rng_key(void *, size_t);	/* never seeded */
 
+/* inputs to the engine, fed only by the pump */
+enum sup_in_type {
+	SUP_IN_NONE = 0,	/* nothing: re-check the end of a drain */
+	SUP_IN_CLIENT,		/* addr, data, len: datagram on the listen port */
+	SUP_IN_TIMEOUT,		/* the engine timer fired */
+	SUP_IN_DRAIN,		/* deadline: ms, 0 = none */
+	SUP_IN_READY,		/* alloc_id: worker sent READY */
+	SUP_IN_BIND_FAILED,	/* alloc_id: worker sent BIND_FAIL */
+	SUP_IN_GONE,		/* alloc_id: worker dead, killed or not started */
+	SUP_IN_DATA,		/* alloc_id, data, len: frames of a MSG_DATA */
+	SUP_IN_PEER_DATA	/* alloc_id, addr (peer), data, len */
+};
+
+struct sup_input {
+	enum sup_in_type	 type;
+	uint32_t		 alloc_id;
+	struct taddr		 addr;
+	const uint8_t		*data;
+	size_t			 len;
+	uint64_t		 deadline;
+};
+
+/* sup_pump.c */
+void		 sup_pump(struct sup *, const struct sup_input *, size_t);
+void		 sup_pump_event(struct sup *, enum sup_in_type, uint32_t);
+
 /* sup_loop.c */
 uint16_t	 sup_listen_bind(const struct sup_conf *, int *, int *);
 void		 sup_loop_init(struct sup *);
-void		 sup_run_cmds(struct sup *);
+void		 sup_send(struct sup *, const struct taddr *, const uint8_t *,
+		    size_t);
+void		 sup_send_flush(struct sup *);
 void		 sup_drain_start(struct sup *, const char *why);
 void		 sup_exit_now(struct sup *, int status);
 uint64_t	 sup_now_ms(void);
@@ -142,7 +170,6 @@ void		 sup_worker_send(struct sup *, uint32_t, const struct taddr *,
 		    const uint8_t *, size_t);
 void		 sup_worker_flush(struct sup *);
 void		 sup_worker_stop(struct sup *, uint32_t, int reason);
-int		 sup_worker_deferred(struct sup *);
 void		 sup_worker_kill_all(struct sup *);
 size_t		 sup_worker_count(void);
 int		 sup_worker_owns(const void *);

@@ -65,7 +65,7 @@ static uint8_t			 rbuf[RECV_BATCH][RECV_BUFLEN];
 static struct mmsghdr		 rmh[RECV_BATCH];
 static struct iovec		 riov[RECV_BATCH];
 static struct sockaddr_storage	 rfrom[RECV_BATCH];
-static uint64_t			 timer_at = UINT64_MAX;
+static struct sup_input		 rin[RECV_BATCH];
 
 uint64_t
 sup_now_ms(void)
@@ -132,8 +132,8 @@ sendq_flush(struct sup *s, struct sendq *q)
 	q->n = 0;
 }
 
-static void
-send_flush(struct sup *s)
+void
+sup_send_flush(struct sup *s)
 {
 	if (sq4.n > 0)
 		sendq_flush(s, &sq4);
@@ -202,9 +202,8 @@ send_gso_extend(struct sendq *q, const struct taddr *to, const uint8_t *p,
 	return 1;
 }
 
-static void
-send_queue(struct sup *s, const struct taddr *to, const uint8_t *p,
-    size_t len)
+void
+sup_send(struct sup *s, const struct taddr *to, const uint8_t *p, size_t len)
 {
 	struct sendq	*q = to->family == ADDR_V6 ? &sq6 : &sq4;
 	size_t		 i;
@@ -243,99 +242,6 @@ send_queue(struct sup *s, const struct taddr *to, const uint8_t *p,
 	q->n++;
 }
 
-/* ---- commands ------------------------------------------------------ */
-
-static void
-exec_cmd(struct sup *s, const struct turn_cmd *c)
-{
-	switch (c->type) {
-	case TURN_CMD_SEND:
-		send_queue(s, &c->addr, c->data, c->len);
-		break;
-	case TURN_CMD_WORKER_START:
-		(void)sup_worker_start(s, c->alloc_id, c->port, c->families);
-		break;
-	case TURN_CMD_WORKER_CHAN_ADD:
-		sup_worker_chan_add(s, c->alloc_id, c->chan, &c->addr);
-		break;
-	case TURN_CMD_WORKER_CHAN_DEL:
-		sup_worker_chan_del(s, c->alloc_id, c->chan);
-		break;
-	case TURN_CMD_WORKER_DATA:
-		sup_worker_data(s, c->alloc_id, c->chan, c->data, c->len);
-		break;
-	case TURN_CMD_WORKER_STOP:
-		sup_worker_stop(s, c->alloc_id, c->reason);
-		break;
-	case TURN_CMD_WORKER_PERM_ADD:
-	case TURN_CMD_WORKER_PERM_DEL:
-		sup_worker_perm(s, c->alloc_id, &c->addr,
-		    c->type == TURN_CMD_WORKER_PERM_ADD);
-		break;
-	case TURN_CMD_WORKER_SEND:
-		sup_worker_send(s, c->alloc_id, &c->addr, c->data, c->len);
-		break;
-	case TURN_CMD_LOG:
-		if (c->text != NULL)
-			log_kv(c->level, c->text, (char *)NULL);
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-timer_rearm(struct sup *s)
-{
-	uint64_t	next = turn_next_timeout(s->turn), now;
-	double		delay = 0.;
-
-	if (next == timer_at)
-		return;
-	ev_timer_stop(s->loop, &s->engine_timer);
-	timer_at = next;
-	if (next == UINT64_MAX)
-		return;
-	now = sup_now_ms();
-	/* +1 ms: the engine counts whole milliseconds */
-	if (next > now)
-		delay = (double)(next - now) / 1000. + 0.001;
-	ev_timer_set(&s->engine_timer, delay, 0.);
-	ev_timer_start(s->loop, &s->engine_timer);
-}
-
-static void
-check_exit(struct sup *s)
-{
-	if (s->draining && s->portal_gone && turn_alloc_count(s->turn) == 0 &&
-	    s->exit_status == -1) {
-		log_info("Draining done: no allocations left");
-		sup_exit_now(s, 0);
-	}
-}
-
-/* execute every queued command */
-static void
-run_cmds(struct sup *s)
-{
-	struct turn_cmd	c;
-
-	do {
-		while (turn_next_cmd(s->turn, &c) == 1)
-			exec_cmd(s, &c);
-		send_flush(s);
-	} while (sup_worker_deferred(s));
-}
-
-/* execute every queued command, then re-arm the timer */
-void
-sup_run_cmds(struct sup *s)
-{
-	run_cmds(s);
-	timer_rearm(s);
-	check_exit(s);
-}
-
 void
 sup_exit_now(struct sup *s, int status)
 {
@@ -349,9 +255,7 @@ static void
 udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct sup	*s = io->data;
-	struct taddr	 from;
-	uint64_t	 now;
-	int64_t		 wall;
+	size_t		 k = 0;
 	int		 n, i;
 
 	(void)loop;
@@ -362,20 +266,17 @@ udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 			s->cnt.recv_errors++;
 		return;
 	}
-	now = sup_now_ms();
-	wall = sup_wall_s();
 	for (i = 0; i < n; i++) {
 		if ((rmh[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
 		    addr_from_sockaddr((struct sockaddr *)&rfrom[i],
-		    rmh[i].msg_hdr.msg_namelen, &from) == -1)
+		    rmh[i].msg_hdr.msg_namelen, &rin[k].addr) == -1)
 			continue;
-		turn_client_input(s->turn, rbuf[i], rmh[i].msg_len, &from,
-		    now, wall);
-		run_cmds(s);
+		rin[k].type = SUP_IN_CLIENT;
+		rin[k].data = rbuf[i];
+		rin[k].len = rmh[i].msg_len;
+		k++;
 	}
-	sup_worker_flush(s);
-	timer_rearm(s);		/* once per batch */
-	check_exit(s);
+	sup_pump(s, rin, k);	/* one timer re-arm per batch */
 	/* the receive buffers are reused: restore what recvmmsg changed */
 	for (i = 0; i < n; i++) {
 		rmh[i].msg_hdr.msg_namelen = sizeof(rfrom[i]);
@@ -386,13 +287,9 @@ udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 static void
 engine_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	struct sup	*s = t->data;
-
 	(void)loop;
 	(void)revents;
-	timer_at = 0;		/* not armed: any next deadline re-arms */
-	turn_timeout(s->turn, sup_now_ms());
-	sup_run_cmds(s);
+	sup_pump_event(t->data, SUP_IN_TIMEOUT, 0);
 }
 
 static void
@@ -418,8 +315,8 @@ stats_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 void
 sup_drain_start(struct sup *s, const char *signame)
 {
-	uint64_t	now = sup_now_ms(), deadline = 0;
-	char		msg[64], n[24];
+	struct sup_input	in;
+	char			msg[64], n[24];
 
 	if (s->draining) {
 		log_msg(LOG_INFO, "Received %s again, exiting now", signame);
@@ -431,14 +328,17 @@ sup_drain_start(struct sup *s, const char *signame)
 	snprintf(msg, sizeof(msg), "Received %s, draining", signame);
 	snprintf(n, sizeof(n), "%zu", turn_alloc_count(s->turn));
 	log_kv(LOG_INFO, msg, "allocations", n, (char *)NULL);
+	memset(&in, 0, sizeof(in));
+	in.type = SUP_IN_DRAIN;
 	if (s->conf->drain_timeout > 0)
-		deadline = now + (uint64_t)s->conf->drain_timeout * 1000;
-	turn_drain(s->turn, now, deadline);
+		in.deadline = sup_now_ms() +
+		    (uint64_t)s->conf->drain_timeout * 1000;
+	sup_pump(s, &in, 1);
+	/* may report having left at once, through the pump */
 	if (s->conf->token != NULL && !s->portal_gone) {
 		log_info("Leaving the portal");
 		portal_leave();
 	}
-	sup_run_cmds(s);
 }
 
 static void

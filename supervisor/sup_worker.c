@@ -48,8 +48,6 @@ struct worker {
 	struct sup_wq		 wq;		/* wq.fd: the socketpair */
 	ev_child		 child;
 	ev_timer		 ready_timer;
-	ev_timer		 fail_timer;	/* deferred kill, see wk_fail */
-	const char		*fail_why;
 	struct worker		*hnext;
 	LIST_ENTRY(worker)	 entry;
 	uint64_t		 log_t0;
@@ -65,14 +63,10 @@ static size_t			 wk_count;
  * the commands they cause have been executed */
 static uint8_t			 wk_rbuf[MSG_RECV_BUFLEN];
 
-static uint32_t			*wk_deferred;	/* spawn failures */
-static size_t			 wk_ndeferred, wk_deferred_cap;
-
 static void	wk_read_cb(struct ev_loop *, ev_io *, int);
 static void	wk_child_cb(struct ev_loop *, ev_child *, int);
 static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
-static void	wk_fail_cb(struct ev_loop *, ev_timer *, int);
-static void	wk_fail(struct worker *, const char *);
+static void	wk_hostile(struct worker *, const char *);
 static void	wk_log_suppressed(struct worker *);
 static void	wk_wq_fail(struct sup_wq *, const char *);
 
@@ -138,24 +132,16 @@ wk_hash_del(struct worker *w)
 	w->hnext = NULL;
 }
 
-/* stop the allocation from the loop, not inside the engine's command
- * drain */
-static void
-wk_fail(struct worker *w, const char *why)
-{
-	if (w->stopping || ev_is_active(&w->fail_timer))
-		return;
-	w->fail_why = why;
-	ev_timer_start(w->sup->loop, &w->fail_timer);
-}
-
+/* the queue cannot keep a control record, or the worker stopped reading:
+ * stop it (inside a drain the engine hears of it after, through the
+ * pump's deferred inputs) */
 static void
 wk_wq_fail(struct sup_wq *q, const char *why)
 {
 	struct worker	*w = (struct worker *)(void *)
 			    ((char *)q - offsetof(struct worker, wq));
 
-	wk_fail(w, why);
+	wk_hostile(w, why);
 }
 
 void
@@ -282,7 +268,6 @@ wk_detach(struct worker *w)
 	sup_wq_release(&w->wq);
 	w->stopping = 1;
 	ev_timer_stop(w->sup->loop, &w->ready_timer);
-	ev_timer_stop(w->sup->loop, &w->fail_timer);
 	if (w->wq.fd != -1) {
 		ev_io_stop(w->sup->loop, &w->io);
 		close(w->wq.fd);
@@ -325,8 +310,7 @@ wk_hostile(struct worker *w, const char *why)
 	    "reason", why, (char *)NULL);
 	sup_metrics.workers_killed++;
 	wk_kill(w);
-	turn_worker_gone(s->turn, alloc_id, sup_now_ms());
-	sup_run_cmds(s);
+	sup_pump_event(s, SUP_IN_GONE, alloc_id);
 }
 
 void
@@ -378,36 +362,6 @@ sup_worker_kill_all(struct sup *s)
 	}
 }
 
-/* spawn failures are reported to the engine after the command drain */
-static void
-wk_defer_gone(uint32_t id)
-{
-	uint32_t	*n;
-	size_t		 cap;
-
-	if (wk_ndeferred == wk_deferred_cap) {
-		cap = wk_deferred_cap ? 2 * wk_deferred_cap : 16;
-		if ((n = reallocarray(wk_deferred, cap, sizeof(*n))) == NULL)
-			fatal("reallocarray");
-		wk_deferred = n;
-		wk_deferred_cap = cap;
-	}
-	wk_deferred[wk_ndeferred++] = id;
-}
-
-int
-sup_worker_deferred(struct sup *s)
-{
-	size_t	i, n = wk_ndeferred;
-
-	if (n == 0)
-		return 0;
-	wk_ndeferred = 0;
-	for (i = 0; i < n; i++)
-		turn_worker_gone(s->turn, wk_deferred[i], sup_now_ms());
-	return 1;
-}
-
 /* ---- starting ------------------------------------------------------ */
 
 static struct worker *
@@ -436,8 +390,6 @@ wk_watch(struct sup *s, struct worker *w)
 	ev_child_start(s->loop, &w->child);
 	ev_timer_init(&w->ready_timer, wk_ready_cb, SUP_READY_TIMEOUT, 0.);
 	w->ready_timer.data = w;
-	ev_timer_init(&w->fail_timer, wk_fail_cb, 0., 0.);
-	w->fail_timer.data = w;
 	ev_timer_start(s->loop, &w->ready_timer);
 	LIST_INSERT_HEAD(&wk_all, w, entry);
 	wk_count++;
@@ -456,7 +408,8 @@ sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 	if ((w = wk_new(s, id, port, families)) == NULL ||
 	    sup_spawn(s, id, port, families, &w->pid, &fd) == -1) {
 		free(w);
-		wk_defer_gone(id);
+		/* inside the drain: the pump feeds it after (its rule 3) */
+		sup_pump_event(s, SUP_IN_GONE, id);
 		return -1;
 	}
 	sup_wq_init(&w->wq, s, fd, wk_wq_fail);
@@ -535,8 +488,7 @@ wk_on_ready(struct worker *w, const struct msg *m)
 	}
 	w->state = MSG_ST_READY;
 	ev_timer_stop(w->sup->loop, &w->ready_timer);
-	turn_worker_ready(w->sup->turn, w->alloc_id, sup_now_ms());
-	sup_run_cmds(w->sup);
+	sup_pump_event(w->sup, SUP_IN_READY, w->alloc_id);
 }
 
 static void
@@ -553,35 +505,41 @@ wk_on_bind_fail(struct worker *w, const struct msg *m)
 	log_msg(LOG_DEBUG, "Worker for allocation %u cannot bind port %u: %s",
 	    id, f.port, strerror(f.err));
 	wk_kill(w);		/* it exits by itself; an exit is expected */
-	turn_worker_bind_failed(s->turn, id, sup_now_ms());
-	sup_run_cmds(s);
+	sup_pump_event(s, SUP_IN_BIND_FAILED, id);
 }
 
 static void
 wk_on_data(struct worker *w, const struct msg *m)
 {
-	/* -1: the engine found a frame for a channel this allocation does
-	 * not have; it queued WORKER_STOP(HOSTILE), executed right here */
-	(void)turn_worker_data(w->sup->turn, w->alloc_id, m->payload, m->len,
-	    sup_now_ms());
-	sup_run_cmds(w->sup);
+	struct sup_input	in;
+
+	memset(&in, 0, sizeof(in));
+	in.type = SUP_IN_DATA;
+	in.alloc_id = w->alloc_id;
+	in.data = m->payload;
+	in.len = m->len;
+	sup_pump(w->sup, &in, 1);
 }
 
 /* one datagram from a peer without a channel (--indications) */
 static void
 wk_on_peer_data(struct worker *w, const struct msg *m)
 {
-	struct msg_pkt	k;
+	struct sup_input	in;
+	struct msg_pkt		k;
 
 	if (msg_get_peer_data(m, &k) == -1) {
 		wk_hostile(w, "bad PEER_DATA");
 		return;
 	}
-	/* -1: no --indications, or impossible data; the engine queued
-	 * WORKER_STOP(HOSTILE), executed right here */
-	(void)turn_worker_peer_data(w->sup->turn, w->alloc_id, &k.peer,
-	    k.data, k.len, sup_now_ms());
-	sup_run_cmds(w->sup);
+	/* no --indications, or impossible data: the engine stops it */
+	memset(&in, 0, sizeof(in));
+	in.type = SUP_IN_PEER_DATA;
+	in.alloc_id = w->alloc_id;
+	in.addr = k.peer;
+	in.data = k.data;
+	in.len = k.len;
+	sup_pump(w->sup, &in, 1);
 }
 
 /* counters since the last MSG_STATS (deltas) */
@@ -693,16 +651,6 @@ wk_ready_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 static void
-wk_fail_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct worker	*w = t->data;
-
-	(void)loop;
-	(void)revents;
-	wk_hostile(w, w->fail_why);
-}
-
-static void
 wk_crashed(struct worker *w, int status)
 {
 	struct sup	*s = w->sup;
@@ -727,8 +675,7 @@ wk_crashed(struct worker *w, int status)
 	    "Worker killed by its sandbox" : "Worker died", "alloc_id", ids,
 	    "how", how, (char *)NULL);
 	wk_detach(w);
-	turn_worker_gone(s->turn, id, sup_now_ms());
-	sup_run_cmds(s);
+	sup_pump_event(s, SUP_IN_GONE, id);
 }
 
 static void

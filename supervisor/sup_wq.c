@@ -222,9 +222,10 @@ sup_wq_data(struct sup_wq *q, uint16_t chan, const uint8_t *p, size_t len)
 		return -1;
 	if (msg_data_add(&q->batch, chan, p, len) == 0)
 		return 0;
-	/* record full: send it and start the next one */
+	/* record full: send it and start the next one (unless that
+	 * stopped the worker) */
 	sup_wq_flush(q);
-	if (wq_batch_open(q) == -1 ||
+	if (q->fd == -1 || wq_batch_open(q) == -1 ||
 	    msg_data_add(&q->batch, chan, p, len) == -1)
 		return -1;
 	return 0;
