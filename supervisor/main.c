@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "log.h"
 #include "sup.h"
+#include "sup_health.h"
 #include "sup_metrics.h"
 #include "sup_portal.h"
 
@@ -123,14 +124,14 @@ net_start(struct sup *s, const char *secret)
 	struct portal_cb	 cb = { portal_event_cb, s };
 	struct health_src	 hs = { sup_metrics_cb, sup_ready_cb, s };
 
-	if (c->token == NULL && c->health_addr == NULL)
-		return;
-	if (sup_lws_init(s->loop) == -1)
-		fatalx("cannot start libwebsockets");
-	if (c->health_addr != NULL && health_start(c->health_addr, &hs) == -1)
+	/* health has its own listener: nothing the portal does can slow it */
+	if (c->health_addr != NULL &&
+	    health_start(s->loop, c->health_addr, &hs) == -1)
 		sup_usage_error("cannot serve health checks on %s", c->health_addr);
 	if (c->token == NULL)
 		return;
+	if (sup_lws_init(s->loop) == -1)
+		fatalx("cannot start libwebsockets");
 	memset(&pc, 0, sizeof(pc));
 	pc.api_url = c->api_url;
 	pc.token = c->token;

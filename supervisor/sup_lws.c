@@ -4,7 +4,7 @@
  * One context, created with the libev event library on the supervisor's
  * own loop (a "foreign" loop, so lws installs no signal watchers and never
  * runs the loop itself) and with explicit vhosts: sup_portal.c adds a
- * client-only vhost, sup_health.c a listening HTTP vhost. lws log lines go
+ * client-only vhost (health has its own listener). lws log lines go
  * through our logger: its errors as warnings, its warnings at debug.
  */
 #include <stddef.h>

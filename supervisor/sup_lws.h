@@ -1,5 +1,5 @@
 /*
- * sup_lws.h: private to sup_lws.c, sup_portal.c and sup_health.c: the one
+ * sup_lws.h: private to sup_lws.c and sup_portal.c: the one
  * libwebsockets context of the supervisor, on its libev loop.
  */
 #ifndef SUP_LWS_H

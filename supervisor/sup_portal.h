@@ -1,11 +1,10 @@
 /*
  * sup_portal.h: the portal connection (Phoenix channels V1 over a
- * websocket, libwebsockets on the supervisor's libev loop, cJSON) and the
- * health/metrics HTTP listener on the same libwebsockets context.
+ * websocket, libwebsockets on the supervisor's libev loop, cJSON). The
+ * health listener is apart, in sup_health.h.
  *
  * The supervisor calls sup_lws_init() once after creating its loop (only
- * when a token or a health address is configured), then portal_start()
- * when a token is set and health_start() when --health-check-addr is set.
+ * when a token is configured), then portal_start().
  * Nothing here ever blocks, and nothing here is fatal except an HTTP 4xx
  * on the upgrade and a "disconnect" with reason token_expired, which are
  * reported as PORTAL_FATAL; the supervisor then exits 1. The protocol
@@ -46,16 +45,5 @@ int	portal_start(const struct phx_conf *, const struct portal_cb *);
 void	portal_leave(void);
 int	portal_connected(void);
 
-/* health: GET /healthz, /readyz, /metrics on addr "ip:port" or
- * "[ip6]:port" (0.0.0.0 / :: = all addresses); -1 (logged) when the
- * address is bad or cannot be bound */
-struct health_src {
-	/* writes Prometheus text into buf, returns length (<= cap) */
-	size_t	(*metrics)(void *arg, char *buf, size_t cap);
-	/* 1 when ready (serving, not draining, portal connected if token) */
-	int	(*ready)(void *arg);
-	void	 *arg;
-};
-int	health_start(const char *addr, const struct health_src *);
 
 #endif

@@ -1,0 +1,25 @@
+/*
+ * sup_health.h: the health and metrics HTTP listener (sup_health.c).
+ */
+#ifndef SUP_HEALTH_H
+#define SUP_HEALTH_H
+
+#include <stddef.h>
+
+#include <ev.h>
+
+struct health_src {
+	/* writes Prometheus text into buf, returns length (<= cap) */
+	size_t	(*metrics)(void *arg, char *buf, size_t cap);
+	/* 1 when ready (serving, not draining, portal connected if token) */
+	int	(*ready)(void *arg);
+	void	 *arg;
+};
+
+/* GET /healthz, /readyz, /metrics on addr "ip:port" or "[ip6]:port"
+ * (0.0.0.0 / :: = all addresses) on loop; -1 (logged) when the address is
+ * bad or cannot be bound */
+int	health_start(struct ev_loop *, const char *addr,
+	    const struct health_src *);
+
+#endif
