@@ -267,6 +267,10 @@ sup_metrics_format(char *buf, size_t cap)
 	mone(&m, "turncell_portal_connected", "gauge",
 	    "1 while connected to the portal.",
 	    (unsigned long long)sup_metrics.portal_connected);
+	mone(&m, "turncell_portal_junk_frames_total", "counter",
+	    "Frames from the portal ignored as junk (binary, not JSON, "
+	    "over 64 KiB, too deep, without an event).",
+	    (unsigned long long)portal_junk_frames());
 	mone(&m, "turncell_draining", "gauge",
 	    "1 after SIGTERM: new allocations are refused.",
 	    (unsigned long long)sup_metrics.draining);

@@ -572,3 +572,9 @@ portal_connected(void)
 {
 	return portal.joined;
 }
+
+uint64_t
+portal_junk_frames(void)
+{
+	return portal.phx != NULL ? phx_stats(portal.phx)->junk : 0;
+}

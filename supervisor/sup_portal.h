@@ -44,6 +44,8 @@ int	portal_start(const struct phx_conf *, const struct portal_cb *);
  * iteration; at most 3 s after the call); no reconnect afterwards */
 void	portal_leave(void);
 int	portal_connected(void);
+/* frames from the portal ignored as junk, 0 without a portal */
+uint64_t portal_junk_frames(void);
 
 
 #endif
