@@ -1,7 +1,6 @@
 /*
  * 72-signals.c: SIGHUP, SIGUSR1 and SIGUSR2 never end the relay, and a
- * drain has a deadline by default (README.md, "Draining"; issue 11,
- * item 13).
+ * drain has a deadline by default (README.md, "Draining").
  */
 #include <signal.h>
 #include <stdio.h>
@@ -69,8 +68,10 @@ drain_lifetime(const char *timeout)
 	    tu_client_open(&c, &r, ADDR_V4) == -1)
 		return -1;
 	if (tu_allocate(&c, -1, 0, 0) == 0) {
+		off_t	off = tu_log_size(&r);
+
 		kill(r.pid, SIGTERM);
-		tu_sleep_ms(300);
+		tu_log_wait(&r, off, "draining", 3000);
 		if (tu_refresh(&c, 3600) == 0 && c.has_lifetime)
 			l = (long)c.lifetime;
 	}

@@ -261,6 +261,13 @@ tu_kill(pid_t pid, int sig)
 pid_t
 tu_spawn(char *const argv[], char *const env[], const char *out_path)
 {
+	return tu_spawn_err(argv, env, out_path, -1);
+}
+
+pid_t
+tu_spawn_err(char *const argv[], char *const env[], const char *out_path,
+    int err_fd)
+{
 	static char	*const def_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 			    NULL };
 	pid_t		 ppid = getpid(), pid;
@@ -286,7 +293,7 @@ tu_spawn(char *const argv[], char *const env[], const char *out_path)
 		_exit(127);
 	dup2(fd, 0);
 	dup2(out, 1);
-	dup2(out, 2);
+	dup2(err_fd > 2 ? err_fd : out, 2);
 	for (fd = 3; fd < 1024; fd++)
 		close(fd);
 	alarm(0);

@@ -75,6 +75,7 @@ struct tu_relay_opts {
 	uint16_t	 lo, hi;	/* relay range, 0 = reserve one */
 	int		 no_secret;	/* no --secret-file */
 	int		 runtime_dir;	/* RUNTIME_DIRECTORY=dir */
+	int		 err_fd;	/* > 2: stderr here, not the log */
 	const char	*health;	/* --health-check-addr, NULL = none */
 	const char	*log_level;	/* --log-level, NULL = default */
 	const char	*api_url;	/* --api-url */
@@ -252,6 +253,9 @@ int	 tu_kill(pid_t, int sig);
  * NULL (then an empty environment plus PATH). Returns the PID or -1.
  */
 pid_t	 tu_spawn(char *const argv[], char *const env[], const char *out_path);
+/* the same with stderr on err_fd when it is above 2 */
+pid_t	 tu_spawn_err(char *const argv[], char *const env[],
+	    const char *out_path, int err_fd);
 
 /* path of a file next to the test binary's tree: "bin/turncell" etc. */
 const char *tu_path(const char *rel);

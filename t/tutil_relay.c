@@ -231,7 +231,7 @@ tu_relay_launch(struct tu_relay *r, const struct tu_relay_opts *o)
 	for (i = 0; i < TU_MAX_ENV && o->env[i] != NULL; i++)
 		env[ne++] = (char *)o->env[i];
 	env[ne] = NULL;
-	r->pid = tu_spawn(av, env, r->log_path);
+	r->pid = tu_spawn_err(av, env, r->log_path, o->err_fd);
 	free(av[0]);
 	if (r->pid < 0) {
 		diag("fork: %s", strerror(errno));
