@@ -72,6 +72,9 @@ drain_lifetime(const char *timeout)
 
 		kill(r.pid, SIGTERM);
 		tu_log_wait(&r, off, "draining", 3000);
+		/* not a wait for something: the clamp counts whole seconds,
+		 * so one must pass for "what is left" to be below 3600 */
+		tu_sleep_ms(1100);
 		if (tu_refresh(&c, 3600) == 0 && c.has_lifetime)
 			l = (long)c.lifetime;
 	}

@@ -35,6 +35,14 @@ binding(int fd, const struct taddr *to, int timeout_ms)
 	return 0;
 }
 
+static struct taddr	relay_addr;
+
+static int
+answers(void *arg)
+{
+	return binding(*(int *)arg, &relay_addr, 200);
+}
+
 int
 main(void)
 {
@@ -71,6 +79,7 @@ main(void)
 		return done_testing();
 	close(pfd[1]);
 	fd = tu_udp_bind(ADDR_V4, 0);
+	relay_addr = r.addr4;
 	/* every one of these logs a debug line (its 401) */
 	req[20] = 0x00; req[21] = 0x19; req[22] = 0x00; req[23] = 0x04;
 	req[24] = 17;
@@ -81,6 +90,8 @@ main(void)
 		if (i % 200 == 199)
 			tu_sleep_ms(5);		/* paced, not a wait */
 	}
+	/* a relay blocked on its log would never answer again */
+	tu_wait_for(answers, &fd, 5000);
 	answered = 0;
 	for (i = 0; i < 5; i++)
 		answered += binding(fd, &r.addr4, 1000);

@@ -132,7 +132,7 @@ long	 tu_recvfrom(int fd, void *, size_t, int timeout_ms, struct taddr *);
 /* 1 if the UDP port is free on 127.0.0.1 (and ::1 with v6); a check
  * after the fact, not a way to pick a port (see tu_range_reserve) */
 int	 tu_port_free(uint16_t port, int v6);
-/* nports (1-64) consecutive UDP ports below the ephemeral range, free
+/* nports (1-64) consecutive UDP ports outside the ephemeral range, free
  * now and reserved against other tests until this one exits; 0 or -1 */
 int	 tu_range_reserve(int nports, int v6, uint16_t *lo, uint16_t *hi);
 int	 tu_have_ipv6(void);

@@ -7,10 +7,12 @@
  * The listen port needs no picking: --listen-port 0 lets the kernel
  * choose it, and the relay writes it to --port-file once both sockets
  * are bound. The relay port range still has to be chosen here. It comes
- * from 20000-31999, below the kernel's ephemeral range (32768 and up), so
- * no ephemeral socket of any test lands in it; blocks of TU_BLOCK ports
- * are reserved across processes with an flock on a file per block (held
- * until the test exits), so two tests running at once never pick the same
+ * from outside the kernel's ephemeral range (ip_local_port_range), above
+ * it when there is room (61000-65535 with the usual 32768-60999), so no
+ * ephemeral socket of any test lands in it, and clear of 10000-31999,
+ * where make bench runs turncell and coturn. Blocks of TU_BLOCK ports are
+ * reserved across processes with an flock on a file per block (held until
+ * the test exits), so two tests running at once never pick the same
  * block; and every port of the chosen range is checked bindable. A port
  * another program takes later is survived by the relay itself (a worker
  * that cannot bind retries on another port of the range), and a relay
@@ -32,27 +34,54 @@
 #include "tap.h"
 #include "tutil.h"
 
-#define TU_PORT_LOW	20000	/* below the ephemeral range (32768) */
 #define TU_BLOCK	64	/* ports per reservation */
-#define TU_NBLOCKS	187	/* 20000 + 187 * 64 = 31968 */
+#define TU_MIN_BLOCKS	16	/* room wanted above the ephemeral range */
+#define TU_LOW_SPACE	1024	/* else below it, from here ... */
+#define TU_LOW_BENCH	10000	/* ... up to make bench's ranges */
 #define TU_LOCK_DIR	"/tmp/turncell-t-ports"
 #define TU_STARTS	3	/* relay starts before giving up */
 #define TU_READY_MS	5000
+
+/* the first port and the number of blocks outside the ephemeral range */
+static int
+tu_block_space(int *first)
+{
+	FILE	*f;
+	int	 elo = 32768, ehi = 60999;
+
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%d %d", &elo, &ehi) != 2) {
+			elo = 32768;
+			ehi = 60999;
+		}
+		fclose(f);
+	}
+	if ((65535 - ehi) / TU_BLOCK >= TU_MIN_BLOCKS) {
+		*first = ehi + 1;
+		return (65535 - ehi) / TU_BLOCK;
+	}
+	*first = TU_LOW_SPACE;
+	return ((elo < TU_LOW_BENCH ? elo : TU_LOW_BENCH) - TU_LOW_SPACE) /
+	    TU_BLOCK;
+}
 
 int
 tu_range_reserve(int nports, int v6, uint16_t *lo, uint16_t *hi)
 {
 	char		path[64];
 	uint16_t	base;
-	int		tries, fd, i, ok_range;
+	int		tries, fd, i, ok_range, first, nblocks;
 
 	if (nports < 1 || nports > TU_BLOCK)
 		return -1;
+	if ((nblocks = tu_block_space(&first)) < 1)
+		return -1;
 	if (mkdir(TU_LOCK_DIR, 01777) == 0)
 		chmod(TU_LOCK_DIR, 01777);	/* despite the umask */
-	for (tries = 0; tries < 2 * TU_NBLOCKS; tries++) {
-		base = (uint16_t)(TU_PORT_LOW + TU_BLOCK *
-		    (tu_rand() % TU_NBLOCKS));
+	for (tries = 0; tries < 2 * nblocks; tries++) {
+		base = (uint16_t)(first + TU_BLOCK *
+		    (int)(tu_rand() % (uint32_t)nblocks));
 		snprintf(path, sizeof(path), "%s/%u", TU_LOCK_DIR, base);
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 		if (fd == -1)
