@@ -153,6 +153,7 @@ main(int argc, char **argv)
 	char	*secret;
 	size_t	 slen;
 
+	sup_secure_early();
 	if (argc > 1 && strcmp(argv[1], "cred") == 0)
 		return sup_cred_main(argc - 1, argv + 1);
 	sup.devnull = std_fds();
@@ -162,6 +163,7 @@ main(int argc, char **argv)
 	if (log_nonblock() == -1)
 		log_warn("stderr stays blocking: a stalled log reader can "
 		    "stall the relay");
+	sup_secure_token(&conf, argc, argv);
 	sup_rng_init(conf.has_seed, conf.rng_seed);
 	if (conf.has_seed)
 		log_warnx("--rng-seed set: port choices and salts are "
@@ -170,6 +172,7 @@ main(int argc, char **argv)
 		log_warnx("Workers will run as root: --user %s has uid 0",
 		    conf.user);
 	secret = sup_secret_make(&conf, &slen);
+	secret = sup_secure_secret(secret, slen);
 
 	sup.conf = &conf;
 	sup.pid = getpid();

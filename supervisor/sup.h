@@ -109,6 +109,11 @@ int		 sup_cred_main(int, char **);
 int		 sup_secret_read(const char *, char **, size_t *, const char **);
 char		*sup_secret_make(const struct sup_conf *, size_t *);
 
+/* sup_secure.c */
+void		 sup_secure_early(void);
+void		 sup_secure_token(struct sup_conf *, int, char **);
+char		*sup_secure_secret(char *, size_t);
+
 /* sup_rng.c */
 void		 sup_rng_init(int seeded, uint64_t seed);
 void		 sup_rng(void *, void *, size_t);	/* turn_rng_fn */

@@ -58,6 +58,15 @@
 #endif
 
 #define SBX_NOFILE_MARGIN	2
+/*
+ * Memory and CPU: a worker needs a few MiB (its receive buffers are the
+ * bulk); these bound what a flood or a bug can make it take. CPU time is
+ * cumulative over the allocation's life, so its bound is a day of a full
+ * core, far above any honest relay, below an endless spin.
+ */
+#define SBX_DATA_MAX		(64UL << 20)	/* RLIMIT_DATA */
+#define SBX_AS_MAX		(256UL << 20)	/* RLIMIT_AS */
+#define SBX_CPU_MAX		86400UL		/* s, RLIMIT_CPU */
 
 #define SBX_LOAD_NR \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
@@ -275,7 +284,14 @@ sbx_apply(int nfds)
 		nfds = 0;
 	if (sbx_rlimit(RLIMIT_FSIZE, 0) == -1 ||
 	    sbx_rlimit(RLIMIT_NPROC, 0) == -1 ||
+	    sbx_rlimit(RLIMIT_CORE, 0) == -1 ||
+	    sbx_rlimit(RLIMIT_DATA, SBX_DATA_MAX) == -1 ||
+	    sbx_rlimit(RLIMIT_AS, SBX_AS_MAX) == -1 ||
+	    sbx_rlimit(RLIMIT_CPU, SBX_CPU_MAX) == -1 ||
 	    sbx_rlimit(RLIMIT_NOFILE, (rlim_t)nfds + SBX_NOFILE_MARGIN) == -1)
+		return -1;
+	/* no core dump, no ptrace by the workers' own account */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		return -1;
 #ifdef WRK_SANDBOX_DEBUG
 	if (sbx_debug_handler() == -1)

@@ -1,0 +1,110 @@
+/*
+ * sup_secure.c: the supervisor's process hygiene (README.md, "Security
+ * model"; issue 11, item 8).
+ *
+ * - no core dumps and no ptrace by our own uid: PR_SET_DUMPABLE 0 and
+ *   RLIMIT_CORE 0, first thing in main();
+ * - the portal token and the secret live in one small vault mapping,
+ *   excluded from core dumps (MADV_DONTDUMP) and locked in memory when
+ *   the limits allow; the copies they came from are wiped;
+ * - a token from FIREZONE_TOKEN is wiped from the environment block
+ *   (/proc/PID/environ shows that block, not environ[]) and unset; a
+ *   token given as an argument is wiped from the argument block
+ *   (/proc/PID/cmdline) with a WARN: until then any local user could read
+ *   it.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sup.h"
+
+#define SUP_VAULT_LEN	(2 * SUP_SECRET_MAX + 64)
+
+static char	*sup_vault;
+static size_t	 sup_vault_cap, sup_vault_used;
+
+void
+sup_secure_early(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &rl);
+}
+
+/* len + 1 bytes of the vault, or NULL */
+static char *
+sup_vault_alloc(size_t len)
+{
+	long	pg = sysconf(_SC_PAGESIZE);
+	char	*p;
+
+	if (sup_vault == NULL) {
+		sup_vault_cap = ((SUP_VAULT_LEN + (size_t)pg - 1) / (size_t)pg) *
+		    (size_t)pg;
+		p = mmap(NULL, sup_vault_cap, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			fatal("mmap");
+		if (madvise(p, sup_vault_cap, MADV_DONTDUMP) == -1)
+			log_warn("madvise(MADV_DONTDUMP)");
+		(void)mlock(p, sup_vault_cap);	/* best effort */
+		sup_vault = p;
+	}
+	if (len >= sup_vault_cap - sup_vault_used)
+		return NULL;
+	p = sup_vault + sup_vault_used;
+	sup_vault_used += len + 1;
+	return p;
+}
+
+/* a vault copy of s (len bytes, NUL added); s itself is wiped */
+static char *
+sup_vault_keep(char *s, size_t len)
+{
+	char	*v;
+
+	if ((v = sup_vault_alloc(len)) == NULL)
+		fatalx("secret or token too long for the vault");
+	memcpy(v, s, len);
+	v[len] = '\0';
+	explicit_bzero(s, len);
+	return v;
+}
+
+/* the secret, moved into the vault; the malloc'd original is freed */
+char *
+sup_secure_secret(char *secret, size_t len)
+{
+	char	*v = sup_vault_keep(secret, len);
+
+	free(secret);
+	return v;
+}
+
+/* move the token into the vault and wipe where it came from */
+void
+sup_secure_token(struct sup_conf *c, int argc, char **argv)
+{
+	char	*t = (char *)c->token;
+	int	 i, from_argv = 0;
+
+	if (t == NULL)
+		return;
+	for (i = 1; i < argc; i++)
+		if (argv[i] == t)
+			from_argv = 1;
+	c->token = sup_vault_keep(t, strlen(t));
+	if (from_argv)
+		log_warnx("The portal token was given on the command line, "
+		    "where local users could read it (/proc/PID/cmdline) "
+		    "until now; pass it in FIREZONE_TOKEN instead");
+	else
+		(void)unsetenv("FIREZONE_TOKEN");
+}

@@ -1,0 +1,208 @@
+/*
+ * 75-hygiene.c: process hygiene of the supervisor and the workers (issue
+ * 11, item 8): the portal token is gone from /proc/PID/cmdline (with a
+ * WARN) or /proc/PID/environ, neither process may dump core, the secret's
+ * vault is excluded from dumps, and workers are non-dumpable with memory
+ * and CPU limits.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tutil.h"
+#include "tutil_portal.h"
+
+/* the whole of /proc/PID/<name> (NULs kept) into buf; length or -1 */
+static long
+proc_file(pid_t pid, const char *name, char *buf, size_t cap)
+{
+	char	path[64];
+	long	n, got = 0;
+	int	fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((size_t)got < cap - 1 &&
+	    (n = read(fd, buf + got, cap - 1 - (size_t)got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+static int
+mem_has(const char *buf, long len, const char *needle)
+{
+	size_t	n = strlen(needle);
+	long	i;
+
+	for (i = 0; i + (long)n <= len; i++)
+		if (memcmp(buf + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* the limits line of /proc/PID/limits starting with name: soft value */
+static long long
+limit_of(pid_t pid, const char *name)
+{
+	static char	buf[8192];
+	char		*p;
+
+	if (proc_file(pid, "limits", buf, sizeof(buf)) < 0 ||
+	    (p = strstr(buf, name)) == NULL)
+		return -2;
+	p += strlen(name);
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "unlimited", 9) == 0)
+		return -1;
+	return strtoll(p, NULL, 10);
+}
+
+/* 1 if an anonymous writable mapping of pid has the "dd" VmFlag */
+static int
+vault_mapped(pid_t pid)
+{
+	static char	buf[1 << 20];
+	char		*line, *save = NULL;
+	int		anon = 0, found = 0;
+	unsigned long	lo, hi;
+	char		name[256];
+
+	if (proc_file(pid, "smaps", buf, sizeof(buf)) <= 0)
+		return 0;
+	for (line = strtok_r(buf, "\n", &save); line != NULL && !found;
+	    line = strtok_r(NULL, "\n", &save)) {
+		name[0] = '\0';
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &lo, &hi,
+		    name) >= 2 && strchr(line, ':') != NULL &&
+		    strncmp(line, "VmFlags", 7) != 0) {
+			anon = name[0] == '\0';
+			continue;
+		}
+		if (strncmp(line, "VmFlags:", 8) == 0 && anon &&
+		    strstr(line, " wr") != NULL && strstr(line, " dd") != NULL)
+			found = 1;
+	}
+	return found;
+}
+
+static void
+t_token(struct tp_mock *m, int env)
+{
+	struct tp_relay_opts	 o;
+	struct tu_relay		 r;
+	static char		 buf[65536];
+	char			 token[64], what[16];
+	long			 n;
+
+	snprintf(what, sizeof(what), "%s", env ? "environ" : "cmdline");
+	snprintf(token, sizeof(token), "tok-hyg-%08x%08x", tu_rand(),
+	    tu_rand());
+	memset(&o, 0, sizeof(o));
+	if (env)
+		o.env_token = token;
+	else
+		o.token = token;
+	o.name = "hygiene";
+	o.api_url = m->url;
+	if (!ok(tp_relay_start(&r, &o) == 0, "%s: relay with a token", what))
+		return;
+	ok(tp_mock_wait(m, "joins", 1, 5000) >= 1, "%s: it joins the portal "
+	    "(the token still works)", what);
+	n = proc_file(r.pid, what, buf, sizeof(buf));
+	ok(n > 0 && !mem_has(buf, n, token), "%s: /proc/PID/%s holds no "
+	    "token", what, what);
+	if (env)
+		ok(!mem_has(buf, n, "FIREZONE_TOKEN=tok"),
+		    "environ: FIREZONE_TOKEN's value wiped");
+	else
+		ok(tu_log_count(&r, 0, "given on the command line") == 1 &&
+		    tu_log_count(&r, 0, "WARN") >= 1,
+		    "cmdline: a WARN says the token was on the command line");
+	is_int(limit_of(r.pid, "Max core file size"), 0,
+	    "%s: supervisor RLIMIT_CORE 0", what);
+	ok(vault_mapped(r.pid), "%s: an anonymous writable mapping excluded "
+	    "from core dumps (the vault)", what);
+	tu_relay_stop(&r);
+}
+
+static void
+t_worker(void)
+{
+	struct tu_relay_opts	 o;
+	struct tu_relay		 r;
+	struct tu_client	 c;
+	struct stat		 st;
+	char			 path[64], uid[64];
+	pid_t			 w;
+
+	memset(&o, 0, sizeof(o));
+	o.allow[0] = "127.0.0.0/8";
+	if (tu_relay_start(&r, &o) == -1 ||
+	    tu_client_open(&c, &r, ADDR_V4) == -1) {
+		ok(0, "relay and client");
+		return;
+	}
+	is_int(tu_allocate(&c, -1, 0, 0), 0, "an allocation");
+	w = tu_new_worker(&r, NULL, 0, 2000);
+	if (!ok(w > 0, "its worker"))
+		goto out;
+	is_int(limit_of(w, "Max core file size"), 0, "worker RLIMIT_CORE 0");
+	is_int(limit_of(w, "Max data size"), 64LL << 20,
+	    "worker RLIMIT_DATA 64 MiB");
+	is_int(limit_of(w, "Max address space"), 256LL << 20,
+	    "worker RLIMIT_AS 256 MiB");
+	is_int(limit_of(w, "Max cpu time"), 86400, "worker RLIMIT_CPU 1 day");
+	/* a non-dumpable process's /proc/PID/fd belongs to root */
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)w);
+	if (geteuid() == 0 && tu_proc_status(w, "Uid", uid, sizeof(uid)) == 0 &&
+	    atoi(uid) != 0)
+		ok(stat(path, &st) == 0 && st.st_uid == 0,
+		    "worker (uid %d) is not dumpable: /proc/PID/fd owned by "
+		    "root",
+		    atoi(uid));
+	else
+		skip(1, "not root or worker runs as root: dumpable not visible");
+out:
+	tu_client_close(&c);
+	tu_relay_stop(&r);
+}
+
+int
+main(void)
+{
+	struct tp_mock	m;
+	struct rlimit	rl;
+
+	tu_init(60);
+	/* children inherit our core limit: make it non-zero, so that the
+	 * RLIMIT_CORE checks below can fail */
+	if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_max != 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_CORE, &rl);
+	}
+	if (access(tu_path("bin/turncell"), X_OK) == -1 ||
+	    access(tu_path("bin/mock-portal"), X_OK) == -1)
+		skip_all("binaries not built");
+	memset(&m, 0, sizeof(m));
+	if (!ok(tp_mock_start(&m, 0) == 0, "mock portal"))
+		return done_testing();
+	t_token(&m, 0);
+	tp_mock_stop(&m);
+	memset(&m, 0, sizeof(m));
+	if (!ok(tp_mock_start(&m, 0) == 0, "mock portal again"))
+		return done_testing();
+	t_token(&m, 1);
+	tp_mock_stop(&m);
+	t_worker();
+	return done_testing();
+}
