@@ -3,9 +3,9 @@
  *
  * Configuration, secret, listen sockets and engine first (the engine
  * needs the bound port: --listen-port 0 lets the kernel choose it, and
- * --port-file tells a script which one it chose); then one libev loop
- * over the listen sockets, the workers, the portal and the health listener; at the
- * end every worker is killed. `turncell cred` mints credentials instead.
+ * --port-file tells a script which one it chose, and the health port);
+ * then one libev loop over the listen sockets, the workers, the portal
+ * and the health listener; at the end every worker is killed. `turncell cred` mints credentials instead.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -42,17 +42,24 @@ std_fds(void)
 	return fd;
 }
 
-/* written whole or not at all: a reader sees no file or the full line */
+/*
+ * The UDP listen port, then the health port when there is a health
+ * listener, one per line; written when both are bound, whole or not at
+ * all (a reader sees no file or all of it).
+ */
 static void
-port_file_write(const char *path, uint16_t port)
+port_file_write(const char *path, uint16_t port, uint16_t health)
 {
-	char	tmp[PATH_MAX], line[16];
+	char	tmp[PATH_MAX], line[32];
 	int	fd, n;
 
 	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		fatalx("--port-file path too long");
-	n = snprintf(line, sizeof(line), "%u\n", port);
+	if (health != 0)
+		n = snprintf(line, sizeof(line), "%u\n%u\n", port, health);
+	else
+		n = snprintf(line, sizeof(line), "%u\n", port);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1)
 		fatal("--port-file %s", tmp);
@@ -116,20 +123,23 @@ portal_event_cb(void *arg, enum portal_event ev, const char *why)
 	}
 }
 
-static void
+/* the health listener and the portal; the health port (0 = none) */
+static uint16_t
 net_start(struct sup *s, const char *secret)
 {
 	const struct sup_conf	*c = s->conf;
 	struct phx_conf		 pc;
 	struct portal_cb	 cb = { portal_event_cb, s };
 	struct health_src	 hs = { sup_metrics_cb, sup_ready_cb, s };
+	uint16_t		 hport = 0;
 
 	/* health has its own listener: nothing the portal does can slow it */
 	if (c->health_addr != NULL &&
-	    health_start(s->loop, c->health_addr, &hs) == -1)
-		sup_usage_error("cannot serve health checks on %s", c->health_addr);
+	    health_start(s->loop, c->health_addr, &hs, &hport) == -1)
+		sup_usage_error("cannot serve health checks on %s",
+		    c->health_addr);
 	if (c->token == NULL)
-		return;
+		return hport;
 	if (sup_lws_init(s->loop) == -1)
 		fatalx("cannot start libwebsockets");
 	memset(&pc, 0, sizeof(pc));
@@ -145,13 +155,15 @@ net_start(struct sup *s, const char *secret)
 	if (portal_start(&pc, &cb) == -1)
 		sup_usage_error("cannot start the portal connection to %s",
 		    c->api_url);
+	return hport;
 }
 
 int
 main(int argc, char **argv)
 {
-	char	*secret;
-	size_t	 slen;
+	char		*secret;
+	size_t		 slen;
+	uint16_t	 hport;
 
 	sup_secure_early();
 	if (argc > 1 && strcmp(argv[1], "cred") == 0)
@@ -181,15 +193,15 @@ main(int argc, char **argv)
 	if ((sup.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot create the event loop");
 	sup_conf_port(&conf, sup_listen_bind(&conf, &sup.fd4, &sup.fd6));
-	if (conf.port_file != NULL)
-		port_file_write(conf.port_file, conf.listen_port);
 	sup.turn = engine_new(&conf, secret, slen);
 	sup_metrics_init(&sup);
 	sup_worker_init(&sup);
 	sup_loop_init(&sup);
 	if (conf.token == NULL)
 		log_warnx("No portal token supplied, starting standalone mode");
-	net_start(&sup, secret);
+	hport = net_start(&sup, secret);
+	if (conf.port_file != NULL)
+		port_file_write(conf.port_file, conf.listen_port, hport);
 
 	ev_run(sup.loop, 0);
 

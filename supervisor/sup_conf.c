@@ -51,8 +51,9 @@ static const struct sup_opt sup_opts[] = {
 	    "port, the same for IPv4 and IPv6, logged and written\n"
 	    "to --port-file)" },
 	{ "port-file", O_PORT_FILE, NULL, "FILE",
-	    "write the bound listen port to FILE (for tests and\n"
-	    "scripts that start the relay with --listen-port 0)" },
+	    "write the bound listen port to FILE, and the health\n"
+	    "port on a second line (for tests and scripts that\n"
+	    "start the relay on port 0); written once both listen" },
 	{ "bind-ip4-addr", O_BIND4, "BIND_IP4_ADDR", "IP",
 	    "IPv4 address to listen on (default 0.0.0.0)" },
 	{ "bind-ip6-addr", O_BIND6, "BIND_IP6_ADDR", "IP",
@@ -85,7 +86,8 @@ static const struct sup_opt sup_opts[] = {
 	    "worker binary (default: turncell-worker next to turncell)" },
 	{ "health-check-addr", O_HEALTH, "HEALTH_CHECK_ADDR", "IP:PORT",
 	    "/healthz, /readyz, /metrics (default 0.0.0.0:8080;\n"
-	    "\"none\" disables)" },
+	    "port 0: one the kernel chooses, logged and written\n"
+	    "to --port-file; \"none\" disables)" },
 	{ "api-url", O_API_URL, "FIREZONE_API_URL", "URL",
 	    "portal URL (default wss://api.firezone.dev)" },
 	{ "drain-timeout", O_DRAIN_TIMEOUT, NULL, "S",
@@ -417,8 +419,7 @@ conf_portal(struct sup_conf *c, const char **val)
 	else {
 		struct taddr	t;
 
-		if (addr_parse_hostport(c->health_addr, &t) == -1 ||
-		    t.port == 0)
+		if (addr_parse_hostport(c->health_addr, &t) == -1)
 			sup_usage_error("bad --health-check-addr '%s' (want "
 			    "IP:PORT or none)", c->health_addr);
 	}

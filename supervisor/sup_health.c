@@ -371,18 +371,20 @@ health_listen_fd(const struct taddr *ta)
 
 int
 health_start(struct ev_loop *loop, const char *addr,
-    const struct health_src *src)
+    const struct health_src *src, uint16_t *bound)
 {
-	struct taddr	ta;
-	size_t		i;
-	int		fd;
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
+	struct taddr		ta;
+	char			txt[ADDR_STRLEN];
+	size_t			i;
+	int			fd;
 
 	if (health_loop != NULL) {
 		log_warnx("health: already started");
 		return -1;
 	}
-	if (addr == NULL || addr_parse_hostport(addr, &ta) == -1 ||
-	    ta.port == 0) {
+	if (addr == NULL || addr_parse_hostport(addr, &ta) == -1) {
 		log_warnx("health: bad address \"%s\" (want ip:port or "
 		    "[ip6]:port)", addr ? addr : "");
 		return -1;
@@ -391,6 +393,15 @@ health_start(struct ev_loop *loop, const char *addr,
 		log_warn("health: cannot listen on %s", addr);
 		return -1;
 	}
+	/* port 0: the kernel chose one; say which */
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    addr_from_sockaddr((struct sockaddr *)&ss, sl, &ta) == -1) {
+		log_warn("health: getsockname");
+		close(fd);
+		return -1;
+	}
+	*bound = ta.port;
+	addr_fmt(&ta, txt, sizeof(txt));
 	health_loop = loop;
 	health_src = *src;
 	for (i = 0; i < HEALTH_MAX_CONNS; i++)
@@ -398,6 +409,6 @@ health_start(struct ev_loop *loop, const char *addr,
 	ev_io_init(&health_listen, health_accept_cb, fd, EV_READ);
 	ev_io_start(loop, &health_listen);
 	ev_timer_init(&health_pause, health_pause_cb, HEALTH_PAUSE, 0.);
-	log_info("health: listening on %s (/healthz /readyz /metrics)", addr);
+	log_info("health: listening on %s (/healthz /readyz /metrics)", txt);
 	return 0;
 }

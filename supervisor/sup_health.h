@@ -5,6 +5,7 @@
 #define SUP_HEALTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <ev.h>
 
@@ -17,9 +18,10 @@ struct health_src {
 };
 
 /* GET /healthz, /readyz, /metrics on addr "ip:port" or "[ip6]:port"
- * (0.0.0.0 / :: = all addresses) on loop; -1 (logged) when the address is
- * bad or cannot be bound */
+ * (0.0.0.0 / :: = all addresses; port 0 = one the kernel chooses) on
+ * loop; *bound gets the port. -1 (logged) when the address is bad or
+ * cannot be bound */
 int	health_start(struct ev_loop *, const char *addr,
-	    const struct health_src *);
+	    const struct health_src *, uint16_t *bound);
 
 #endif

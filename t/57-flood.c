@@ -727,19 +727,17 @@ main(void)
 	tu_init(40);
 	if (access(tu_path("bin/turncell"), X_OK) == -1)
 		skip_all("bin/turncell not built");
-	if ((hport = tp_tcp_port()) == 0)
-		skip_all("no free TCP port for /metrics");
-	snprintf(haddr, sizeof(haddr), "127.0.0.1:%u", hport);
 	memset(&o, 0, sizeof(o));
 	o.allow[0] = "127.0.0.0/8";
 	o.extra[0] = "--unauth-rate";
 	o.extra[1] = RATE_S;
-	o.extra[2] = "--health-check-addr";
-	o.extra[3] = haddr;
+	o.health = "127.0.0.1:0";
 	if (tu_relay_start(&relay, &o) == -1) {
 		ok(0, "relay started");
 		return done_testing();
 	}
+	hport = relay.health_port;
+	snprintf(haddr, sizeof(haddr), "127.0.0.1:%u", hport);
 	ok(1, "relay started on 127.0.0.1:%u, --unauth-rate %d, /metrics on "
 	    "%s", relay.port, RATE, haddr);
 	ok(m_started() == 0, "/metrics answers: no worker started yet");

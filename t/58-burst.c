@@ -417,18 +417,15 @@ main(void)
 {
 	struct tu_relay_opts	o;
 	struct pair		pp[2];
-	char			haddr[32];
-	const char		*ext[] = { "--health-check-addr", haddr,
-				    "--unauth-rate", "0", NULL };
+	const char		*ext[] = { "--unauth-rate", "0", NULL };
 	size_t			i;
 	int			up;
 
 	tu_init(60);
 	if (access(tu_path("bin/turncell"), X_OK) == -1)
 		skip_all("bin/turncell not built");
-	health_port = tp_tcp_port();
-	snprintf(haddr, sizeof(haddr), "127.0.0.1:%u", health_port);
 	memset(&o, 0, sizeof(o));
+	o.health = "127.0.0.1:0";
 	o.allow[0] = "127.0.0.0/8";
 	for (i = 0; ext[i] != NULL; i++)
 		o.extra[i] = ext[i];
@@ -436,6 +433,7 @@ main(void)
 		ok(0, "relay started");
 		return done_testing();
 	}
+	health_port = relay.health_port;
 
 	up = pair_open(&pp[0], "allocation #1") == 0;
 	if (!up) {

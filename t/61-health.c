@@ -258,21 +258,19 @@ main(void)
 	struct tu_relay		 r;
 	struct tu_relay_opts	 o;
 	struct tu_client	 c;
-	char			 addr[32];
 	uint16_t		 port;
 
 	tu_init(60);
 	if (access(tu_path("bin/turncell"), X_OK) == -1)
 		skip_all("bin/turncell not built");
 	t_unit();
-	port = tp_tcp_port();
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
 	memset(&o, 0, sizeof(o));
-	o.extra[0] = "--health-check-addr";
-	o.extra[1] = addr;
+	o.health = "127.0.0.1:0";	/* the kernel's choice, via --port-file */
 	o.allow[0] = "127.0.0.0/8";
-	if (!ok(tu_relay_start(&r, &o) == 0, "relay with a health listener"))
+	if (!ok(tu_relay_start(&r, &o) == 0 && r.health_port != 0,
+	    "relay with a health listener on 127.0.0.1:%u", r.health_port))
 		return done_testing();
+	port = r.health_port;
 	t_endpoints(port);
 	t_garbage(port, &r);
 	t_counters(port, &r, &c);

@@ -64,20 +64,22 @@ else
 fi
 
 # 6-11: a running relay exports every metric the alerts name
-ports=$($PY -c 'import socket
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-t = socket.socket(); t.bind(("127.0.0.1", 0))
-print(u.getsockname()[1], t.getsockname()[1])')
-set -- $ports
-lport=$1 hport=$2
 (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$tmp/secret")
+# both ports chosen by the kernel and read back from --port-file
 bin/turncell --public-ip4-addr 127.0.0.1 --bind-ip4-addr 127.0.0.1 \
-    --listen-port "$lport" --lowest-port 40000 --highest-port 40015 \
-    --secret-file "$tmp/secret" --health-check-addr "127.0.0.1:$hport" \
+    --listen-port 0 --port-file "$tmp/ports" \
+    --lowest-port 40000 --highest-port 40015 \
+    --secret-file "$tmp/secret" --health-check-addr 127.0.0.1:0 \
     >"$tmp/log" 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 50 ]; do
+while [ ! -s "$tmp/ports" ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+hport=$(sed -n 2p "$tmp/ports" 2>/dev/null)
+i=0
+while [ -n "$hport" ] && [ $i -lt 50 ]; do
 	curl -sf -o "$tmp/metrics" "http://127.0.0.1:$hport/metrics" && break
 	sleep 0.1
 	i=$((i + 1))

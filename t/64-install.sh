@@ -34,14 +34,18 @@ check "the unit starts the installed binary" grep -qx \
     "$D/usr/lib/systemd/system/turncell.service"
 
 # 5: the installed supervisor finds the installed worker and serves
-port=$($PY -c 'import socket
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-print(u.getsockname()[1])')
 od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$tmp/secret"
 "$D/usr/bin/turncell" --public-ip4-addr 127.0.0.1 --bind-ip4-addr 127.0.0.1 \
-    --listen-port "$port" --lowest-port 40100 --highest-port 40115 \
+    --listen-port 0 --port-file "$tmp/port" \
+    --lowest-port 40100 --highest-port 40115 \
     --health-check-addr none --secret-file "$tmp/secret" >"$tmp/log" 2>&1 &
 pid=$!
+i=0
+while [ ! -s "$tmp/port" ] && [ $i -lt 50 ]; do	# the kernel's port
+	sleep 0.1
+	i=$((i + 1))
+done
+port=$(sed -n 1p "$tmp/port" 2>/dev/null)
 check "the installed relay (with its installed worker) answers a Binding" \
     $PY -c 'import os, socket, struct, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2)

@@ -76,7 +76,8 @@ struct tu_relay_opts {
 	int		 no_secret;	/* no --secret-file */
 	int		 runtime_dir;	/* RUNTIME_DIRECTORY=dir */
 	int		 err_fd;	/* > 2: stderr here, not the log */
-	const char	*health;	/* --health-check-addr, NULL = none */
+	const char	*health;	/* --health-check-addr, NULL = none;
+					 * "127.0.0.1:0": r->health_port */
 	const char	*log_level;	/* --log-level, NULL = default */
 	const char	*api_url;	/* --api-url */
 	const char	*token, *name;	/* positional TOKEN and NAME */
@@ -86,6 +87,7 @@ struct tu_relay_opts {
 struct tu_relay {
 	pid_t		 pid;
 	uint16_t	 port;		/* listen port */
+	uint16_t	 health_port;	/* o.health's port, as bound */
 	uint16_t	 lo, hi;	/* relay port range */
 	int		 v6;
 	int		 status;	/* wait status once it exited */

@@ -213,19 +213,23 @@ tu_relay_argv(const struct tu_relay *r, const struct tu_relay_opts *o,
 	return 0;
 }
 
-/* the port the relay wrote to --port-file, 0 while there is none */
+/* the ports the relay wrote to --port-file: listen, then health if any;
+ * the listen port, 0 while there is no file */
 static uint16_t
-tu_port_file(const struct tu_relay *r)
+tu_port_file(struct tu_relay *r)
 {
 	char	buf[16];
 	FILE	*f;
-	long	v = 0;
+	long	v = 0, h = 0;
 
 	if ((f = fopen(r->port_path, "r")) == NULL)
 		return 0;
 	if (fgets(buf, sizeof(buf), f) != NULL)
 		v = strtol(buf, NULL, 10);
+	if (fgets(buf, sizeof(buf), f) != NULL)
+		h = strtol(buf, NULL, 10);
 	fclose(f);
+	r->health_port = h > 0 && h < 65536 ? (uint16_t)h : 0;
 	return v > 0 && v < 65536 ? (uint16_t)v : 0;
 }
 
