@@ -39,7 +39,7 @@ CORE_LIBS = -lnettle -lz -lcjson
 SUP_LIBS  = -lev -lwebsockets -lcjson $(CORE_LIBS)
 WRK_LIBS  = -lev $(CORE_LIBS)
 
-IO_SRC	 = $(wildcard common/log.c common/msg_io.c)
+IO_SRC	 = $(wildcard common/log.c common/msg_io.c common/udp_batch.c)
 CORE_SRC = $(filter-out $(IO_SRC), $(wildcard common/*.c))
 SUP_SRC	 = $(wildcard supervisor/*.c)
 WRK_SRC	 = $(wildcard worker/*.c)

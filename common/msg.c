@@ -11,11 +11,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cdata.h"
 #include "msg.h"
-
-#define MSG_CHAN_MIN		0x4000
-#define MSG_CHAN_MAX		0x4FFF
-#define MSG_FRAME_HDR		4	/* ChannelData: u16 chan, u16 len */
 
 /* exact payload sizes */
 #define MSG_READY_LEN		4	/* u16 port, u8 families, u8 zero */
@@ -43,7 +40,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	[MSG_CHAN_DEL] =  { MSG_S2W, MSG_ST_READY, 0,
 			      MSG_CHAN_DEL_LEN, MSG_CHAN_DEL_LEN },
 	[MSG_DATA] =	  { MSG_S2W | MSG_W2S, MSG_ST_READY, 0,
-			      MSG_FRAME_HDR, MSG_MAX_PAYLOAD },
+			      CDATA_HDR_LEN, MSG_MAX_PAYLOAD },
 	[MSG_LOG] =	  { MSG_W2S, MSG_ST_ANY, 0,
 			      2, 1 + MSG_LOG_MAX },
 	[MSG_STATS] =	  { MSG_W2S, MSG_ST_READY, 0,
@@ -83,7 +80,7 @@ msg_bad(void)
 static int
 msg_chan_ok(uint16_t chan)
 {
-	return chan >= MSG_CHAN_MIN && chan <= MSG_CHAN_MAX;
+	return chan >= CDATA_CHAN_MIN && chan <= CDATA_CHAN_MAX;
 }
 
 const char *
@@ -544,13 +541,13 @@ msg_data_add(struct buf_w *w, uint16_t chan, const uint8_t *p, size_t len)
 	size_t	room;
 
 	if (!msg_chan_ok(chan) || (len > 0 && p == NULL) ||
-	    len > MSG_MAX_PAYLOAD - MSG_FRAME_HDR) {
+	    len > MSG_MAX_PAYLOAD - CDATA_HDR_LEN) {
 		errno = EMSGSIZE;	/* can never fit: drop it */
 		return -1;
 	}
 	room = w->cap < MSG_MAX_RECORD ? w->cap : MSG_MAX_RECORD;
 	if (w->err || w->len < MSG_HDR_LEN || w->len > room ||
-	    room - w->len < MSG_FRAME_HDR + len) {
+	    room - w->len < CDATA_HDR_LEN + len) {
 		errno = ENOBUFS;	/* full: send and begin again */
 		return -1;
 	}
@@ -574,21 +571,15 @@ int
 msg_data_next(struct buf_r *r, uint16_t *chan, const uint8_t **p,
     size_t *len)
 {
-	uint16_t	c, l;
+	struct cdata_frame	f;
+	int			rv;
 
 	if (r->err)
 		return -1;
-	if (buf_r_left(r) == 0)
-		return 0;
-	if (buf_r_left(r) < MSG_FRAME_HDR)
-		return -1;
-	buf_get_u16(r, &c);
-	buf_get_u16(r, &l);
-	if (!msg_chan_ok(c) || buf_r_left(r) < l)
-		return -1;
-	if (buf_get_ptr(r, p, l) == -1)
-		return -1;
-	*chan = c;
-	*len = l;
-	return 1;
+	if ((rv = cdata_next(r->p, r->len, &r->off, &f)) == 1) {
+		*chan = f.chan;
+		*p = f.payload;
+		*len = f.plen;
+	}
+	return rv;
 }

@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "cdata.h"	/* ChannelData shares the port with STUN */
 
 #define STUN_HDR_LEN		20
 #define STUN_MAGIC		0x2112A442u
@@ -96,8 +97,8 @@
 #define STUN_MAX_PEERS		8	/* XOR-PEER-ADDRESS per request */
 #define STUN_MAX_UNKNOWN	8	/* listed in a 420 */
 
-#define STUN_CHAN_MIN		0x4000
-#define STUN_CHAN_MAX		0x4FFF
+#define STUN_CHAN_MIN		CDATA_CHAN_MIN
+#define STUN_CHAN_MAX		CDATA_CHAN_MAX
 
 /* decode outcomes */
 #define STUN_OK		0
@@ -213,16 +214,5 @@ void	 stun_put_mi_key(struct stun_enc *, const uint8_t *key, size_t keylen);
 void	 stun_put_fingerprint(struct stun_enc *);
 /* final length, or -1 if anything overflowed the buffer */
 long	 stun_enc_finish(struct stun_enc *);
-
-/* ChannelData (RFC 8656 §12.4) */
-#define CDATA_HDR_LEN	4
-/* 1 if the first byte says ChannelData framing (top bits 01: 0x40-0x7F);
- * cdata_decode() then accepts only channels 0x4000-0x4FFF */
-int	 cdata_is(const uint8_t *, size_t);
-/* 0 ok (payload points into p; trailing padding ignored), -1 drop */
-int	 cdata_decode(const uint8_t *, size_t, uint16_t *chan,
-	    const uint8_t **payload, size_t *plen);
-/* write the 4-byte header for a payload of plen bytes; -1 if plen > 65535 */
-int	 cdata_put_hdr(uint8_t hdr[CDATA_HDR_LEN], uint16_t chan, size_t plen);
 
 #endif

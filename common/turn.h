@@ -16,8 +16,9 @@
  *   CHANNEL-BIND ok    -> TURN_CMD_WORKER_CHAN_ADD, then TURN_CMD_SEND
  *   channel expiry     -> TURN_CMD_WORKER_CHAN_DEL
  *   ChannelData in     -> TURN_CMD_WORKER_DATA (payload points into input)
- *   turn_worker_data   -> TURN_CMD_SEND(frame to the client), or, for a
- *                         channel that is not bound on that allocation,
+ *   turn_worker_data   -> TURN_CMD_SEND_FRAMES(the record's frames to the
+ *                         client, one command), or, for a channel that
+ *                         is not bound on that allocation,
  *                         TURN_CMD_WORKER_STOP (hostile worker)
  *   REFRESH 0 / expiry -> TURN_CMD_WORKER_STOP(alloc), then the response
  *   turn_worker_gone   -> allocation freed (next REFRESH gets 437)
@@ -95,7 +96,9 @@ enum turn_cmd_type {
 	/* --indications only (conf.indications): */
 	TURN_CMD_WORKER_PERM_ADD, /* alloc_id, addr (peer IP, port 0) */
 	TURN_CMD_WORKER_PERM_DEL, /* alloc_id, addr (peer IP, port 0) */
-	TURN_CMD_WORKER_SEND	/* alloc_id, addr (peer), data, len */
+	TURN_CMD_WORKER_SEND,	/* alloc_id, addr (peer), data, len */
+	TURN_CMD_SEND_FRAMES	/* data, len: ChannelData frames back to back
+				 * (cdata.h) -> client addr, one datagram each */
 };
 
 /* reasons for TURN_CMD_WORKER_STOP */
@@ -120,7 +123,8 @@ struct turn_cmd {
 	uint16_t	 chan;
 	int		 reason;	/* WORKER_STOP */
 	int		 level;		/* LOG */
-	const uint8_t	*data;		/* SEND, WORKER_DATA, WORKER_SEND */
+	const uint8_t	*data;		/* SEND, SEND_FRAMES, WORKER_DATA,
+					 * WORKER_SEND */
 	size_t		 len;
 	const char	*text;		/* LOG, NUL-terminated */
 };

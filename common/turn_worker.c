@@ -1,9 +1,10 @@
 /*
- * turn_worker.c: events from workers, the timer and draining
- * (engine.md §8, §12-§15).
+ * turn_worker.c: events from workers (ready, bind failure, gone, peer
+ * data), the timer and draining.
  */
 #include <string.h>
 
+#include "cdata.h"
 #include "turn_int.h"
 
 static const char *
@@ -120,7 +121,7 @@ turn_worker_gone(struct turn *t, uint32_t alloc_id, uint64_t now_ms)
 	turn_alloc_free(t, a);
 }
 
-/* ---- peer data from a worker (engine.md §13) ---- */
+/* ---- peer data from a worker ---- */
 
 /*
  * Check the whole batch before anything is queued: exact framing, at
@@ -131,45 +132,65 @@ turn_worker_gone(struct turn *t, uint32_t alloc_id, uint64_t now_ms)
 static int
 turn_frames_valid(struct turn_alloc *a, const uint8_t *p, size_t len)
 {
-	size_t	off = 0, plen;
+	struct cdata_frame	f;
+	size_t			off = 0;
+	int			rv, n = 0;
 
-	if (len == 0)
-		return -1;
-	while (off < len) {
-		if (len - off < CDATA_HDR_LEN)
+	while ((rv = cdata_next(p, len, &off, &f)) == 1) {
+		if (turn_chan_by_num(a, f.chan) == NULL)
 			return -1;
-		plen = buf_load16(p + off + 2);
-		if (plen > len - off - CDATA_HDR_LEN)
-			return -1;
-		if (turn_chan_by_num(a, buf_load16(p + off)) == NULL)
-			return -1;
-		off += CDATA_HDR_LEN + plen;
+		n++;
 	}
-	return 0;
+	return rv == 0 && n > 0 ? 0 : -1;
 }
 
+/* one SEND_FRAMES for a run of frames on bound channels */
+static void
+turn_frames_run(struct turn *t, struct turn_alloc *a, const uint8_t *p,
+    size_t len, uint64_t frames, uint64_t bytes)
+{
+	struct turn_qent	*e;
+
+	if (frames == 0)
+		return;
+	if ((e = turn_q_push(t, TURN_CMD_SEND_FRAMES)) == NULL) {
+		t->st.dropped += frames;
+		return;
+	}
+	e->c.addr = a->client;
+	e->c.data = p;
+	e->c.len = len;
+	t->st.packets_p2c += frames;
+	t->st.bytes_p2c += bytes;
+}
+
+/* the record's frames as one command; a frame on a cooling channel is
+ * dropped and splits the run in two */
 static void
 turn_frames_send(struct turn *t, struct turn_alloc *a, const uint8_t *p,
     size_t len)
 {
 	struct turn_chan	*c;
-	struct turn_qent	*e;
-	size_t			 off = 0, plen;
+	struct cdata_frame	 f;
+	const uint8_t		*run = p;
+	size_t			 off = 0, runlen = 0;
+	uint64_t		 frames = 0, bytes = 0;
 
-	while (off < len) {
-		plen = buf_load16(p + off + 2);
-		c = turn_chan_by_num(a, buf_load16(p + off));
-		if (c != NULL && c->bound &&
-		    (e = turn_q_push(t, TURN_CMD_SEND)) != NULL) {
-			e->c.addr = a->client;
-			e->c.data = p + off;
-			e->c.len = CDATA_HDR_LEN + plen;
-			t->st.packets_p2c++;
-			t->st.bytes_p2c += plen;
-		} else
-			t->st.dropped++;
-		off += CDATA_HDR_LEN + plen;
+	while (cdata_next(p, len, &off, &f) == 1) {
+		c = turn_chan_by_num(a, f.chan);
+		if (c != NULL && c->bound) {
+			runlen += f.flen;
+			frames++;
+			bytes += f.plen;
+			continue;
+		}
+		t->st.dropped++;
+		turn_frames_run(t, a, run, runlen, frames, bytes);
+		run = p + off;
+		runlen = 0;
+		frames = bytes = 0;
 	}
+	turn_frames_run(t, a, run, runlen, frames, bytes);
 }
 
 int
@@ -193,7 +214,7 @@ turn_worker_data(struct turn *t, uint32_t alloc_id, const uint8_t *frames,
 	return 0;
 }
 
-/* ---- timer (engine.md §12) ---- */
+/* ---- timer ---- */
 
 /* take every allocation due at now off the heap, as a list */
 static struct turn_alloc *

@@ -148,13 +148,18 @@ void		 sup_pump_event(struct sup *, enum sup_in_type, uint32_t);
 /* sup_loop.c */
 uint16_t	 sup_listen_bind(const struct sup_conf *, int *, int *);
 void		 sup_loop_init(struct sup *);
-void		 sup_send(struct sup *, const struct taddr *, const uint8_t *,
-		    size_t);
-void		 sup_send_flush(struct sup *);
 void		 sup_drain_start(struct sup *, const char *why);
 void		 sup_exit_now(struct sup *, int status);
 uint64_t	 sup_now_ms(void);
 int64_t		 sup_wall_s(void);
+
+/* sup_send.c */
+void		 sup_send_init(int, int);
+void		 sup_send(struct sup *, const struct taddr *, const uint8_t *,
+		    size_t);
+void		 sup_send_frames(struct sup *, const struct taddr *,
+		    const uint8_t *, size_t);
+void		 sup_send_flush(struct sup *);
 
 /* sup_spawn.c */
 void		 sup_spawn_init(struct sup *);
@@ -177,7 +182,6 @@ void		 sup_worker_flush(struct sup *);
 void		 sup_worker_stop(struct sup *, uint32_t, int reason);
 void		 sup_worker_kill_all(struct sup *);
 size_t		 sup_worker_count(void);
-int		 sup_worker_owns(const void *);
 
 /* sup_metrics.c */
 void		 sup_metrics_init(struct sup *);

@@ -6,11 +6,7 @@
  * Datagrams are read with recvmmsg in bounded batches (then the loop
  * yields to the other watchers); data for workers collected during a
  * batch is flushed once after it, and the engine timer is re-armed once
- * per batch. Sends go out with sendmmsg; consecutive ChannelData frames
- * of one worker record for one client, back to back in the record and
- * of equal size (the last may be shorter), go out as one UDP GSO send
- * (UDP_SEGMENT) straight from the record. Errors the network is expected
- * to produce are counted, not logged ("logging is futile", ntpd).
+ * per batch (sup_pump.c). Sending is sup_send.c's job.
  */
 #define _GNU_SOURCE	/* recvmmsg, sendmmsg, close_range, setresuid */
 
@@ -35,32 +31,8 @@
 
 #define RECV_BATCH	32
 #define RECV_BUFLEN	65536
-#define SEND_BATCH	64
-#define SEND_COPY	2048	/* responses are copied (<= STUN_MAX_MSG) */
 #define SOCK_BUF	(4 << 20)
-#define GSO_SEG_MAX	1200	/* fits any path MTU >= 1280 */
-#define GSO_SEGS	64	/* segments per send (kernel limit >= 64) */
-#define GSO_BYTES	65000	/* one UDP datagram before segmentation */
 
-union sendq_ctl {
-	char		 buf[CMSG_SPACE(sizeof(uint16_t))];
-	struct cmsghdr	 align;
-};
-
-struct sendq {
-	int			 fd;
-	size_t			 n;
-	struct taddr		 last;		/* destination of entry n-1 */
-	struct mmsghdr		 mh[SEND_BATCH];
-	struct iovec		 iov[SEND_BATCH];
-	struct sockaddr_storage	 to[SEND_BATCH];
-	uint16_t		 seg[SEND_BATCH];	/* GSO size, 0 = none */
-	uint8_t			 closed[SEND_BATCH];	/* short last seg */
-	union sendq_ctl		 ctl[SEND_BATCH];
-	uint8_t			 copy[SEND_BATCH][SEND_COPY];
-};
-
-static struct sendq		 sq4, sq6;
 static uint8_t			 rbuf[RECV_BATCH][RECV_BUFLEN];
 static struct mmsghdr		 rmh[RECV_BATCH];
 static struct iovec		 riov[RECV_BATCH];
@@ -83,163 +55,6 @@ sup_wall_s(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
-}
-
-/* ---- sending ------------------------------------------------------- */
-
-/*
- * A GSO send was refused (EINVAL: path MTU below the segment size; EIO:
- * no checksum offload on the route): send its segments one by one.
- */
-static void
-sendq_split(struct sup *s, struct sendq *q, size_t i)
-{
-	const struct msghdr	*h = &q->mh[i].msg_hdr;
-	const uint8_t		*p = q->iov[i].iov_base;
-	size_t			 left = q->iov[i].iov_len, n;
-
-	while (left > 0) {
-		n = left < q->seg[i] ? left : q->seg[i];
-		if (sendto(q->fd, p, n, MSG_DONTWAIT, h->msg_name,
-		    h->msg_namelen) == -1)
-			s->cnt.send_errors++;
-		p += n;
-		left -= n;
-	}
-}
-
-static void
-sendq_flush(struct sup *s, struct sendq *q)
-{
-	size_t	off = 0;
-	int	r;
-
-	while (off < q->n) {
-		r = sendmmsg(q->fd, q->mh + off, (unsigned)(q->n - off),
-		    MSG_DONTWAIT);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (q->seg[off] != 0 && (errno == EINVAL ||
-			    errno == EIO))
-				sendq_split(s, q, off);
-			else	/* EAGAIN, ENOBUFS, ECONNREFUSED...: drop */
-				s->cnt.send_errors++;
-			off++;
-		} else
-			off += (size_t)r;
-	}
-	q->n = 0;
-}
-
-void
-sup_send_flush(struct sup *s)
-{
-	if (sq4.n > 0)
-		sendq_flush(s, &sq4);
-	if (sq6.n > 0)
-		sendq_flush(s, &sq6);
-}
-
-/*
- * A large datagram in the engine's storage (a Data indication): send it
- * now, after what is queued, rather than copy it. Never blocks.
- */
-static void
-send_now(struct sup *s, struct sendq *q, const struct taddr *to,
-    const uint8_t *p, size_t len)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		sl;
-	ssize_t			r;
-
-	sendq_flush(s, q);
-	sl = (socklen_t)addr_to_sockaddr(to, &ss);
-	do
-		r = sendto(q->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&ss,
-		    sl);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		s->cnt.send_errors++;
-}
-
-/*
- * Append a frame of a worker record to the last queued send when it is
- * for the same client, directly follows it in the record and is not
- * longer than its segments: 1 done, 0 not possible.
- */
-static int
-send_gso_extend(struct sendq *q, const struct taddr *to, const uint8_t *p,
-    size_t len)
-{
-	size_t		 i = q->n - 1, seg;
-	struct iovec	*v = &q->iov[i];
-	struct cmsghdr	*cm;
-	uint16_t	 sz;
-
-	seg = q->seg[i] != 0 ? q->seg[i] : v->iov_len;
-	if (q->closed[i] || seg > GSO_SEG_MAX || len > seg || len == 0 ||
-	    !sup_worker_owns(v->iov_base) ||
-	    (const uint8_t *)v->iov_base + v->iov_len != p ||
-	    v->iov_len + len > GSO_BYTES || v->iov_len / seg >= GSO_SEGS ||
-	    !addr_eq(to, &q->last))
-		return 0;
-	if (q->seg[i] == 0) {
-		q->seg[i] = (uint16_t)seg;
-		sz = (uint16_t)seg;
-		memset(&q->ctl[i], 0, sizeof(q->ctl[i]));
-		q->mh[i].msg_hdr.msg_control = q->ctl[i].buf;
-		q->mh[i].msg_hdr.msg_controllen = sizeof(q->ctl[i].buf);
-		cm = CMSG_FIRSTHDR(&q->mh[i].msg_hdr);
-		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(sz));
-		memcpy(CMSG_DATA(cm), &sz, sizeof(sz));
-	}
-	v->iov_len += len;
-	if (len < seg)
-		q->closed[i] = 1;	/* only the last may be shorter */
-	return 1;
-}
-
-void
-sup_send(struct sup *s, const struct taddr *to, const uint8_t *p, size_t len)
-{
-	struct sendq	*q = to->family == ADDR_V6 ? &sq6 : &sq4;
-	size_t		 i;
-
-	if (q->fd == -1) {
-		s->cnt.send_errors++;
-		return;
-	}
-	if (q->n > 0 && sup_worker_owns(p) && send_gso_extend(q, to, p, len))
-		return;
-	if (q->n == SEND_BATCH)
-		sendq_flush(s, q);
-	i = q->n;
-	/* frames from a worker record stay put until the flush; anything
-	 * else is copied so that the batch never depends on the engine's
-	 * buffers beyond one command */
-	if (!sup_worker_owns(p)) {
-		if (len > SEND_COPY) {
-			send_now(s, q, to, p, len);
-			return;
-		}
-		memcpy(q->copy[i], p, len);
-		p = q->copy[i];
-	}
-	q->iov[i].iov_base = (void *)(uintptr_t)p;
-	q->iov[i].iov_len = len;
-	memset(&q->mh[i], 0, sizeof(q->mh[i]));
-	q->mh[i].msg_hdr.msg_name = &q->to[i];
-	q->mh[i].msg_hdr.msg_namelen = (socklen_t)addr_to_sockaddr(to,
-	    &q->to[i]);
-	q->mh[i].msg_hdr.msg_iov = &q->iov[i];
-	q->mh[i].msg_hdr.msg_iovlen = 1;
-	q->seg[i] = 0;
-	q->closed[i] = 0;
-	q->last = *to;
-	q->n++;
 }
 
 void
@@ -493,9 +308,8 @@ sup_listen_bind(const struct sup_conf *c, int *fd4, int *fd6)
 }
 
 static void
-listen_watch(struct sup *s, ev_io *io, int fd, struct sendq *q)
+listen_watch(struct sup *s, ev_io *io, int fd)
 {
-	q->fd = fd;
 	if (fd == -1)
 		return;
 	ev_io_init(io, udp_read_cb, fd, EV_READ);
@@ -547,8 +361,9 @@ sup_loop_init(struct sup *s)
 	if (c->sched_batch)
 		sched_batch();
 	recv_init();
-	listen_watch(s, &s->io4, s->fd4, &sq4);
-	listen_watch(s, &s->io6, s->fd6, &sq6);
+	listen_watch(s, &s->io4, s->fd4);
+	listen_watch(s, &s->io6, s->fd6);
+	sup_send_init(s->fd4, s->fd6);
 
 	ev_init(&s->engine_timer, engine_timer_cb);
 	s->engine_timer.data = s;

@@ -60,6 +60,9 @@ exec_cmd(struct sup *s, const struct turn_cmd *c)
 	case TURN_CMD_SEND:
 		sup_send(s, &c->addr, c->data, c->len);
 		break;
+	case TURN_CMD_SEND_FRAMES:
+		sup_send_frames(s, &c->addr, c->data, c->len);
+		break;
 	case TURN_CMD_WORKER_START:
 		(void)sup_worker_start(s, c->alloc_id, c->port, c->families);
 		break;

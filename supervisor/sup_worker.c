@@ -60,7 +60,7 @@ static LIST_HEAD(, worker)	 wk_all = LIST_HEAD_INITIALIZER(wk_all);
 static size_t			 wk_count;
 
 /* one receive buffer: frames handed to the engine point into it until
- * the commands they cause have been executed */
+ * the pump has executed and flushed what they caused (its rule 2) */
 static uint8_t			 wk_rbuf[MSG_RECV_BUFLEN];
 
 static void	wk_read_cb(struct ev_loop *, ev_io *, int);
@@ -81,16 +81,6 @@ size_t
 sup_worker_count(void)
 {
 	return wk_count;
-}
-
-/* 1 if p points into the worker receive buffer (stable until the next
- * record is read, i.e. for the whole command drain it causes) */
-int
-sup_worker_owns(const void *p)
-{
-	const uint8_t	*b = p;
-
-	return b >= wk_rbuf && b < wk_rbuf + sizeof(wk_rbuf);
 }
 
 static struct worker *

@@ -513,7 +513,7 @@ ping_pong_steps(struct te_scen *sc, const struct taddr *client, uint16_t chan,
 	n = cdata(frame, chan, payload, sizeof(payload));
 	st = te_st_wdata(sc, "peer data comes back as ChannelData", 1, frame, n,
 	    now);
-	te_ex_send(sc, st, client, frame, n);
+	te_ex_frames(sc, st, client, frame, n);
 }
 
 static void

@@ -373,7 +373,11 @@ test_session(void)
 	te_collect(t);
 	is_int(rc, 0, "worker data accepted");
 	expect_n(1, "worker data");
-	expect_send(0, &client, DATA_OUT, "worker frame to the client");
+	ok(te_nrecs >= 1 && te_recs[0].c.type == TURN_CMD_SEND_FRAMES &&
+	    te_same_addr(&te_recs[0].c.addr, &client),
+	    "worker frame: SEND_FRAMES to the client");
+	is_mem(te_recs[0].c.data, te_recs[0].c.len, frame, flen,
+	    "worker frame: bytes");
 	turn_get_stats(t, &st);
 	is_int((long long)st.packets_c2p, 1, "stats: 1 packet client->peer");
 	is_int((long long)st.bytes_c2p, 4, "stats: 4 payload bytes c->p");

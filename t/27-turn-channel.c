@@ -68,7 +68,8 @@ test_worker_data(void)
 		    TURN_STOP_HOSTILE))
 			te_dump_cmds();
 		for (k = 0; k + 1 < (int)te_nrecs; k++)
-			if (te_recs[k].c.type != TURN_CMD_SEND)
+			if (te_recs[k].c.type != TURN_CMD_SEND &&
+			    te_recs[k].c.type != TURN_CMD_SEND_FRAMES)
 				ok(0, "%s: only SENDs before the stop",
 				    bad[i].name);
 		is_int(turn_alloc_count(t), 0, "%s: allocation freed",
@@ -91,14 +92,15 @@ test_worker_data(void)
 	rc = turn_worker_data(t, id, buf, len, te_now);
 	te_collect(t);
 	is_int(rc, 0, "three good frames accepted");
-	ok(te_nrecs == 3 && te_recs[0].c.type == TURN_CMD_SEND &&
-	    te_recs[0].c.len == 6 && memcmp(te_recs[0].c.data, buf, 6) == 0 &&
-	    te_recs[1].c.len == 4 && memcmp(te_recs[1].c.data, buf + 6,
-	    4) == 0 &&
-	    te_recs[2].c.len == 7 && memcmp(te_recs[2].c.data, buf + 10,
-	    7) == 0 &&
-	    te_same_addr(&te_recs[2].c.addr, &c),
-	    "one SEND per frame, header included, to the client");
+	ok(te_nrecs == 1 && te_recs[0].c.type == TURN_CMD_SEND_FRAMES &&
+	    te_recs[0].orig == buf && te_recs[0].c.len == len &&
+	    memcmp(te_recs[0].c.data, buf, len) == 0 &&
+	    te_same_addr(&te_recs[0].c.addr, &c),
+	    "one SEND_FRAMES for the record: every frame, headers included, "
+	    "in place, to the client");
+	turn_get_stats(t, &st);
+	is_int((long long)st.packets_p2c, 3, "stats: three frames to the client");
+	is_int((long long)st.bytes_p2c, 5, "stats: five payload bytes");
 	rc = turn_worker_data(t, 4242, buf, len, te_now);
 	te_collect(t);
 	is_int(rc, 0, "unknown alloc_id: 0 (teardown race)");
@@ -116,6 +118,60 @@ test_worker_data(void)
 		ok(te_nrecs == 1 && te_is_stop(0, id2, TURN_STOP_HOSTILE),
 		    "WORKER_STOP(HOSTILE) for it");
 	}
+	turn_free(t);
+}
+
+/* a frame on a cooling channel inside a record is dropped: the frames
+ * around it go out as two SEND_FRAMES, in order */
+static void
+test_worker_data_split(void)
+{
+	struct turn_conf	 conf;
+	struct turn		*t;
+	struct taddr		 c = te_addr("198.51.100.7", 40000);
+	struct taddr		 p1 = te_addr("192.0.2.50", 5000);
+	struct taddr		 p2 = te_addr("192.0.2.51", 5000);
+	struct ts_req		 r;
+	struct turn_stats	 st;
+	uint8_t			 buf[64];
+	uint64_t		 t0;
+	size_t			 len;
+	uint32_t		 id;
+	int			 rc;
+
+	te_conf_init(&conf);
+	t = te_start(&conf);
+	id = te_allocate(t, &c, &te_u, -1, 1, "split");
+	t0 = te_now;
+	te_chanbind_req(&r, &te_u, &c, 0x4001, &p2);
+	te_input(t, &r, &c);
+	te_now = t0 + 300 * TE_SEC;
+	te_refresh_req(&r, &te_u, &c, 600);
+	te_input(t, &r, &c);
+	te_chanbind_req(&r, &te_u, &c, 0x4000, &p1);
+	te_input(t, &r, &c);
+	te_tick(t, t0 + 600 * TE_SEC);
+	ok(te_nrecs >= 1 && te_recs[0].c.type == TURN_CMD_WORKER_CHAN_DEL &&
+	    te_recs[0].c.chan == 0x4001, "0x4001 expires, 0x4000 stays");
+	te_now = t0 + 601 * TE_SEC;
+	len = tap_unhex("40000002cafe" "40010001ff" "40000003abcdef", buf,
+	    sizeof(buf));
+	rc = turn_worker_data(t, id, buf, len, te_now);
+	te_collect(t);
+	is_int(rc, 0, "a cooling channel in a record is not hostile");
+	ok(te_nrecs == 2 &&
+	    te_recs[0].c.type == TURN_CMD_SEND_FRAMES &&
+	    te_recs[0].orig == buf && te_recs[0].c.len == 6 &&
+	    te_recs[1].c.type == TURN_CMD_SEND_FRAMES &&
+	    te_recs[1].orig == buf + 11 && te_recs[1].c.len == 7 &&
+	    memcmp(te_recs[1].c.data, buf + 11, 7) == 0 &&
+	    te_same_addr(&te_recs[1].c.addr, &c),
+	    "two SEND_FRAMES around the dropped frame");
+	if (te_nrecs != 2)
+		te_dump_cmds();
+	turn_get_stats(t, &st);
+	is_int((long long)st.packets_p2c, 2, "stats: two frames sent");
+	is_int((long long)st.dropped, 1, "stats: one frame dropped");
 	turn_free(t);
 }
 
@@ -344,6 +400,7 @@ main(void)
 	te_creds();
 
 	test_worker_data();
+	test_worker_data_split();
 	test_channel_bind();
 	is_int(te_leaks, 0, "no LOG held a password or a nonce MAC");
 	return done_testing();

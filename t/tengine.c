@@ -262,7 +262,7 @@ te_cmd_name(int type)
 {
 	static const char *const names[] = { "NONE", "SEND", "WORKER_START",
 	    "CHAN_ADD", "CHAN_DEL", "WORKER_DATA", "WORKER_STOP", "LOG",
-	    "PERM_ADD", "PERM_DEL", "WORKER_SEND" };
+	    "PERM_ADD", "PERM_DEL", "WORKER_SEND", "SEND_FRAMES" };
 
 	return type >= 0 && type < (int)(sizeof(names) / sizeof(names[0])) ?
 	    names[type] : "?";
@@ -613,6 +613,18 @@ te_ex_send(struct te_scen *sc, struct te_step *st, const struct taddr *to,
 	e->len = n;
 }
 
+/* a worker record's frames to the client, pointing into the record */
+void
+te_ex_frames(struct te_scen *sc, struct te_step *st, const struct taddr *to,
+    const uint8_t *b, size_t n)
+{
+	struct te_exp	*e = te_ex_add(st, TURN_CMD_SEND_FRAMES, 0);
+
+	e->addr = *to;
+	e->data = te_pool_copy(sc, b, n);
+	e->len = n;
+}
+
 void
 te_ex_start(struct te_step *st, uint32_t id, uint16_t port, uint8_t fam)
 {
@@ -711,6 +723,11 @@ te_cmd_match(const struct te_step *st, const struct turn_cmd *c,
 	switch (c->type) {
 	case TURN_CMD_SEND:
 		return addr_eq(&c->addr, &e->addr) &&
+		    te_bytes_eq(c->data, c->len, e->data, e->len);
+	case TURN_CMD_SEND_FRAMES:
+		/* the frames point into the worker's record */
+		return addr_eq(&c->addr, &e->addr) &&
+		    te_in_input(st, c->data, c->len) &&
 		    te_bytes_eq(c->data, c->len, e->data, e->len);
 	case TURN_CMD_WORKER_START:
 		return c->port == e->port && c->families == e->families;

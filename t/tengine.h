@@ -200,6 +200,8 @@ struct te_step *te_st_tick(struct te_scen *, const char *name, uint64_t now);
 /* expected commands of a step, in order */
 void	 te_ex_send(struct te_scen *, struct te_step *,
 	    const struct taddr *, const uint8_t *, size_t);
+void	 te_ex_frames(struct te_scen *, struct te_step *,
+	    const struct taddr *, const uint8_t *, size_t);
 void	 te_ex_start(struct te_step *, uint32_t id, uint16_t port,
 	    uint8_t fam);
 void	 te_ex_chan_add(struct te_step *, uint32_t id, uint16_t chan,

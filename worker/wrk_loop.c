@@ -8,11 +8,10 @@
  *
  * Client -> peer: one MSG_DATA record from the supervisor holds several
  * frames; each frame's channel is looked up (relay_to_peer() re-applies
- * the peer filter) and the payloads go out with sendmmsg straight from
- * the record, one batch per address family. Consecutive frames for one
- * peer of equal size (the last may be shorter) go out as one UDP GSO
- * send (UDP_SEGMENT, one iovec per payload); a refused GSO send turns
- * GSO off for this worker.
+ * the peer filter) and the payloads go out straight from the record
+ * through common/udp_batch.c, one sender per address family, flushed at
+ * the end of the record. Consecutive payloads for one peer of equal size
+ * (the last may be shorter) become one UDP GSO send there.
  *
  * With --indications the supervisor also sends PERM_ADD / PERM_DEL (the
  * permitted peer IPs) and SEND (one datagram for a permitted peer, the
@@ -37,6 +36,7 @@
 
 #include "log.h"
 #include "msg_io.h"
+#include "udp_batch.h"
 #include "wrk.h"
 
 /*
@@ -48,9 +48,6 @@
 #define WRK_RX_BUFLEN	65536		/* larger than any UDP payload */
 #define WRK_RX_ROUNDS	32		/* recvmmsg calls per wakeup */
 #define WRK_CTL_ROUNDS	64		/* records per wakeup */
-#define WRK_TX_BATCH	64		/* datagrams per sendmmsg */
-#define WRK_GSO_SEG_MAX	1200		/* fits any path MTU >= 1280 */
-#define WRK_GSO_BYTES	65000		/* before segmentation */
 
 #define WRK_FAM4	0
 #define WRK_FAM6	1
@@ -68,25 +65,7 @@ static unsigned			wrk_bw_frames;
 static uint8_t			wrk_ctlbuf[MSG_RECV_BUFLEN];	/* from it */
 static uint8_t			wrk_pkt[MSG_MAX_RECORD];	/* PEER_DATA */
 
-union wrk_gso_ctl {
-	char			buf[CMSG_SPACE(sizeof(uint16_t))];
-	struct cmsghdr		align;
-};
-
-/* msg[i] sends iov[first[i]] .. iov[first[i] + msg_iovlen - 1] */
-struct wrk_tx {
-	unsigned		n, niov;
-	struct taddr		last;		/* peer of msg[n - 1] */
-	struct mmsghdr		msg[WRK_TX_BATCH];
-	struct iovec		iov[WRK_TX_BATCH];
-	struct sockaddr_storage	name[WRK_TX_BATCH];
-	uint16_t		seg[WRK_TX_BATCH];	/* 0 = no GSO */
-	uint8_t			closed[WRK_TX_BATCH];	/* short last seg */
-	size_t			bytes[WRK_TX_BATCH];
-	union wrk_gso_ctl	ctl[WRK_TX_BATCH];
-};
-static struct wrk_tx		wrk_tx[2];
-static int			wrk_gso = 1;
+static struct udp_batch		wrk_tx[2];	/* to peers, per family */
 
 /* ------------------------------------------------------------------ */
 /* peer -> supervisor */
@@ -323,116 +302,27 @@ wrk_resume_cb(struct ev_loop *loop, ev_io *io, int revents)
 static void
 wrk_tx_flush(struct wrk *w, int fam)
 {
-	struct wrk_tx	*tx = &wrk_tx[fam];
-	int		 fd = fam == WRK_FAM4 ? w->fd4 : w->fd6;
-	unsigned	 off = 0, i, tries;
-	int		 r;
+	struct udp_batch	*b = &wrk_tx[fam];
 
-	for (tries = 0; off < tx->n && tries < 2 * WRK_TX_BATCH; tries++) {
-		r = sendmmsg(fd, tx->msg + off, tx->n - off, MSG_DONTWAIT);
-		if (r > 0) {
-			for (i = off; i < off + (unsigned)r; i++) {
-				w->cnt.tx_pkts += tx->msg[i].msg_hdr.msg_iovlen;
-				w->cnt.tx_bytes += tx->bytes[i];
-			}
-			off += (unsigned)r;
-		} else if (r == -1 && errno == EINTR) {
-			continue;
-		} else if (r == -1 && (errno == EAGAIN || errno == ENOBUFS)) {
-			break;
-		} else {	/* this one failed (ICMP, route): skip it */
-			if (tx->seg[off] != 0 && (errno == EINVAL ||
-			    errno == EIO))
-				wrk_gso = 0;	/* path MTU, no csum offload */
-			w->cnt.tx_err += tx->msg[off].msg_hdr.msg_iovlen;
-			off++;
-		}
-	}
-	for (i = off; i < tx->n; i++)
-		w->cnt.tx_lost += tx->msg[i].msg_hdr.msg_iovlen;
-	tx->n = 0;
-	tx->niov = 0;
-}
-
-/*
- * Add a payload to the last datagram as one more GSO segment when it is
- * for the same peer and not longer than its segments: 0 done, -1 not.
- * The iovecs of one datagram are consecutive in tx->iov.
- */
-static int
-wrk_gso_extend(struct wrk_tx *tx, const struct taddr *peer,
-    const uint8_t *p, size_t len)
-{
-	unsigned	 i = tx->n - 1;
-	struct msghdr	*h = &tx->msg[i].msg_hdr;
-	struct cmsghdr	*cm;
-	size_t		 seg;
-	uint16_t	 sz;
-
-	seg = tx->seg[i] != 0 ? tx->seg[i] : tx->bytes[i];
-	if (!wrk_gso || tx->closed[i] || seg > WRK_GSO_SEG_MAX || len > seg ||
-	    len == 0 || tx->bytes[i] + len > WRK_GSO_BYTES ||
-	    !addr_eq(peer, &tx->last))
-		return -1;
-	if (tx->seg[i] == 0) {
-		tx->seg[i] = sz = (uint16_t)seg;
-		memset(&tx->ctl[i], 0, sizeof(tx->ctl[i]));
-		h->msg_control = tx->ctl[i].buf;
-		h->msg_controllen = sizeof(tx->ctl[i].buf);
-		cm = CMSG_FIRSTHDR(h);
-		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(sz));
-		memcpy(CMSG_DATA(cm), &sz, sizeof(sz));
-	}
-	tx->iov[tx->niov].iov_base = (void *)(uintptr_t)p;
-	tx->iov[tx->niov].iov_len = len;
-	tx->niov++;
-	h->msg_iovlen++;
-	tx->bytes[i] += len;
-	if (len < seg)
-		tx->closed[i] = 1;	/* only the last may be shorter */
-	return 0;
+	udp_batch_flush(b);
+	w->cnt.tx_pkts += b->st.pkts;
+	w->cnt.tx_bytes += b->st.bytes;
+	w->cnt.tx_err += b->st.err;
+	w->cnt.tx_lost += b->st.lost;
+	memset(&b->st, 0, sizeof(b->st));
 }
 
 static void
 wrk_tx_add(struct wrk *w, const struct taddr *peer, const uint8_t *p,
     size_t len)
 {
-	struct wrk_tx	*tx;
-	int		 fam, fd;
-	size_t		 sl;
+	int	fam = peer->family == ADDR_V4 ? WRK_FAM4 : WRK_FAM6;
 
-	fam = peer->family == ADDR_V4 ? WRK_FAM4 : WRK_FAM6;
-	fd = fam == WRK_FAM4 ? w->fd4 : w->fd6;
-	tx = &wrk_tx[fam];
-	if (fd == -1) {			/* family not relayed here */
+	if (wrk_tx[fam].fd == -1) {	/* family not relayed here */
 		w->cnt.tx_nopeer++;
 		return;
 	}
-	if (tx->n > 0 && wrk_gso_extend(tx, peer, p, len) == 0) {
-		if (tx->niov == WRK_TX_BATCH)
-			wrk_tx_flush(w, fam);
-		return;
-	}
-	if ((sl = addr_to_sockaddr(peer, &tx->name[tx->n])) == 0) {
-		w->cnt.tx_nopeer++;
-		return;
-	}
-	tx->iov[tx->niov].iov_base = (void *)(uintptr_t)p;
-	tx->iov[tx->niov].iov_len = len;
-	memset(&tx->msg[tx->n], 0, sizeof(tx->msg[tx->n]));
-	tx->msg[tx->n].msg_hdr.msg_name = &tx->name[tx->n];
-	tx->msg[tx->n].msg_hdr.msg_namelen = (socklen_t)sl;
-	tx->msg[tx->n].msg_hdr.msg_iov = &tx->iov[tx->niov];
-	tx->msg[tx->n].msg_hdr.msg_iovlen = 1;
-	tx->seg[tx->n] = 0;
-	tx->closed[tx->n] = 0;
-	tx->bytes[tx->n] = len;
-	tx->last = *peer;
-	tx->n++;
-	if (++tx->niov == WRK_TX_BATCH)
-		wrk_tx_flush(w, fam);
+	udp_batch_add(&wrk_tx[fam], peer, p, len);
 }
 
 /* frames were validated by msg_check(); payloads stay in wrk_ctlbuf */
@@ -453,10 +343,8 @@ wrk_to_peers(struct wrk *w, const struct msg *m)
 		}
 		wrk_tx_add(w, peer, p, len);
 	}
-	if (wrk_tx[WRK_FAM4].n > 0)
-		wrk_tx_flush(w, WRK_FAM4);
-	if (wrk_tx[WRK_FAM6].n > 0)
-		wrk_tx_flush(w, WRK_FAM6);
+	wrk_tx_flush(w, WRK_FAM4);
+	wrk_tx_flush(w, WRK_FAM6);
 }
 
 /* one datagram for a permitted peer (--indications) */
@@ -474,8 +362,7 @@ wrk_send_one(struct wrk *w, const struct msg *m)
 	}
 	wrk_tx_add(w, &k.peer, k.data, k.len);
 	fam = k.peer.family == ADDR_V4 ? WRK_FAM4 : WRK_FAM6;
-	if (wrk_tx[fam].n > 0)
-		wrk_tx_flush(w, fam);
+	wrk_tx_flush(w, fam);
 }
 
 /* ------------------------------------------------------------------ */
@@ -653,6 +540,8 @@ wrk_loop_init(struct wrk *w)
 	if (w->loop == NULL)
 		return -1;
 	wrk_rx_prepare();
+	udp_batch_init(&wrk_tx[WRK_FAM4], w->fd4);
+	udp_batch_init(&wrk_tx[WRK_FAM6], w->fd6);
 	buf_w_init(&wrk_bw, wrk_batch, sizeof(wrk_batch));
 	msg_data_begin(&wrk_bw);
 	wrk_bw_frames = 0;

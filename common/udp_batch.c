@@ -1,0 +1,155 @@
+/*
+ * udp_batch.c: batched UDP sends with GSO (see udp_batch.h for the
+ * coalescing rule and the error policy).
+ */
+#define _GNU_SOURCE	/* sendmmsg */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "udp_batch.h"
+
+void
+udp_batch_init(struct udp_batch *b, int fd)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+}
+
+/* GSO refused for this route: its segments one by one */
+static void
+ub_split(struct udp_batch *b, unsigned i)
+{
+	const struct msghdr	*h = &b->msg[i].msg_hdr;
+	size_t			 k;
+	ssize_t			 r;
+
+	b->st.split++;
+	for (k = 0; k < h->msg_iovlen; k++) {
+		do
+			r = sendto(b->fd, h->msg_iov[k].iov_base,
+			    h->msg_iov[k].iov_len, MSG_DONTWAIT, h->msg_name,
+			    h->msg_namelen);
+		while (r == -1 && errno == EINTR);
+		if (r == -1) {
+			b->st.err++;
+			continue;
+		}
+		b->st.pkts++;
+		b->st.bytes += h->msg_iov[k].iov_len;
+	}
+}
+
+void
+udp_batch_flush(struct udp_batch *b)
+{
+	unsigned	off = 0, i;
+	int		r;
+
+	while (off < b->n) {
+		r = sendmmsg(b->fd, b->msg + off, b->n - off, MSG_DONTWAIT);
+		if (r > 0) {
+			for (i = off; i < off + (unsigned)r; i++) {
+				b->st.pkts += b->msg[i].msg_hdr.msg_iovlen;
+				b->st.bytes += b->bytes[i];
+			}
+			off += (unsigned)r;
+		} else if (r == -1 && errno == EINTR) {
+			continue;
+		} else if (r == -1 && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			for (i = off; i < b->n; i++)
+				b->st.lost += b->msg[i].msg_hdr.msg_iovlen;
+			break;
+		} else {
+			if (b->seg[off] != 0 && (errno == EINVAL ||
+			    errno == EIO))
+				ub_split(b, off);
+			else
+				b->st.err += b->msg[off].msg_hdr.msg_iovlen;
+			off++;
+		}
+	}
+	b->n = 0;
+	b->niov = 0;
+}
+
+/* one more segment on the last send: 1 done, 0 not possible */
+static int
+ub_extend(struct udp_batch *b, const struct taddr *to, const uint8_t *p,
+    size_t len)
+{
+	unsigned	 i = b->n - 1;
+	struct msghdr	*h = &b->msg[i].msg_hdr;
+	struct cmsghdr	*cm;
+	size_t		 seg;
+	uint16_t	 sz;
+
+	seg = b->seg[i] != 0 ? b->seg[i] : b->bytes[i];
+	if (b->closed[i] || seg > UDP_BATCH_SEG_MAX || len > seg || len == 0 ||
+	    h->msg_iovlen >= UDP_BATCH_SEGS ||
+	    b->bytes[i] + len > UDP_BATCH_GSO_BYTES || !addr_eq(to, &b->last))
+		return 0;
+	if (b->seg[i] == 0) {
+		b->seg[i] = sz = (uint16_t)seg;
+		memset(&b->ctl[i], 0, sizeof(b->ctl[i]));
+		h->msg_control = b->ctl[i].buf;
+		h->msg_controllen = sizeof(b->ctl[i].buf);
+		cm = CMSG_FIRSTHDR(h);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(sz));
+		memcpy(CMSG_DATA(cm), &sz, sizeof(sz));
+	}
+	/* the iovecs of one send are consecutive: it is the last one */
+	b->iov[b->niov].iov_base = (void *)(uintptr_t)p;
+	b->iov[b->niov].iov_len = len;
+	b->niov++;
+	h->msg_iovlen++;
+	b->bytes[i] += len;
+	if (len < seg)
+		b->closed[i] = 1;	/* only the last may be shorter */
+	return 1;
+}
+
+void
+udp_batch_add(struct udp_batch *b, const struct taddr *to, const uint8_t *p,
+    size_t len)
+{
+	struct msghdr	*h;
+	size_t		 sl;
+
+	if (b->fd == -1) {
+		b->st.err++;
+		return;
+	}
+	if (b->n > 0 && ub_extend(b, to, p, len))
+		goto added;
+	if ((sl = addr_to_sockaddr(to, &b->name[b->n])) == 0) {
+		b->st.err++;
+		return;
+	}
+	h = &b->msg[b->n].msg_hdr;
+	memset(&b->msg[b->n], 0, sizeof(b->msg[b->n]));
+	h->msg_name = &b->name[b->n];
+	h->msg_namelen = (socklen_t)sl;
+	h->msg_iov = &b->iov[b->niov];
+	h->msg_iovlen = 1;
+	b->iov[b->niov].iov_base = (void *)(uintptr_t)p;
+	b->iov[b->niov].iov_len = len;
+	b->niov++;
+	b->seg[b->n] = 0;
+	b->closed[b->n] = 0;
+	b->bytes[b->n] = len;
+	b->last = *to;
+	b->n++;
+added:
+	if (b->n == UDP_BATCH_MSGS || b->niov == UDP_BATCH_IOVS)
+		udp_batch_flush(b);
+}
