@@ -602,15 +602,22 @@ te_ex_add(struct te_step *st, enum turn_cmd_type type, uint32_t id)
 	return e;
 }
 
-void
-te_ex_send(struct te_scen *sc, struct te_step *st, const struct taddr *to,
-    const uint8_t *b, size_t n)
+static void
+te_ex_bytes(struct te_scen *sc, struct te_step *st, enum turn_cmd_type type,
+    const struct taddr *to, const uint8_t *b, size_t n)
 {
-	struct te_exp	*e = te_ex_add(st, TURN_CMD_SEND, 0);
+	struct te_exp	*e = te_ex_add(st, type, 0);
 
 	e->addr = *to;
 	e->data = te_pool_copy(sc, b, n);
 	e->len = n;
+}
+
+void
+te_ex_send(struct te_scen *sc, struct te_step *st, const struct taddr *to,
+    const uint8_t *b, size_t n)
+{
+	te_ex_bytes(sc, st, TURN_CMD_SEND, to, b, n);
 }
 
 /* a worker record's frames to the client, pointing into the record */
@@ -618,11 +625,7 @@ void
 te_ex_frames(struct te_scen *sc, struct te_step *st, const struct taddr *to,
     const uint8_t *b, size_t n)
 {
-	struct te_exp	*e = te_ex_add(st, TURN_CMD_SEND_FRAMES, 0);
-
-	e->addr = *to;
-	e->data = te_pool_copy(sc, b, n);
-	e->len = n;
+	te_ex_bytes(sc, st, TURN_CMD_SEND_FRAMES, to, b, n);
 }
 
 void
