@@ -1,5 +1,5 @@
 /*
- * wrk_hostile.c: test-only misbehaviour (SECURITY.md cases 47 and 49).
+ * wrk_hostile.c: test-only misbehaviour (attack cases 47 and 49).
  *
  * Compiled in only with -DWRK_HOSTILE (build/test/turncell-worker-hostile);
  * in bin/turncell-worker both hooks are empty and read no environment.

@@ -1,5 +1,5 @@
 /*
- * wrk_sandbox.c: the worker's seccomp sandbox (DESIGN §4, STYLE §3.3).
+ * wrk_sandbox.c: the worker's seccomp sandbox and resource limits.
  *
  * Written like OpenSSH's sandbox-seccomp-filter.c: one static BPF table,
  * the architecture checked first, then one allowed system call per line
