@@ -202,23 +202,24 @@ auth_expiry_check(uint64_t expiry, int64_t wall_s, int64_t max_ttl_s)
 
 /* MD5(user ":" realm ":" password) */
 static void
-auth_lt_key(const uint8_t *user, size_t ulen, const char *pass, size_t plen,
-    uint8_t key[16])
+auth_lt_key(const uint8_t *user, size_t ulen, const char *realm,
+    const char *pass, size_t plen, uint8_t key[16])
 {
 	struct md5_ctx	ctx;
 
 	md5_init(&ctx);
 	md5_update(&ctx, ulen, user);
 	md5_update(&ctx, 1, (const uint8_t *)":");
-	md5_update(&ctx, sizeof(AUTH_REALM) - 1, (const uint8_t *)AUTH_REALM);
+	md5_update(&ctx, strlen(realm), (const uint8_t *)realm);
 	md5_update(&ctx, 1, (const uint8_t *)":");
 	md5_update(&ctx, plen, (const uint8_t *)pass);
 	md5_digest(&ctx, 16, key);
 }
 
 static int
-auth_key_firezone(const char *secret, size_t secret_len, const uint8_t *user,
-    size_t ulen, int64_t wall_s, int64_t max_ttl_s, uint8_t key[16])
+auth_key_firezone(const char *realm, const char *secret, size_t secret_len,
+    const uint8_t *user, size_t ulen, int64_t wall_s, int64_t max_ttl_s,
+    uint8_t key[16])
 {
 	char		 pass[AUTH_PASS_LEN + 1];
 	const uint8_t	*salt;
@@ -233,14 +234,15 @@ auth_key_firezone(const char *secret, size_t secret_len, const uint8_t *user,
 	auth_password(expiry, secret, secret_len, (const char *)salt,
 	    salt_len, pass);
 	/* the key uses the USERNAME bytes as sent, as the client does */
-	auth_lt_key(user, ulen, pass, AUTH_PASS_LEN, key);
+	auth_lt_key(user, ulen, realm, pass, AUTH_PASS_LEN, key);
 	explicit_bzero(pass, sizeof(pass));
 	return r;
 }
 
 static int
-auth_key_rest(const char *secret, size_t secret_len, const uint8_t *user,
-    size_t ulen, int64_t wall_s, int64_t max_ttl_s, uint8_t key[16])
+auth_key_rest(const char *realm, const char *secret, size_t secret_len,
+    const uint8_t *user, size_t ulen, int64_t wall_s, int64_t max_ttl_s,
+    uint8_t key[16])
 {
 	char		pass[AUTH_REST_PASS_LEN + 1];
 	uint64_t	expiry;
@@ -250,9 +252,26 @@ auth_key_rest(const char *secret, size_t secret_len, const uint8_t *user,
 		return AUTH_BAD_USERNAME;
 	r = auth_expiry_check(expiry, wall_s, max_ttl_s);
 	auth_rest_password(secret, secret_len, user, ulen, pass);
-	auth_lt_key(user, ulen, pass, AUTH_REST_PASS_LEN, key);
+	auth_lt_key(user, ulen, realm, pass, AUTH_REST_PASS_LEN, key);
 	explicit_bzero(pass, sizeof(pass));
 	return r;
+}
+
+int
+auth_user_key_realm(int scheme, const char *realm, const char *secret,
+    size_t secret_len, const uint8_t *user, size_t ulen, int64_t wall_s,
+    int64_t max_ttl_s, uint8_t key[16])
+{
+	switch (scheme) {
+	case AUTH_SCHEME_FIREZONE:
+		return auth_key_firezone(realm, secret, secret_len, user, ulen,
+		    wall_s, max_ttl_s, key);
+	case AUTH_SCHEME_REST:
+		return auth_key_rest(realm, secret, secret_len, user, ulen,
+		    wall_s, max_ttl_s, key);
+	default:
+		return AUTH_BAD_USERNAME;
+	}
 }
 
 int
@@ -260,16 +279,8 @@ auth_user_key_scheme(int scheme, const char *secret, size_t secret_len,
     const uint8_t *user, size_t ulen, int64_t wall_s, int64_t max_ttl_s,
     uint8_t key[16])
 {
-	switch (scheme) {
-	case AUTH_SCHEME_FIREZONE:
-		return auth_key_firezone(secret, secret_len, user, ulen,
-		    wall_s, max_ttl_s, key);
-	case AUTH_SCHEME_REST:
-		return auth_key_rest(secret, secret_len, user, ulen,
-		    wall_s, max_ttl_s, key);
-	default:
-		return AUTH_BAD_USERNAME;
-	}
+	return auth_user_key_realm(scheme, AUTH_REALM, secret, secret_len,
+	    user, ulen, wall_s, max_ttl_s, key);
 }
 
 /*
@@ -287,13 +298,13 @@ auth_user_key(int schemes, const char *secret, size_t secret_len,
 	int	r = AUTH_BAD_USERNAME;
 
 	if (schemes & AUTH_SCHEME_FIREZONE) {
-		r = auth_key_firezone(secret, secret_len, user, ulen,
-		    wall_s, max_ttl_s, key);
+		r = auth_key_firezone(AUTH_REALM, secret, secret_len, user,
+		    ulen, wall_s, max_ttl_s, key);
 		if (r != AUTH_BAD_USERNAME)
 			return r;
 	}
 	if (schemes & AUTH_SCHEME_REST)
-		r = auth_key_rest(secret, secret_len, user, ulen,
+		r = auth_key_rest(AUTH_REALM, secret, secret_len, user, ulen,
 		    wall_s, max_ttl_s, key);
 	return r;
 }

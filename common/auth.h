@@ -81,6 +81,15 @@ int	auth_user_key_scheme(int scheme, const char *secret,
 	    size_t secret_len, const uint8_t *user, size_t ulen,
 	    int64_t wall_s, int64_t max_ttl_s, uint8_t key[16]);
 
+/*
+ * auth_user_key_scheme() with the realm of the long-term key given
+ * (AUTH_REALM in the two above); realm is a NUL-terminated string.
+ */
+int	auth_user_key_realm(int scheme, const char *realm, const char *secret,
+	    size_t secret_len, const uint8_t *user, size_t ulen,
+	    int64_t wall_s, int64_t max_ttl_s, uint8_t key[16]);
+#define AUTH_REALM_MAX		127	/* RFC 8489 §14.9: < 128 characters */
+
 /* nonces; out gets AUTH_NONCE_LEN characters plus a NUL */
 void	auth_nonce_mint(const uint8_t key[AUTH_NONCE_KEY_LEN],
 	    const struct taddr *client, uint64_t now_s,

@@ -28,6 +28,12 @@ turn_conf_ok(const struct turn_conf *c)
 		return 0;
 	if (c->software != NULL && strlen(c->software) > STUN_MAX_SOFTWARE)
 		return 0;
+	/* Firezone credentials alone always use realm "firezone" */
+	if (c->realm != NULL && (*c->realm == '\0' ||
+	    strlen(c->realm) > AUTH_REALM_MAX ||
+	    (c->auth_schemes == AUTH_SCHEME_FIREZONE &&
+	    strcmp(c->realm, AUTH_REALM) != 0)))
+		return 0;
 	return 1;
 }
 
@@ -66,6 +72,9 @@ turn_conf_copy(struct turn *t, const struct turn_conf *c)
 		t->software_len = strlen(t->software);
 	}
 	t->conf.software = t->software;
+	/* fits: checked by turn_conf_ok */
+	strcpy(t->realm, c->realm != NULL ? c->realm : AUTH_REALM);
+	t->conf.realm = t->realm;
 	if (t->conf.auth_schemes == 0)
 		t->conf.auth_schemes = AUTH_SCHEME_FIREZONE;
 	return 0;

@@ -66,6 +66,8 @@ struct turn_conf {
 	/* AUTH_NONCE_KEY_LEN bytes, copied; NULL = drawn from the rng */
 	const uint8_t	*nonce_key;
 	int		 auth_schemes;	/* AUTH_SCHEME_* */
+	const char	*realm;		/* REALM of 401/438 and of REST keys;
+					 * NULL = "firezone" (turn_req.c) */
 	int64_t		 max_user_ttl_s; /* 0 = any future expiry */
 	unsigned	 max_allocs;	/* global; 0 = port range size */
 	/* quotas and budgets; 0 = unlimited. A source is an IPv4 address

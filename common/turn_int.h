@@ -30,7 +30,7 @@
 #define TURN_Q_INIT		64	/* initial command slots */
 #define TURN_ARENA_INIT		4096	/* initial per-command storage */
 #define TURN_KEY_LEN		16	/* long-term credential key (MD5) */
-#define TURN_MAX_KEYS		2	/* FIREZONE and REST candidates */
+#define TURN_MAX_KEYS		3	/* FIREZONE (two realms), REST */
 #define TURN_MS			1000ULL
 
 struct turn_chan {
@@ -116,6 +116,7 @@ struct turn {
 	char		*secret;
 	char		*software;
 	size_t		 software_len;
+	char		 realm[AUTH_REALM_MAX + 1];
 	uint8_t		 nkey[AUTH_NONCE_KEY_LEN];
 	uint32_t	 seed;		/* hash seed derived from nkey */
 	turn_rng_fn	*rng;

@@ -64,25 +64,44 @@ turn_req_fail(struct turn_req *rq, int code)
 
 /* ---- authentication (RFC 8489 §9.2.4; 438 before 401 before 437) ---- */
 
-/* candidate keys for the USERNAME (FIREZONE first); result of the first */
+/*
+ * Candidate keys for the USERNAME; the result of the first whose form it
+ * has. Firezone credentials use realm "firezone" (what the portal and its
+ * clients use); REST credentials use the configured realm, which is the
+ * one announced in 401/438. With both schemes and a realm other than
+ * "firezone", Firezone credentials are also tried under the announced
+ * realm, for clients that key with whatever realm the relay announces.
+ */
 static int
 turn_auth_keys(struct turn_req *rq)
 {
-	static const int	 schemes[] = {
-		AUTH_SCHEME_FIREZONE, AUTH_SCHEME_REST
-	};
 	struct turn		*t = rq->t;
 	const struct stun_msg	*m = rq->m;
+	struct {
+		int		 scheme;
+		const char	*realm;
+	}			 cand[TURN_MAX_KEYS];
 	int			 r, first = AUTH_BAD_USERNAME;
-	size_t			 i;
+	size_t			 i, n = 0;
 
+	if (t->conf.auth_schemes & AUTH_SCHEME_FIREZONE) {
+		cand[n].scheme = AUTH_SCHEME_FIREZONE;
+		cand[n++].realm = AUTH_REALM;
+		if (strcmp(t->realm, AUTH_REALM) != 0) {
+			cand[n].scheme = AUTH_SCHEME_FIREZONE;
+			cand[n++].realm = t->realm;
+		}
+	}
+	if (t->conf.auth_schemes & AUTH_SCHEME_REST) {
+		cand[n].scheme = AUTH_SCHEME_REST;
+		cand[n++].realm = t->realm;
+	}
 	rq->n_keys = 0;
-	for (i = 0; i < nitems(schemes) && rq->n_keys < TURN_MAX_KEYS; i++) {
-		if ((t->conf.auth_schemes & schemes[i]) == 0)
-			continue;
-		r = auth_user_key(schemes[i], t->secret, t->conf.secret_len,
-		    m->username, m->username_len, rq->wall_s,
-		    t->conf.max_user_ttl_s, rq->keys[rq->n_keys]);
+	for (i = 0; i < n; i++) {
+		r = auth_user_key_realm(cand[i].scheme, cand[i].realm,
+		    t->secret, t->conf.secret_len, m->username,
+		    m->username_len, rq->wall_s, t->conf.max_user_ttl_s,
+		    rq->keys[rq->n_keys]);
 		if (r == AUTH_BAD_USERNAME)
 			continue;
 		if (rq->n_keys++ == 0)

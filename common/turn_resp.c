@@ -126,7 +126,7 @@ turn_put_realm_nonce(struct turn *t, struct turn_resp *r,
 	char	nonce[AUTH_NONCE_LEN + 1];
 
 	auth_nonce_mint(t->nkey, to, now_ms / TURN_MS, nonce);
-	stun_put_attr(&r->e, STUN_A_REALM, AUTH_REALM, sizeof(AUTH_REALM) - 1);
+	stun_put_attr(&r->e, STUN_A_REALM, t->realm, strlen(t->realm));
 	stun_put_attr(&r->e, STUN_A_NONCE, nonce, AUTH_NONCE_LEN);
 }
 

@@ -63,6 +63,7 @@ struct sup_conf {
 	unsigned	 binding_rate, binding_global;	/* per s */
 	unsigned	 max_cred_ttl;		/* s, 0 = any */
 	int		 auth_schemes;		/* AUTH_SCHEME_* */
+	const char	*realm;			/* --realm */
 	int		 indications;		/* --indications */
 	int		 sched_batch;		/* --sched-batch */
 };

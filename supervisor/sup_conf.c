@@ -30,7 +30,7 @@ enum {
 	O_API_URL, O_DRAIN_TIMEOUT, O_ALTERNATE, O_MAX_ALLOCS,
 	O_MAX_PER_IP, O_MAX_PER_USER, O_STARTS_IP, O_STARTS_ALL,
 	O_UNAUTH_RATE, O_UNAUTH_ALL, O_BINDING_RATE, O_BINDING_ALL,
-	O_MAX_CRED_TTL, O_AUTH, O_INDICATIONS, O_SCHED_BATCH, O_HELP,
+	O_MAX_CRED_TTL, O_AUTH, O_REALM, O_INDICATIONS, O_SCHED_BATCH, O_HELP,
 	O_VERSION, O_PORT_FILE,
 	O_END
 };
@@ -125,6 +125,9 @@ static const struct sup_opt sup_opts[] = {
 	{ "auth", O_AUTH, NULL, "SCHEME",
 	    "credentials accepted: firezone, rest or both\n"
 	    "(default firezone)" },
+	{ "realm", O_REALM, NULL, "REALM",
+	    "realm announced and used for REST credentials\n"
+	    "(--auth rest or both; default firezone)" },
 	{ "indications", O_INDICATIONS, NULL, NULL,
 	    "RFC 8656 data path: permissions (300 s), Send\n"
 	    "indications relayed, peer data without a channel\n"
@@ -160,7 +163,7 @@ sup_help(void)
 
 	printf("usage: turncell [flags] [TOKEN [NAME]]\n"
 	    "       turncell cred --secret-file FILE [--ttl S] "
-	    "[--auth firezone|rest [--user NAME]]\n\n"
+	    "[--auth firezone|rest [--user NAME] [--realm REALM]]\n\n"
 	    "A STUN/TURN relay: one supervisor on the listen port, one "
 	    "sandboxed worker per allocation.\n"
 	    "Without a token it runs standalone; TOKEN (FIREZONE_TOKEN) "
@@ -431,6 +434,31 @@ conf_rate(const char **val, int id, const char *flag, const char *def)
 	return (unsigned)conf_uint(flag, conf_def(val, id, def), 0, 1000000);
 }
 
+/*
+ * A realm is sent in every 401 and 438 and hashed into keys: printable
+ * ASCII without quotes or backslashes (it is a quoted-string in RFC 8489
+ * §14.9), at most 127 characters. Firezone credentials alone always use
+ * "firezone".
+ */
+static void
+conf_realm(struct sup_conf *c, const char *r)
+{
+	size_t	i, n = strlen(r);
+
+	if (n == 0 || n > AUTH_REALM_MAX)
+		sup_usage_error("bad --realm (want 1..%d characters)",
+		    AUTH_REALM_MAX);
+	for (i = 0; i < n; i++)
+		if (r[i] < 0x20 || r[i] > 0x7e || r[i] == '"' || r[i] == '\\')
+			sup_usage_error("bad --realm (printable ASCII without "
+			    "quotes or backslashes)");
+	if (c->auth_schemes == AUTH_SCHEME_FIREZONE &&
+	    strcmp(r, AUTH_REALM) != 0)
+		sup_usage_error("--realm needs --auth rest or both (Firezone "
+		    "credentials use realm %s)", AUTH_REALM);
+	c->realm = r;
+}
+
 static void
 conf_limits(struct sup_conf *c, const char **val)
 {
@@ -467,6 +495,7 @@ conf_limits(struct sup_conf *c, const char **val)
 	    conf_def(val, O_MAX_CRED_TTL, "2592000"), 0, 100 * 365 * 86400U);
 	c->auth_schemes = schemes[conf_choice("auth",
 	    conf_def(val, O_AUTH, "firezone"), auths)];
+	conf_realm(c, conf_def(val, O_REALM, AUTH_REALM));
 }
 
 static void
@@ -566,6 +595,7 @@ sup_conf_engine(const struct sup_conf *c, struct turn_conf *tc)
 	tc->binding_per_ip_per_s = c->binding_rate;
 	tc->binding_global_per_s = c->binding_global;
 	tc->max_user_ttl_s = c->max_cred_ttl;
+	tc->realm = c->realm;
 }
 
 void

@@ -6,7 +6,7 @@
  * file so that `turncell cred --secret-file <that file>` can mint
  * credentials for the running relay. The log names the file, never the
  * secret. `turncell cred` prints one JSON line (cJSON):
- * {"username": ..., "password": ..., "realm": "firezone"}.
+ * {"username": ..., "password": ..., "realm": "firezone"} (or --realm).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -211,7 +211,7 @@ cred_salt(char *out, size_t cap)
 }
 
 static int
-cred_print(const char *user, const char *pass)
+cred_print(const char *user, const char *pass, const char *realm)
 {
 	cJSON	*o;
 	char	*txt;
@@ -219,7 +219,7 @@ cred_print(const char *user, const char *pass)
 	if ((o = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(o, "username", user) == NULL ||
 	    cJSON_AddStringToObject(o, "password", pass) == NULL ||
-	    cJSON_AddStringToObject(o, "realm", AUTH_REALM) == NULL ||
+	    cJSON_AddStringToObject(o, "realm", realm) == NULL ||
 	    (txt = cJSON_PrintUnformatted(o)) == NULL) {
 		fprintf(stderr, SUP_NAME ": out of memory\n");
 		return 1;
@@ -232,7 +232,7 @@ cred_print(const char *user, const char *pass)
 
 static int
 cred_mint(const char *secret, size_t slen, uint64_t expiry, int rest,
-    const char *name)
+    const char *name, const char *realm)
 {
 	char	user[600], salt[64];
 	char	pass[AUTH_PASS_LEN + AUTH_REST_PASS_LEN + 2];
@@ -255,13 +255,13 @@ cred_mint(const char *secret, size_t slen, uint64_t expiry, int rest,
 		    (unsigned long long)expiry, salt);
 		auth_password(expiry, secret, slen, salt, strlen(salt), pass);
 	}
-	n = cred_print(user, pass);
+	n = cred_print(user, pass, realm);
 	explicit_bzero(pass, sizeof(pass));
 	return n;
 }
 
 struct cred_opts {
-	const char		*file, *name;
+	const char		*file, *name, *realm;
 	unsigned long long	 ttl, seed;
 	int			 rest, seeded;
 };
@@ -287,6 +287,9 @@ cred_opt(struct cred_opts *o, int ch, const char *arg, const char *opt)
 	case 'u':
 		o->name = arg;
 		break;
+	case 'r':
+		o->realm = arg;
+		break;
 	case 's':
 		if (sup_parse_uint(arg, 0, UINT64_MAX, &o->seed) == -1)
 			sup_usage_error("bad --rng-seed '%s'", arg);
@@ -294,7 +297,8 @@ cred_opt(struct cred_opts *o, int ch, const char *arg, const char *opt)
 		break;
 	case 'h':
 		printf("usage: turncell cred --secret-file FILE [--ttl SECONDS "
-		    "(86400)] [--auth firezone|rest] [--user NAME (rest)]\n");
+		    "(86400)] [--auth firezone|rest] [--user NAME (rest)]\n"
+		    "       [--realm REALM (rest; the relay's --realm)]\n");
 		exit(0);
 	case ':':
 		sup_usage_error("option '%s' needs a value", opt);
@@ -311,6 +315,7 @@ cred_args(int argc, char **argv, struct cred_opts *o)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "auth", required_argument, NULL, 'a' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "realm", required_argument, NULL, 'r' },
 		{ "rng-seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -329,10 +334,15 @@ cred_args(int argc, char **argv, struct cred_opts *o)
 	if (o->name != NULL && (!o->rest || strchr(o->name, ':') != NULL ||
 	    *o->name == '\0'))
 		sup_usage_error("--user needs --auth rest and no ':'");
+	/* only printed: the password does not depend on the realm */
+	if (o->realm != NULL && (!o->rest || *o->realm == '\0'))
+		sup_usage_error("--realm needs --auth rest");
+	if (o->realm == NULL)
+		o->realm = AUTH_REALM;
 }
 
 /* turncell cred --secret-file F [--ttl S] [--auth firezone|rest]
- * [--user NAME] [--rng-seed N] */
+ * [--user NAME] [--realm REALM] [--rng-seed N] */
 int
 sup_cred_main(int argc, char **argv)
 {
@@ -347,7 +357,7 @@ sup_cred_main(int argc, char **argv)
 		sup_usage_error("bad --secret-file '%s': %s", o.file, why);
 	sup_rng_init(o.seeded, o.seed);
 	rc = cred_mint(secret, slen, (uint64_t)time(NULL) + o.ttl, o.rest,
-	    o.name);
+	    o.name, o.realm);
 	explicit_bzero(secret, slen);
 	free(secret);
 	return rc;

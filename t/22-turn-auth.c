@@ -1,7 +1,8 @@
 /*
  * 22-turn-auth: table tests of the engine's rules, authentication: the
  * order 438, 401, 437, every error signed or minimal, the wrong user on an
- * allocation, TURN REST credentials, the per-source cap on unauthenticated
+ * allocation, TURN REST credentials and --realm, the per-source cap on
+ * unauthenticated
  * replies, the response hook and the LOG commands (never a secret).
  *
  * Built on the engine harness (t/tengine.h) and the independent test
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <nettle/md5.h>
 
 #include "addr.h"
 #include "auth.h"
@@ -471,6 +474,130 @@ test_rest(void)
 	turn_free(t);
 }
 
+/* the credential c with its long-term key MD5(user:realm:pass) */
+static struct ts_cred
+realm_cred(const struct ts_cred *c, const char *realm)
+{
+	struct ts_cred	k = *c;
+	struct md5_ctx	ctx;
+
+	md5_init(&ctx);
+	md5_update(&ctx, strlen(c->user), (const uint8_t *)c->user);
+	md5_update(&ctx, 1, (const uint8_t *)":");
+	md5_update(&ctx, strlen(realm), (const uint8_t *)realm);
+	md5_update(&ctx, 1, (const uint8_t *)":");
+	md5_update(&ctx, strlen(c->pass), (const uint8_t *)c->pass);
+	md5_digest(&ctx, 16, k.key);
+	return k;
+}
+
+/* an ALLOCATE signed with c must get exactly a 401 */
+static void
+realm_401(struct turn *t, const struct ts_cred *c, const struct taddr *from,
+    const char *what)
+{
+	struct ts_req	r;
+
+	te_alloc_req(&r, c, from, -1);
+	te_input(t, &r, from);
+	ok(te_nrecs == 1 && te_recs[0].c.type == TURN_CMD_SEND &&
+	    ts_code(te_recs[0].c.data, te_recs[0].c.len) == 401, "%s", what);
+}
+
+/* the REALM of the only recorded response */
+static int
+realm_is(const char *want)
+{
+	const uint8_t	*v;
+	size_t		 vlen;
+
+	if (te_nrecs != 1 || te_recs[0].c.type != TURN_CMD_SEND)
+		return 0;
+	v = ts_attr(te_recs[0].c.data, te_recs[0].c.len, A_REALM, &vlen);
+	return v != NULL && vlen == strlen(want) && memcmp(v, want, vlen) == 0;
+}
+
+/*
+ * --realm: REST credentials are keyed with it and 401/438 announce it;
+ * Firezone credentials keep "firezone" and, with both schemes, work under
+ * the announced realm too; Firezone alone refuses another realm.
+ */
+static void
+test_realm(void)
+{
+	static const char	 realm[] = "turn.example.org";
+	struct turn_conf	 conf;
+	struct turn		*t;
+	struct taddr		 c[4];
+	struct ts_cred		 rest_r, rest_fz, fz_r, fz_fz;
+	struct ts_req		 r;
+	char			 longr[AUTH_REALM_MAX + 2];
+	int			 i;
+
+	for (i = 0; i < 4; i++)
+		c[i] = te_addr("198.51.100.9", (uint16_t)(40000 + i));
+	rest_r = realm_cred(&te_urest, realm);
+	rest_fz = realm_cred(&te_urest, "firezone");
+	fz_r = realm_cred(&te_u, realm);
+	fz_fz = realm_cred(&te_u, "firezone");
+	ok(memcmp(fz_fz.key, te_u.key, 16) == 0 &&
+	    memcmp(rest_fz.key, te_urest.key, 16) == 0,
+	    "realm keys: the test's own MD5 matches the default keys");
+
+	te_conf_init(&conf);
+	conf.auth_schemes = AUTH_SCHEME_REST;
+	conf.realm = realm;
+	t = te_start(&conf);
+	ts_req_init(&r, M_ALLOCATE, C_REQ);
+	ts_req_byte(&r, A_TRANSPORT, 17);
+	te_input(t, &r, &c[0]);
+	ok(te_nrecs == 1 && ts_code(te_recs[0].c.data, te_recs[0].c.len) ==
+	    401 && realm_is(realm), "REST, --realm: the 401 announces it");
+	te_allocate(t, &c[0], &rest_r, -1, 1, "REST, --realm: key under it");
+	realm_401(t, &rest_fz, &c[1], "REST, --realm: key under firezone "
+	    "-> 401");
+	ok(realm_is(realm), "REST, --realm: that 401 announces it too");
+	realm_401(t, &fz_fz, &c[2], "REST, --realm: Firezone user -> 401");
+	turn_free(t);
+
+	te_conf_init(&conf);
+	conf.auth_schemes = AUTH_SCHEME_FIREZONE | AUTH_SCHEME_REST;
+	conf.realm = realm;
+	t = te_start(&conf);
+	te_allocate(t, &c[0], &fz_fz, -1, 1, "both, --realm: Firezone user, "
+	    "realm firezone");
+	te_allocate(t, &c[1], &fz_r, -1, 1, "both, --realm: Firezone user, "
+	    "the announced realm");
+	te_allocate(t, &c[2], &rest_r, -1, 1, "both, --realm: REST user, "
+	    "the announced realm");
+	realm_401(t, &rest_fz, &c[3], "both, --realm: REST user, realm "
+	    "firezone -> 401");
+	ok(realm_is(realm), "both, --realm: the 401 announces the realm");
+	turn_free(t);
+
+	/* Firezone only: realm firezone, nothing else */
+	te_conf_init(&conf);
+	conf.realm = "firezone";
+	t = turn_new(&conf, te_rng_zero, NULL);
+	ok(t != NULL, "Firezone only, realm firezone: accepted");
+	turn_free(t);
+	conf.realm = realm;
+	ok(turn_new(&conf, te_rng_zero, NULL) == NULL,
+	    "Firezone only, another realm: refused");
+	conf.auth_schemes = AUTH_SCHEME_REST;
+	conf.realm = "";
+	ok(turn_new(&conf, te_rng_zero, NULL) == NULL, "empty realm: refused");
+	memset(longr, 'r', sizeof(longr) - 1);
+	longr[sizeof(longr) - 1] = '\0';
+	conf.realm = longr;
+	ok(turn_new(&conf, te_rng_zero, NULL) == NULL,
+	    "128-character realm: refused");
+	longr[AUTH_REALM_MAX] = '\0';
+	t = turn_new(&conf, te_rng_zero, NULL);
+	ok(t != NULL, "127-character realm: accepted");
+	turn_free(t);
+}
+
 int
 main(void)
 {
@@ -484,5 +611,6 @@ main(void)
 	test_hook();
 	test_logs();
 	test_rest();
+	test_realm();
 	return done_testing();
 }

@@ -7,7 +7,8 @@
  * (see README.md). Not channels: coturn's client picks ChannelBind numbers
  * in 0x4000-0x7FFF (RFC 5766) and turncell accepts 0x4000-0x4FFF only.
  * -c: no RTCP allocations (those use RESERVATION-TOKEN, which turncell
- * answers with 420).
+ * answers with 420). Then the same with TURN REST credentials and
+ * --realm.
  */
 #define _GNU_SOURCE		/* memmem */
 #include <sys/types.h>
@@ -23,6 +24,7 @@
 #include "tutil.h"
 
 #define UC_LEN		120
+#define REST_REALM	"turn.example.test"
 
 static struct tu_relay	relay;
 
@@ -68,11 +70,21 @@ read_file(const char *path, char *buf, size_t cap)
 /* run `turncell cred`; 0 with user/pass filled */
 static int
 cred(char *user, size_t ucap, char *pass, size_t pcap, char *realm,
-    size_t rcap)
+    size_t rcap, int rest)
 {
 	char	 out[192], buf[2048];
 	char	*av[] = { NULL, "cred", "--secret-file", relay.secret_path,
-		    "--ttl", "3600", NULL };
+		    "--ttl", "3600", NULL, NULL, NULL, NULL, NULL, NULL,
+		    NULL };
+
+	if (rest) {
+		av[6] = "--auth";
+		av[7] = "rest";
+		av[8] = "--user";
+		av[9] = "uclient";
+		av[10] = "--realm";
+		av[11] = REST_REALM;
+	}
 	pid_t	 pid;
 	int	 st = -1;
 
@@ -245,7 +257,7 @@ main(void)
 	ok(1, "relay started on 127.0.0.1:%u", relay.port);
 
 	rc = cred(user, sizeof(user), pass, sizeof(pass), realm,
-	    sizeof(realm));
+	    sizeof(realm), 0);
 	ok(rc == 0, "`turncell cred` printed username and password");
 	is_str(rc == 0 ? realm : "", "firezone", "cred: realm firezone");
 	if (rc != 0) {
@@ -285,8 +297,29 @@ main(void)
 	    "no channel was bound: Send and Data indications only");
 	is_int(tu_log_count(&relay, 0, "Killing"), 0,
 	    "no worker was killed");
-
 	ok(tu_relay_alive(&relay), "the supervisor is still running");
+
+	/*
+	 * TURN REST credentials and --realm: coturn's client keys with the
+	 * realm the 401 announces, which must be the relay's --realm.
+	 */
+	if (tap_failed())
+		tu_log_dump(&relay, 40);
+	tu_relay_stop(&relay);
+	o.extra[1] = "--auth";
+	o.extra[2] = "rest";
+	o.extra[3] = "--realm";
+	o.extra[4] = REST_REALM;
+	if (!ok(tu_relay_start(&relay, &o) == 0, "relay with --auth rest "
+	    "--realm %s", REST_REALM))
+		goto out;
+	rc = cred(user, sizeof(user), pass, sizeof(pass), realm,
+	    sizeof(realm), 1);
+	ok(rc == 0, "`turncell cred --auth rest --realm` printed credentials");
+	is_str(rc == 0 ? realm : "", REST_REALM, "cred: realm %s", REST_REALM);
+	run_uclient(user, pass, pport, 1, 20, "REST, --realm");
+	ok(tu_relay_alive(&relay), "the supervisor is still running");
+out:
 	if (peer > 0) {
 		tu_kill(peer, SIGKILL);
 		tu_waitpid(peer, NULL, 2000);

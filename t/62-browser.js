@@ -9,7 +9,8 @@
  *     messages arrive in order, getStats() shows a relay/relay selected
  *     pair on turncell's relay addresses, and /metrics counts the relayed
  *     packets;
- *   - TURN REST credentials (--auth rest), --indications: the same;
+ *   - TURN REST credentials (--auth rest --realm), --indications: the
+ *     same;
  *   - Firezone credentials without --indications: the channel must not
  *     open (browsers send their first packets to a peer as Send
  *     indications, which turncell drops unless --indications is on).
@@ -36,6 +37,8 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const NMSG = 50;
 const OPEN_MS = 15000;		/* a working set-up opens in < 2 s */
 const FAIL_MS = 10000;		/* how long the failing case is given */
+/* the browser keys with the realm the relay's 401 announces */
+const REST_REALM = 'turn.example.test';
 
 let tests = 0;
 let failed = 0;
@@ -150,7 +153,8 @@ function stopRelay(r) {
 function cred(r, rest) {
 	const args = ['cred', '--secret-file', r.secret, '--ttl', '600'];
 	if (rest)
-		args.push('--auth', 'rest', '--user', 'browser');
+		args.push('--auth', 'rest', '--user', 'browser', '--realm',
+		    REST_REALM);
 	return JSON.parse(child.execFileSync(BIN, args, { encoding: 'utf8' }));
 }
 
@@ -324,8 +328,9 @@ async function main() {
 	await page.goto('about:blank');
 	await scenario(page, 'firezone credentials, --indications',
 	    ['--indications'], false, true);
-	await scenario(page, 'REST credentials (--auth rest), --indications',
-	    ['--indications', '--auth', 'rest'], true, true);
+	await scenario(page, 'REST credentials (--auth rest --realm), ' +
+	    '--indications', ['--indications', '--auth', 'rest', '--realm',
+	    REST_REALM], true, true);
 	await scenario(page, 'firezone credentials, no --indications', [],
 	    false, false);
 	await browser.close();
