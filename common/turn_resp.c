@@ -7,7 +7,7 @@
  * [, FINGERPRINT] - minimal, to keep the reflection gain low: unsigned
  * errors carry no reason phrase, and a reply to a request that did not
  * pass authentication is dropped if it would be more than TURN_MAX_GAIN
- * times the request (attack case 40).
+ * times the request (attack case 40), plus what a long --realm adds.
  * 401 and 438 carry REALM then NONCE (a fresh nonce for the recipient).
  */
 #include <string.h>
@@ -23,6 +23,21 @@ struct turn_resp {
 	size_t		 off;		/* arena offset */
 };
 
+/*
+ * A --realm longer than "firezone" makes every 401 and 438 longer by the
+ * difference (padded): allowed on top of the gain, or a small first
+ * request (a browser's ALLOCATE) would never get its 401. At most 120
+ * bytes, the operator's choice, the same for every client.
+ */
+static size_t
+turn_realm_extra(const struct turn *t)
+{
+	size_t	have = (strlen(t->realm) + 3) & ~(size_t)3;
+	size_t	base = (sizeof(AUTH_REALM) - 1 + 3) & ~(size_t)3;
+
+	return have > base ? have - base : 0;
+}
+
 void
 turn_rctx_req(const struct turn_req *rq, struct turn_rctx *x)
 {
@@ -31,7 +46,8 @@ turn_rctx_req(const struct turn_req *rq, struct turn_rctx *x)
 	x->key = rq->key;
 	x->fp = (rq->m->has & STUN_HAS_FINGERPRINT) != 0;
 	x->method = rq->m->method;
-	x->max_len = rq->authed ? 0 : TURN_MAX_GAIN * rq->len;
+	x->max_len = rq->authed ? 0 : TURN_MAX_GAIN * rq->len +
+	    turn_realm_extra(rq->t);
 }
 
 void

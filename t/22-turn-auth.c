@@ -525,7 +525,7 @@ realm_is(const char *want)
 static void
 test_realm(void)
 {
-	static const char	 realm[] = "turn.example.org";
+	static const char	 realm[] = "turn.example.test";
 	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c[4];
@@ -595,6 +595,16 @@ test_realm(void)
 	longr[AUTH_REALM_MAX] = '\0';
 	t = turn_new(&conf, te_rng_zero, NULL);
 	ok(t != NULL, "127-character realm: accepted");
+	turn_free(t);
+	/* the reflection cap allows for the realm: a minimal first
+	 * ALLOCATE (28 bytes) still gets its 401 (196 bytes) */
+	t = te_start(&conf);
+	ts_req_init(&r, M_ALLOCATE, C_REQ);
+	ts_req_byte(&r, A_TRANSPORT, 17);
+	te_input(t, &r, &c[0]);
+	ok(te_nrecs == 1 && ts_code(te_recs[0].c.data, te_recs[0].c.len) ==
+	    401 && realm_is(longr), "127-character realm: a 28-byte ALLOCATE "
+	    "gets its 401");
 	turn_free(t);
 }
 
