@@ -13,6 +13,8 @@
 #include "buf.h"
 #include "cdata.h"
 #include "msg.h"
+#include "msg_conf.h"
+#include "msg_int.h"
 
 /* exact payload sizes */
 #define MSG_READY_LEN		4	/* u16 port, u8 families, u8 zero */
@@ -53,6 +55,8 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 			      MSG_PKT_MIN, MSG_MAX_PAYLOAD },
 	[MSG_PEER_DATA] = { MSG_W2S, MSG_ST_READY, 0,
 			      MSG_PKT_MIN, MSG_MAX_PAYLOAD },
+	[MSG_CONF] =	  { MSG_S2W, MSG_ST_STARTING, MSG_F_ONCE,
+			      MSG_CONF_LEN, MSG_CONF_LEN },
 };
 
 static const char *const msg_names[MSG_MAX] = {
@@ -68,9 +72,10 @@ static const char *const msg_names[MSG_MAX] = {
 	[MSG_PERM_DEL] = "PERM_DEL",
 	[MSG_SEND] = "SEND",
 	[MSG_PEER_DATA] = "PEER_DATA",
+	[MSG_CONF] = "CONF",
 };
 
-static int
+int
 msg_bad(void)
 {
 	errno = EBADMSG;
@@ -164,14 +169,14 @@ msg_put_hdr(struct buf_w *w, enum msg_type type, size_t payload_len)
 }
 
 /* the same rules on the sending side: never put a record we would reject */
-static int
+int
 msg_inval(void)
 {
 	errno = EINVAL;
 	return -1;
 }
 
-static int
+int
 msg_put_done(struct buf_w *w)
 {
 	if (w->err) {
@@ -207,7 +212,7 @@ msg_put_bind_fail(struct buf_w *w, const struct msg_bind_fail *b)
 
 /* a peer as the worker may be asked to send to: v4 or v6, port != 0,
  * and no stray bytes after an IPv4 address */
-static int
+int
 msg_peer_ok(const struct taddr *a)
 {
 	size_t	i;
@@ -408,10 +413,7 @@ msg_put_perm(struct buf_w *w, enum msg_type type, const struct msg_perm *p)
 	if (!msg_ip_ok(&p->ip))
 		return msg_inval();
 	msg_put_hdr(w, type, MSG_PERM_LEN);
-	buf_put_u8(w, p->ip.family);
-	buf_put_u8(w, 0);
-	buf_put_u16(w, 0);
-	buf_put_bytes(w, p->ip.ip, sizeof(p->ip.ip));
+	msg_put_addr(w, &p->ip);	/* port 0, checked above */
 	return msg_put_done(w);
 }
 
@@ -434,10 +436,7 @@ msg_put_pkt(struct buf_w *w, enum msg_type type, const struct msg_pkt *k)
 	    k->data == NULL)
 		return msg_inval();
 	msg_put_hdr(w, type, MSG_PEER_LEN + k->len);
-	buf_put_u8(w, k->peer.family);
-	buf_put_u8(w, 0);
-	buf_put_u16(w, k->peer.port);
-	buf_put_bytes(w, k->peer.ip, sizeof(k->peer.ip));
+	msg_put_addr(w, &k->peer);
 	buf_put_bytes(w, k->data, k->len);
 	return msg_put_done(w);
 }
@@ -454,8 +453,17 @@ msg_put_peer_data(struct buf_w *w, const struct msg_pkt *k)
 	return msg_put_pkt(w, MSG_PEER_DATA, k);
 }
 
+void
+msg_put_addr(struct buf_w *w, const struct taddr *a)
+{
+	buf_put_u8(w, a->family);
+	buf_put_u8(w, 0);
+	buf_put_u16(w, a->port);
+	buf_put_bytes(w, a->ip, sizeof(a->ip));
+}
+
 /* u8 family, u8 zero, u16 port, ip[16]; the zero byte is checked */
-static int
+int
 msg_get_addr(struct buf_r *r, struct taddr *a)
 {
 	uint8_t	zero = 0xff;

@@ -19,6 +19,10 @@
  * datagram { u8 family, u8 zero, u16 port, ip[16], 1.. payload bytes } for
  * a peer without a channel. The supervisor sends PERM_* only with the
  * option on; a worker that has no permission never sends PEER_DATA.
+ *
+ * A worker starts with a constant argv: everything that differs per
+ * allocation arrives in MSG_CONF (s->w, exact size, once, only before
+ * READY), the first record on the socketpair; see msg_conf.h.
  */
 #ifndef MSG_H
 #define MSG_H
@@ -49,6 +53,7 @@ enum msg_type {
 	MSG_PERM_DEL,		/* s->w  permission expired */
 	MSG_SEND,		/* s->w  one datagram for a permitted peer */
 	MSG_PEER_DATA,		/* w->s  one datagram from a permitted peer */
+	MSG_CONF,		/* s->w  the worker's configuration; once, first */
 	MSG_MAX
 };
 

@@ -163,7 +163,6 @@ void		 sup_send_frames(struct sup *, const struct taddr *,
 void		 sup_send_flush(struct sup *);
 
 /* sup_spawn.c */
-void		 sup_spawn_init(struct sup *);
 int		 sup_spawn(struct sup *, uint32_t, uint16_t, uint8_t, pid_t *,
 		    int *);
 

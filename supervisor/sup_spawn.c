@@ -1,11 +1,13 @@
 /*
  * sup_spawn.c: start one worker process.
  *
- * socketpair(AF_UNIX, SOCK_SEQPACKET), fork, then in the child the worker
- * end goes to fd 3, everything above is closed, privileges are dropped
- * when root, and the worker binary is exec'd with an EMPTY environment
- * and only its argv: a fresh address space that never held the secret or
- * the portal token (ntpd's start_child).
+ * socketpair(AF_UNIX, SOCK_SEQPACKET), the worker's MSG_CONF queued on
+ * it, fork, then in the child the worker end goes to fd 3, everything
+ * above is closed, privileges are dropped when root, and the worker
+ * binary is exec'd with an EMPTY environment and a constant argv: a fresh
+ * address space that never held the secret or the portal token (ntpd's
+ * start_child). Nothing that differs per allocation is on its command
+ * line.
  */
 #define _GNU_SOURCE	/* close_range, setresuid */
 
@@ -21,54 +23,15 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msg_conf.h"
+#include "msg_io.h"
 #include "sup.h"
 
 #define WK_FD			3	/* the socketpair in the worker */
 #define WK_SOCKBUF		(1 << 20)	/* socketpair buffers */
-#define WK_ARGV_MAX		(24 + 2 * PEER_MAX_ALLOW + 2 * PEER_MAX_SELF)
 
-/* argv shared by every worker after the per-allocation part */
-static char			*wk_tail[WK_ARGV_MAX];
-static size_t			 wk_ntail;
-static char			 wk_self[PEER_MAX_SELF][ADDR_STRLEN];
-static char			 wk_bind4[ADDR_STRLEN], wk_bind6[ADDR_STRLEN];
-static char			 wk_ppid[24];
-static char			 wk_level[16];
-
-void
-sup_spawn_init(struct sup *s)
-{
-	const struct sup_conf	*c = s->conf;
-	size_t			 i, n = 0;
-
-	if (c->public4.family != 0) {
-		addr_fmt_ip(&c->bind4, wk_bind4, sizeof(wk_bind4));
-		wk_tail[n++] = "--bind4";
-		wk_tail[n++] = wk_bind4;
-	}
-	if (c->public6.family != 0) {
-		addr_fmt_ip(&c->bind6, wk_bind6, sizeof(wk_bind6));
-		wk_tail[n++] = "--bind6";
-		wk_tail[n++] = wk_bind6;
-	}
-	for (i = 0; i < c->filter.n_allow; i++) {
-		wk_tail[n++] = "--allow-peer";
-		wk_tail[n++] = (char *)c->allow[i];
-	}
-	for (i = 0; i < c->filter.n_self; i++) {
-		addr_fmt(&c->filter.self[i], wk_self[i], sizeof(wk_self[i]));
-		wk_tail[n++] = "--self";
-		wk_tail[n++] = wk_self[i];
-	}
-	snprintf(wk_level, sizeof(wk_level), "%d", c->log_level); /* LOG_* */
-	wk_tail[n++] = "--log-level";
-	wk_tail[n++] = wk_level;
-	snprintf(wk_ppid, sizeof(wk_ppid), "%ld", (long)s->pid);
-	wk_tail[n++] = "--ppid";
-	wk_tail[n++] = wk_ppid;
-	wk_tail[n] = NULL;
-	wk_ntail = n;
-}
+/* the same for every worker: no per-allocation argument */
+static char *const		 wk_argv[] = { "turncell-worker", NULL };
 
 static int
 wk_drop_privs(const struct sup_conf *c)
@@ -136,26 +99,38 @@ wk_child(const struct sup *s, int fd, char *const argv[])
 	_exit(127);
 }
 
-static void
-wk_argv(char **argv, char *id, size_t idcap, char *port, size_t pcap,
-    char *fam, size_t fcap, uint32_t alloc_id, uint16_t lport,
+/*
+ * The worker's configuration, written into the socketpair before the
+ * fork: it is the first record the worker reads, and the worker never
+ * waits for a supervisor that is still forking. Built from the current
+ * configuration at every start (the own addresses carry the bound
+ * listen port).
+ */
+static int
+wk_conf_send(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
     uint8_t families)
 {
-	size_t	n = 0, i;
+	const struct sup_conf	*c = s->conf;
+	static struct msg_conf	 mc;	/* 1 KiB: not on the stack */
+	uint8_t			 rec[MSG_HDR_LEN + MSG_CONF_LEN];
+	struct buf_w		 b;
 
-	snprintf(id, idcap, "%u", alloc_id);
-	snprintf(port, pcap, "%u", lport);
-	snprintf(fam, fcap, "%u", families);	/* ADDR_FAM_* mask */
-	argv[n++] = "turncell-worker";
-	argv[n++] = "--alloc-id";
-	argv[n++] = id;
-	argv[n++] = "--port";
-	argv[n++] = port;
-	argv[n++] = "--families";
-	argv[n++] = fam;
-	for (i = 0; i < wk_ntail; i++)
-		argv[n++] = wk_tail[i];
-	argv[n] = NULL;
+	memset(&mc, 0, sizeof(mc));
+	mc.alloc_id = alloc_id;
+	mc.ppid = (uint32_t)s->pid;
+	mc.port = port;
+	mc.families = families;
+	mc.log_level = (uint8_t)c->log_level;
+	mc.flags = c->indications ? MSG_CONF_F_INDICATIONS : 0;
+	if (c->public4.family != 0)
+		mc.bind4 = c->bind4;
+	if (c->public6.family != 0)
+		mc.bind6 = c->bind6;
+	mc.filter = c->filter;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_conf(&b, &mc) == -1 || msg_send_rec(fd, rec, b.len) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -180,12 +155,8 @@ int
 sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
     pid_t *pid, int *fd)
 {
-	char	*argv[WK_ARGV_MAX + 8];
-	char	 id[16], ports[8], fam[8];
-	int	 sp[2];
+	int	sp[2];
 
-	wk_argv(argv, id, sizeof(id), ports, sizeof(ports), fam, sizeof(fam),
-	    alloc_id, port, families);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0, sp) == -1) {
 		log_warn("socketpair for allocation %u", alloc_id);
@@ -193,6 +164,12 @@ sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
 	}
 	wk_sockbufs(sp[0]);
 	wk_sockbufs(sp[1]);
+	if (wk_conf_send(s, sp[0], alloc_id, port, families) == -1) {
+		log_warn("configuration for allocation %u", alloc_id);
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
 	if ((*pid = fork()) == -1) {
 		log_warn("fork for allocation %u", alloc_id);
 		close(sp[0]);
@@ -200,7 +177,7 @@ sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
 		return -1;
 	}
 	if (*pid == 0)
-		wk_child(s, sp[1], argv);
+		wk_child(s, sp[1], wk_argv);
 	close(sp[1]);
 	*fd = sp[0];
 	return 0;

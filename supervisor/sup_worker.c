@@ -74,7 +74,6 @@ void
 sup_worker_init(struct sup *s)
 {
 	sup_wq_pool_init();
-	sup_spawn_init(s);
 }
 
 size_t

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "msg_conf.h"
 #include "tap.h"
 
 #define REC_MAX		(MSG_MAX_RECORD + 16)
@@ -92,6 +93,10 @@ valid_payload(enum msg_type t, uint8_t *p)
 	case MSG_PEER_DATA:
 		memcpy(p, pkt, sizeof(pkt));
 		return sizeof(pkt);
+	case MSG_CONF:		/* families v4, everything else 0 */
+		memset(p, 0, MSG_CONF_LEN);
+		p[10] = ADDR_FAM_V4;
+		return MSG_CONF_LEN;
 	default:
 		return 0;
 	}
@@ -134,6 +139,7 @@ get_any(const struct msg *m)
 	struct msg_stats	st;
 	struct msg_perm		pm;
 	struct msg_pkt		pk;
+	static struct msg_conf	mc;
 	struct buf_r		r;
 	uint16_t		chan;
 	const uint8_t		*p;
@@ -141,6 +147,8 @@ get_any(const struct msg *m)
 	int			rv, n = 0;
 
 	switch (m->type) {
+	case MSG_CONF:
+		return msg_get_conf(m, &mc);
 	case MSG_READY:
 		return msg_get_ready(m, &rd);
 	case MSG_BIND_FAIL:
@@ -514,8 +522,9 @@ test_indications(void)
 	size_t			 wl;
 
 	is_int(MSG_PERM_ADD, 8, "PERM_ADD = 8 (appended)");
-	is_int(MSG_PEER_DATA, 11, "PEER_DATA = 11, MSG_MAX = 12");
-	is_int(MSG_MAX, 12, "MSG_MAX = 12");
+	is_int(MSG_PEER_DATA, 11, "PEER_DATA = 11");
+	is_int(MSG_CONF, 12, "CONF = 12 (appended)");
+	is_int(MSG_MAX, 13, "MSG_MAX = 13");
 
 	memset(&pm, 0, sizeof(pm));
 	pm.ip.family = ADDR_V4;
@@ -639,6 +648,240 @@ test_indications(void)
 	    "c633640700000000000000000000000178"), 0, "PEER_DATA v6 ok");
 	is_int(get_with(MSG_PEER_DATA, "000004d2"
 	    "c633640700000000000000000000000078"), -1, "PEER_DATA family 0");
+}
+
+/* ---- MSG_CONF ---- */
+
+/* every field used: two allow ranges, one own address */
+static void
+conf_full(struct msg_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->alloc_id = 0x01020304;
+	c->ppid = 4242;
+	c->port = 49152;
+	c->families = ADDR_FAM_V4 | ADDR_FAM_V6;
+	c->log_level = 3;
+	c->flags = MSG_CONF_F_INDICATIONS;
+	c->stats_ms = 10000;
+	c->bind4.family = ADDR_V4;
+	memcpy(c->bind4.ip, "\xc0\x00\x02\x01", 4);
+	c->bind6.family = ADDR_V6;
+	memcpy(c->bind6.ip, "\x20\x01\x0d\xb8", 4);
+	c->bind6.ip[15] = 1;
+	c->filter.allow[0].net.family = ADDR_V4;
+	c->filter.allow[0].net.ip[0] = 10;
+	c->filter.allow[0].bits = 8;
+	c->filter.allow[1].net.family = ADDR_V6;
+	c->filter.allow[1].net.ip[0] = 0xfd;
+	c->filter.allow[1].net.ip[1] = 0x80;	/* fd80::/9 */
+	c->filter.allow[1].bits = 9;
+	c->filter.n_allow = 2;
+	c->filter.self[0] = c->bind4;
+	c->filter.self[0].port = 3478;
+	c->filter.n_self = 1;
+}
+
+/* put, then check and get: 0 round trip equal, -1 put refused (EINVAL,
+ * nothing written), -2 otherwise */
+static int
+conf_rt(const struct msg_conf *c)
+{
+	static struct msg_conf	back;
+	struct buf_w		w;
+	struct msg		m;
+
+	buf_w_init(&w, rec, sizeof(rec));
+	errno = 0;
+	if (msg_put_conf(&w, c) == -1)
+		return errno == EINVAL && w.len == 0 ? -1 : -2;
+	if (w.len != MSG_HDR_LEN + MSG_CONF_LEN ||
+	    msg_check(rec, w.len, MSG_S2W, MSG_ST_STARTING, NULL, &m) == -1 ||
+	    msg_get_conf(&m, &back) == -1)
+		return -2;
+	return memcmp(c, &back, sizeof(back)) == 0 ? 0 : -2;
+}
+
+/* the full configuration's record with payload byte off set to v, then
+ * the getter: 0, -1 EBADMSG, -2 otherwise */
+static int
+conf_patch(size_t off, uint8_t v)
+{
+	static struct msg_conf	c, back;
+	struct buf_w		w;
+	struct msg		m;
+
+	conf_full(&c);
+	buf_w_init(&w, rec2, sizeof(rec2));
+	if (msg_put_conf(&w, &c) == -1 || off >= MSG_CONF_LEN)
+		return -2;
+	rec2[MSG_HDR_LEN + off] = v;
+	if (msg_check(rec2, w.len, MSG_S2W, MSG_ST_STARTING, NULL, &m) == -1)
+		return -2;	/* size and state are right: must pass */
+	errno = 0;
+	if (msg_get_conf(&m, &back) == 0)
+		return 0;
+	return errno == EBADMSG ? -1 : -2;
+}
+
+static void
+test_conf(void)
+{
+	static struct msg_conf	c, back;
+	struct buf_w		w;
+	struct msg		m;
+	uint8_t			want[128];
+	size_t			wl, i;
+	uint32_t		once = 0;
+	int			zero_slots = 1;
+
+	is_int(MSG_CONF_LEN, 780, "MSG_CONF payload is 780 bytes "
+	    "(%d allow ranges, %d own addresses)", PEER_MAX_ALLOW,
+	    PEER_MAX_SELF);
+	conf_full(&c);
+	buf_w_init(&w, rec, sizeof(rec));
+	ok(msg_put_conf(&w, &c) == 0 && w.len == MSG_HDR_LEN + MSG_CONF_LEN,
+	    "put CONF");
+	/* header and the fixed fields, then each used slot */
+	wl = tap_unhex("000c00000000030c" "01020304" "00001092" "c000" "03"
+	    "03" "01" "02" "01" "00" "00002710"
+	    "04000000" "c0000201000000000000000000000000"
+	    "06000000" "20010db8000000000000000000000001"
+	    "04080000" "0a000000000000000000000000000000"
+	    "06090000" "fd800000000000000000000000000000", want,
+	    sizeof(want));
+	is_mem(rec, wl, want, wl, "CONF bytes: fixed part and allow ranges");
+	for (i = MSG_HDR_LEN + 100; i < MSG_HDR_LEN + 700; i++)
+		if (rec[i] != 0)
+			zero_slots = 0;
+	for (i = MSG_HDR_LEN + 720; i < MSG_HDR_LEN + 780; i++)
+		if (rec[i] != 0)
+			zero_slots = 0;
+	ok(zero_slots, "CONF: unused slots are zero bytes");
+	wl = tap_unhex("04000d96" "c0000201000000000000000000000000", want,
+	    sizeof(want));
+	is_mem(rec + MSG_HDR_LEN + 700, wl, want, wl, "CONF bytes: own address");
+	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_STARTING, &once, &m) == 0 &&
+	    msg_get_conf(&m, &back) == 0 &&
+	    memcmp(&c, &back, sizeof(c)) == 0, "CONF round trip");
+	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_STARTING, &once, &m) == -1,
+	    "CONF: a second one refused");
+	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_READY, NULL, &m) == -1,
+	    "CONF: refused after READY");
+	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_STARTING, NULL, &m) == -1,
+	    "CONF: refused from a worker");
+	m.len = MSG_CONF_LEN - 1;
+	ok(msg_get_conf(&m, &back) == -1 && errno == EBADMSG,
+	    "CONF getter: one byte short");
+	buf_w_init(&w, rec, MSG_HDR_LEN + MSG_CONF_LEN - 1);
+	ok(msg_put_conf(&w, &c) == -1 && errno == ENOBUFS,
+	    "put CONF into a short buffer fails");
+
+	/* every field at its bounds, through put and get */
+	conf_full(&c);
+	c.alloc_id = 0xffffffff;
+	c.port = 65535;
+	c.stats_ms = MSG_CONF_STATS_MAX;
+	c.ppid = 0x7fffffff;
+	is_int(conf_rt(&c), 0, "CONF: alloc_id, port, stats_ms, ppid at max");
+	c.alloc_id = 0;
+	c.port = 0;
+	c.stats_ms = MSG_CONF_STATS_MIN;
+	c.ppid = 0;
+	c.log_level = 0;
+	c.flags = 0;
+	c.families = ADDR_FAM_V6;
+	is_int(conf_rt(&c), 0, "CONF: zeros and minimums");
+	c.stats_ms = 0;
+	memset(&c.bind4, 0, sizeof(c.bind4));
+	memset(&c.bind6, 0, sizeof(c.bind6));
+	c.filter.n_allow = 0;
+	memset(c.filter.allow, 0, sizeof(c.filter.allow));
+	c.filter.n_self = 0;
+	memset(c.filter.self, 0, sizeof(c.filter.self));
+	is_int(conf_rt(&c), 0, "CONF: wildcard binds, empty filter");
+	conf_full(&c);
+	for (i = 0; i < PEER_MAX_ALLOW; i++) {
+		c.filter.allow[i].net.family = ADDR_V4;
+		c.filter.allow[i].net.ip[0] = (uint8_t)i;
+		c.filter.allow[i].bits = i == 0 ? 0 : 32;
+		if (i == 0)
+			c.filter.allow[i].net.ip[0] = 0;
+	}
+	c.filter.allow[1].net.family = ADDR_V6;	/* v6 /128 */
+	memset(c.filter.allow[1].net.ip, 0xff, 16);
+	c.filter.allow[1].bits = 128;
+	c.filter.n_allow = PEER_MAX_ALLOW;
+	for (i = 0; i < PEER_MAX_SELF; i++) {
+		c.filter.self[i] = c.bind6;
+		c.filter.self[i].port = (uint16_t)(1 + i);
+	}
+	c.filter.n_self = PEER_MAX_SELF;
+	is_int(conf_rt(&c), 0, "CONF: every slot used, /0 and /128");
+
+#define BAD(what)	is_int(conf_rt(&c), -1, "put CONF refuses " what); \
+			conf_full(&c)
+	conf_full(&c);
+	c.families = 0;			BAD("families 0");
+	c.families = 4;			BAD("families 4");
+	c.log_level = 4;		BAD("log level 4");
+	c.flags = 0x02;			BAD("an unknown flag");
+	c.ppid = 0x80000000u;		BAD("ppid above INT32_MAX");
+	c.stats_ms = MSG_CONF_STATS_MIN - 1; BAD("stats_ms below the minimum");
+	c.stats_ms = MSG_CONF_STATS_MAX + 1; BAD("stats_ms above the maximum");
+	c.filter.n_allow = PEER_MAX_ALLOW + 1; BAD("33 allow ranges");
+	c.filter.n_self = PEER_MAX_SELF + 1; BAD("5 own addresses");
+	c.bind4.family = ADDR_V6;	BAD("bind4 of family v6");
+	c.bind6.family = ADDR_V4;
+	memset(c.bind6.ip, 0, 16);	BAD("bind6 of family v4");
+	c.bind4.port = 1;		BAD("bind4 with a port");
+	c.bind4.ip[4] = 1;		BAD("bind4 with bytes after the IPv4");
+	memset(&c.bind4, 0, sizeof(c.bind4));
+	c.bind4.ip[0] = 1;		BAD("bind4 family 0 with an address");
+	c.filter.allow[0].net.family = 0; BAD("allow range of family 0");
+	c.filter.allow[0].net.family = 5; BAD("allow range of family 5");
+	c.filter.allow[0].bits = 33;	BAD("allow range v4 /33");
+	c.filter.allow[1].bits = 129;	BAD("allow range v6 /129");
+	c.filter.allow[0].net.ip[1] = 1; BAD("allow range with host bits");
+	c.filter.allow[1].net.ip[1] = 0xc0; BAD("allow range v6 host bit");
+	c.filter.allow[0].net.port = 1;	BAD("allow range with a port");
+	c.filter.self[0].port = 0;	BAD("own address with port 0");
+	c.filter.self[0].family = 0;	BAD("own address of family 0");
+	c.filter.self[0].ip[15] = 1;	BAD("own address v4 with a tail");
+#undef BAD
+
+	/* the getter: each field patched in a valid record */
+	is_int(conf_patch(0, 0xff), 0, "get CONF: any alloc_id");
+	is_int(conf_patch(4, 0x80), -1, "get CONF: ppid above INT32_MAX");
+	is_int(conf_patch(10, 0), -1, "get CONF: families 0");
+	is_int(conf_patch(10, 7), -1, "get CONF: families 7");
+	is_int(conf_patch(11, 4), -1, "get CONF: log level 4");
+	is_int(conf_patch(12, 0x80), -1, "get CONF: unknown flag");
+	is_int(conf_patch(13, 33), -1, "get CONF: n_allow 33");
+	is_int(conf_patch(13, 3), -1, "get CONF: n_allow over a zero slot");
+	is_int(conf_patch(13, 1), -1, "get CONF: a used slot past n_allow");
+	is_int(conf_patch(14, 5), -1, "get CONF: n_self 5");
+	is_int(conf_patch(14, 0), -1, "get CONF: a used slot past n_self");
+	is_int(conf_patch(15, 1), -1, "get CONF: reserved byte 15");
+	is_int(conf_patch(17, 0xff), -1, "get CONF: stats_ms too large");
+	is_int(conf_patch(19, 1), 0, "get CONF: stats_ms 9985 ok");
+	is_int(conf_patch(18, 0), -1, "get CONF: stats_ms 16 below the minimum");
+	is_int(conf_patch(21, 1), -1, "get CONF: bind4 reserved byte");
+	is_int(conf_patch(23, 1), -1, "get CONF: bind4 port");
+	is_int(conf_patch(39, 1), -1, "get CONF: bind4 bytes after the IPv4");
+	is_int(conf_patch(40, 4), -1, "get CONF: bind6 of family v4");
+	is_int(conf_patch(61, 33), -1, "get CONF: allow v4 /33");
+	is_int(conf_patch(61, 7), 0, "get CONF: allow 10.0.0.0/7 ok");
+	is_int(conf_patch(61, 6), -1, "get CONF: allow 10.0.0.0/6 has a host bit");
+	is_int(conf_patch(63, 1), -1, "get CONF: allow reserved bytes");
+	is_int(conf_patch(81, 129), -1, "get CONF: allow v6 /129");
+	is_int(conf_patch(100, 4), -1, "get CONF: unused allow slot");
+	is_int(conf_patch(699, 1), -1, "get CONF: last unused allow byte");
+	is_int(conf_patch(701, 1), -1, "get CONF: own address reserved byte");
+	is_int(conf_patch(702, 0), 0, "get CONF: own port 0x0096 still ok");
+	is_int(conf_patch(719, 1), -1, "get CONF: own v4 address with a tail");
+	is_int(conf_patch(720, 4), -1, "get CONF: unused own-address slot");
+	is_int(conf_patch(779, 1), -1, "get CONF: last byte");
 }
 
 static void
@@ -788,7 +1031,7 @@ mut_one(const uint8_t *r, size_t n, struct mut_stats *ms)
 static void
 test_mutations(void)
 {
-	uint8_t			 p[64], *copy;
+	uint8_t			 p[MSG_CONF_LEN], *copy;
 	struct mut_stats	 ms = { 0, 0, 0 };
 	size_t			 n, plen, i, j, bits, nrec = 0;
 	enum msg_type		 t;
@@ -859,6 +1102,7 @@ main(void)
 	test_roundtrip();
 	test_bad_fields();
 	test_indications();
+	test_conf();
 	test_data();
 	test_mutations();
 	return done_testing();

@@ -3,13 +3,17 @@
  *
  * One forked child per forbidden system call: it applies the real filter
  * and then makes the call; the parent expects death by SIGSYS
- * (SECURITY.md 47). One child that stays alive under the filter so the
- * parent can read /proc/<pid>/status (SECURITY.md 46). And a happy path:
+ * (attack case 47). One child that stays alive under the filter so the
+ * parent can read /proc/<pid>/status (attack case 46). And a happy path:
  * the real worker loop (wrk_loop.c) under the real filter, with a
  * SEQPACKET pair and UDP sockets on 127.0.0.1, relaying both ways,
  * logging, reporting stats, refusing a denied peer at send time
- * (SECURITY.md 11) and exiting 0 on EOF; then 4 on a malformed message.
- * This is the test that catches libc or libev drifting (SECURITY.md 48).
+ * (attack case 11) and exiting 0 on EOF; then 4 on a malformed message.
+ * This is the test that catches libc or libev drifting (attack case 48).
+ * The children start as the worker does: MSG_CONF is the first record
+ * on the socketpair, read and checked before the bind and the filter; a
+ * bad one, another type first, or end of file stops the worker before
+ * it binds; PERM_ADD and SEND are refused unless MSG_CONF enabled them.
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
@@ -350,6 +354,8 @@ struct sup {
 	/* what arrived */
 	int		 logs;
 	int		 log_bound;
+	int		 log_conf;	/* "configuration refused: ..." */
+	int		 log_indic;	/* "... without --indications" */
 	int		 data_frames;
 	int		 got_world;
 	int		 got_big;
@@ -390,6 +396,12 @@ sup_pump(struct sup *s, int ms)
 		s->logs++;
 		if (lg.len >= 24 && memcmp(lg.text, "channel 0x4000 bound to", 23) == 0)
 			s->log_bound++;
+		if (lg.len >= 22 &&
+		    memcmp(lg.text, "configuration refused:", 22) == 0)
+			s->log_conf++;
+		if (lg.len >= 22 && memcmp(lg.text + lg.len - 22,
+		    " without --indications", 22) == 0)
+			s->log_indic++;
 		break;
 	case MSG_STATS:
 		if (msg_get_stats(&m, &st) == -1) {
@@ -480,18 +492,27 @@ fd_list_ok(pid_t pid)
 	return n == 3 && ctl == 1 && sock == 1 && epoll == 1;
 }
 
-/* the child: what worker/main.c does, minus argv */
+/* the child: what worker/main.c does after checking fd 3 */
 static void __attribute__((noreturn))
-worker_child(int ctl, const struct wrk_conf *conf)
+worker_child(int ctl)
 {
 	static struct wrk	w;
+	static struct msg_conf	conf;
+	const char		*why = "";
 
 	if (dup2(ctl, WRK_CTL_FD) == -1)
 		_exit(90);
 	if (ctl != WRK_CTL_FD)
 		close(ctl);
-	wrk_log_init(WRK_CTL_FD, conf->log_level, 0);
-	wrk_init(&w, conf);
+	wrk_log_init(WRK_CTL_FD, LOG_INFO, 0);
+	switch (wrk_conf_read(WRK_CTL_FD, &conf, &why)) {
+	case 0:
+		_exit(WRK_EXIT_PARENT);
+	case -1:
+		wrk_fatalx(WRK_EXIT_USAGE, "configuration refused: %s", why);
+	}
+	wrk_log_init(WRK_CTL_FD, conf.log_level, 0);
+	wrk_init(&w, &conf);
 	if ((w.relay = relay_new(&w.conf.filter)) == NULL)
 		_exit(91);
 	if (wrk_bind(&w) == -1) {
@@ -509,22 +530,47 @@ worker_child(int ctl, const struct wrk_conf *conf)
 	_exit(wrk_run(&w));
 }
 
+/* fork a worker with these records queued first, as the supervisor
+ * does (nrec 0 and no fd kept: it sees end of file) */
 static pid_t
-start_worker(int *sup_fd, const struct wrk_conf *conf)
+start_worker_recs(int *sup_fd, const uint8_t *first, size_t n)
 {
 	int	sp[2];
 	pid_t	pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		return -1;
+	if (n > 0 && msg_send_rec(sp[0], first, n) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
 		close(sp[0]);
-		worker_child(sp[1], conf);
+		worker_child(sp[1]);
 	}
 	close(sp[1]);
 	*sup_fd = sp[0];
 	return pid;
+}
+
+static size_t
+conf_rec(uint8_t *rec, size_t cap, const struct msg_conf *conf)
+{
+	struct buf_w	b;
+
+	buf_w_init(&b, rec, cap);
+	return msg_put_conf(&b, conf) == -1 ? 0 : b.len;
+}
+
+static pid_t
+start_worker(int *sup_fd, const struct msg_conf *conf)
+{
+	uint8_t	rec[MSG_HDR_LEN + MSG_CONF_LEN];
+	size_t	n = conf_rec(rec, sizeof(rec), conf);
+
+	return n == 0 ? -1 : start_worker_recs(sup_fd, rec, n);
 }
 
 static int
@@ -560,7 +606,7 @@ test_worker_loop(void)
 	static uint8_t		 rec[MSG_MAX_RECORD];
 	static char		 big[60000];
 	static struct sup	 s;
-	struct wrk_conf		 conf;
+	struct msg_conf		 conf;
 	struct sockaddr_in	 peer_sin, canary_sin, stranger_sin, wsin, from;
 	struct taddr		 peer, canary;
 	struct msg		 m;
@@ -657,7 +703,7 @@ test_worker_loop(void)
 	ok(s.stats >= 1 && s.tx_pkts == 2 && s.tx_bytes == 10,
 	    "MSG_STATS: 2 packets, 10 bytes to peers");
 	ok(s.rx_pkts == 2, "MSG_STATS: 2 packets from peers (stranger not)");
-	ok(s.denied == 1, "MSG_STATS: the denied peer counted (SECURITY 11)");
+	ok(s.denied == 1, "MSG_STATS: the denied peer counted (attack case 11)");
 	ok(udp_recv(canary_fd, buf, sizeof(buf), 50, &from) == -1,
 	    "canary received nothing");
 	is_int(s.bad, 0, "every record from the worker was valid");
@@ -708,6 +754,130 @@ out:
 	close(stranger_fd);
 }
 
+/* ------------------------------------------------------------------ */
+/* MSG_CONF: the first record decides, before any bind */
+
+/*
+ * Start a worker with first (n bytes, none if 0) queued; when after is
+ * set, wait for READY and send it. Expect exit status want; s collects
+ * what the worker said (MSG_LOG lines).
+ */
+static void
+conf_case(struct sup *s, const char *name, const uint8_t *first, size_t n,
+    const uint8_t *after, size_t an, int want)
+{
+	pid_t	pid;
+	int	st, got, i;
+
+	memset(s, 0, sizeof(*s));
+	s->state = MSG_ST_STARTING;
+	if ((pid = start_worker_recs(&s->fd, first, n)) == -1) {
+		ok(0, "%s: fork worker", name);
+		return;
+	}
+	if (n == 0) {
+		close(s->fd);	/* the supervisor is gone */
+		s->fd = -1;
+	}
+	if (after != NULL) {
+		(void)sup_pump(s, 5000);	/* READY */
+		s->state = MSG_ST_READY;
+		(void)msg_send_rec(s->fd, after, an);
+	}
+	if (want == WRK_EXIT_OK && s->fd != -1) {
+		/* what it says to after, then end of file */
+		for (i = 0; i < 100 && sup_pump(s, 200) == 1; i++)
+			;
+		close(s->fd);
+		s->fd = -1;
+	}
+	got = wait_child(pid, 5000, &st);
+	ok(got == 0 && WIFEXITED(st) && WEXITSTATUS(st) == want,
+	    "%s: worker exits %d (%s)", name, want, describe(st));
+	for (i = 0; s->fd != -1 && i < 100 && sup_pump(s, 100) == 1; i++)
+		;
+	if (s->fd != -1)
+		close(s->fd);
+}
+
+static void
+test_conf(void)
+{
+	static uint8_t		rec[MSG_HDR_LEN + MSG_CONF_LEN + 8];
+	static uint8_t		rec2[MSG_HDR_LEN + MSG_CONF_LEN];
+	static struct sup	s;
+	struct msg_conf		conf;
+	struct msg_chan_add	ca;
+	struct msg_perm		pm;
+	struct msg_pkt		pk;
+	struct buf_w		b;
+	uint8_t			perm[64], send[64];
+	size_t			n, pn, sn;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.alloc_id = 7;
+	conf.families = ADDR_FAM_V4;
+	addr_parse_ip("127.0.0.1", &conf.bind4);
+	peer_cidr_parse("127.0.0.0/8", &conf.filter.allow[0]);
+	conf.filter.n_allow = 1;
+	conf.log_level = LOG_DEBUG;
+	n = conf_rec(rec, sizeof(rec), &conf);
+	ok(n == MSG_HDR_LEN + MSG_CONF_LEN, "MSG_CONF encoded (%zu bytes)", n);
+
+	/* a field out of bounds: families 0 (payload offset 10) */
+	rec[MSG_HDR_LEN + 10] = 0;
+	conf_case(&s, "families 0", rec, n, NULL, 0, WRK_EXIT_USAGE);
+	ok(s.log_conf == 1, "families 0: it said why in a MSG_LOG");
+	rec[MSG_HDR_LEN + 10] = ADDR_FAM_V4;
+	/* more allow ranges than there are slots (offset 13) */
+	rec[MSG_HDR_LEN + 13] = PEER_MAX_ALLOW + 1;
+	conf_case(&s, "n_allow 33", rec, n, NULL, 0, WRK_EXIT_USAGE);
+	ok(s.log_conf == 1, "n_allow 33: it said why");
+	rec[MSG_HDR_LEN + 13] = 1;
+	/* one byte more than the header says */
+	rec[n] = 0;
+	conf_case(&s, "trailing byte", rec, n + 1, NULL, 0, WRK_EXIT_USAGE);
+	/* another type first */
+	memset(&ca, 0, sizeof(ca));
+	ca.chan = 0x4000;
+	addr_parse_hostport("127.0.0.1:9", &ca.peer);
+	buf_w_init(&b, rec2, sizeof(rec2));
+	(void)msg_put_chan_add(&b, &ca);
+	conf_case(&s, "CHAN_ADD first", rec2, b.len, NULL, 0, WRK_EXIT_USAGE);
+	ok(s.log_conf == 1, "CHAN_ADD first: it said why");
+	/* nothing, and the supervisor gone */
+	conf_case(&s, "end of file first", NULL, 0, NULL, 0, WRK_EXIT_PARENT);
+
+	/* a second MSG_CONF after READY is a protocol error */
+	conf_case(&s, "second MSG_CONF", rec, n, rec, n, WRK_EXIT_PROTO);
+
+	/* the RFC 8656 path only when configured */
+	memset(&pm, 0, sizeof(pm));
+	addr_parse_ip("127.0.0.1", &pm.ip);
+	buf_w_init(&b, perm, sizeof(perm));
+	(void)msg_put_perm_add(&b, &pm);
+	pn = b.len;
+	memset(&pk, 0, sizeof(pk));
+	addr_parse_hostport("127.0.0.1:9", &pk.peer);
+	pk.data = (const uint8_t *)"x";
+	pk.len = 1;
+	buf_w_init(&b, send, sizeof(send));
+	(void)msg_put_send(&b, &pk);
+	sn = b.len;
+	conf_case(&s, "PERM_ADD without indications", rec, n, perm, pn,
+	    WRK_EXIT_PROTO);
+	ok(s.log_indic == 1, "PERM_ADD without indications: logged");
+	conf_case(&s, "SEND without indications", rec, n, send, sn,
+	    WRK_EXIT_PROTO);
+	ok(s.log_indic == 1, "SEND without indications: logged");
+	conf.flags = MSG_CONF_F_INDICATIONS;
+	n = conf_rec(rec, sizeof(rec), &conf);
+	conf_case(&s, "PERM_ADD with indications, then EOF", rec, n, perm, pn,
+	    WRK_EXIT_OK);
+	ok(s.log_indic == 0 && s.log_conf == 0 && s.logs >= 1,
+	    "PERM_ADD with indications: taken (%d log lines)", s.logs);
+}
+
 static void
 probe_seccomp(void)
 {
@@ -725,5 +895,6 @@ main(void)
 	test_forbidden();
 	test_proc_status();
 	test_worker_loop();
+	test_conf();
 	return done_testing();
 }

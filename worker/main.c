@@ -1,15 +1,15 @@
 /*
  * main.c: turncell-worker, one per allocation.
  *
- *   turncell-worker --alloc-id N --port P --families F [--bind4 IP]
- *       [--bind6 IP] [--allow-peer CIDR]... [--self IP:PORT]...
- *       [--log-level L] [--ppid PID]
+ *   turncell-worker		(no arguments)
  *
  * Started by the supervisor with fork+exec (so the address space holds
  * none of its secrets), privileges already dropped, its end of the
- * SOCK_SEQPACKET socketpair at fd 3. The order below is the point:
- * everything that needs a file, a new socket or a signal handler happens
- * before sbx_apply(); after it the worker can only relay.
+ * SOCK_SEQPACKET socketpair at fd 3, on which its configuration waits as
+ * the first record (MSG_CONF, msg_conf.h). The order below is the point:
+ * the configuration is read and checked, and everything that needs a
+ * file, a new socket or a signal handler happens, before sbx_apply();
+ * after it the worker can only relay.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,107 +29,11 @@
 static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why != NULL)
-		fprintf(stderr, "turncell-worker: %s\n", why);
-	fprintf(stderr, "usage: turncell-worker --alloc-id N --port P "
-	    "--families F [--bind4 IP] [--bind6 IP]\n"
-	    "\t[--allow-peer CIDR]... [--self IP:PORT]... [--log-level L] "
-	    "[--ppid PID]\n"
-	    "(started by turncell with its socketpair at fd 3)\n");
+	fprintf(stderr, "turncell-worker: %s\n", why);
+	fprintf(stderr, "usage: turncell-worker\n"
+	    "(started by turncell with its socketpair at fd 3, on which it "
+	    "reads its configuration)\n");
 	exit(WRK_EXIT_USAGE);
-}
-
-/* a decimal number in [0, max], nothing else */
-static unsigned long
-num(const char *s, unsigned long max, const char *what)
-{
-	char		*end;
-	unsigned long	 v;
-
-	if (s[0] < '0' || s[0] > '9')
-		usage(what);
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		usage(what);
-	return v;
-}
-
-static void
-parse_args(int argc, char **argv, struct wrk_conf *c)
-{
-	static const struct option opts[] = {
-		{ "alloc-id",	required_argument, NULL, 'a' },
-		{ "port",	required_argument, NULL, 'p' },
-		{ "families",	required_argument, NULL, 'f' },
-		{ "bind4",	required_argument, NULL, '4' },
-		{ "bind6",	required_argument, NULL, '6' },
-		{ "allow-peer",	required_argument, NULL, 'A' },
-		{ "self",	required_argument, NULL, 's' },
-		{ "log-level",	required_argument, NULL, 'l' },
-		{ "ppid",	required_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, have = 0;
-
-	memset(c, 0, sizeof(*c));
-	c->log_level = LOG_INFO;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			c->alloc_id = (uint32_t)num(optarg, UINT32_MAX,
-			    "bad --alloc-id");
-			have |= 1;
-			break;
-		case 'p':
-			c->port = (uint16_t)num(optarg, 65535, "bad --port");
-			have |= 2;
-			break;
-		case 'f':
-			c->families = (uint8_t)num(optarg, 3, "bad --families");
-			if (c->families == 0)
-				usage("bad --families");
-			have |= 4;
-			break;
-		case '4':
-			if (addr_parse_ip(optarg, &c->bind4) == -1 ||
-			    c->bind4.family != ADDR_V4)
-				usage("bad --bind4");
-			break;
-		case '6':
-			if (addr_parse_ip(optarg, &c->bind6) == -1 ||
-			    c->bind6.family != ADDR_V6)
-				usage("bad --bind6");
-			break;
-		case 'A':
-			if (c->filter.n_allow >= PEER_MAX_ALLOW ||
-			    peer_cidr_parse(optarg,
-			    &c->filter.allow[c->filter.n_allow]) == -1)
-				usage("bad or too many --allow-peer");
-			c->filter.n_allow++;
-			break;
-		case 's':
-			if (c->filter.n_self >= PEER_MAX_SELF ||
-			    addr_parse_hostport(optarg,
-			    &c->filter.self[c->filter.n_self]) == -1)
-				usage("bad or too many --self");
-			c->filter.n_self++;
-			break;
-		case 'l':
-			c->log_level = (int)num(optarg, LOG_DEBUG,
-			    "bad --log-level");
-			break;
-		case 'P':
-			c->ppid = (pid_t)num(optarg, INT32_MAX, "bad --ppid");
-			break;
-		default:
-			usage(NULL);
-		}
-	}
-	if (optind != argc)
-		usage("unexpected argument");
-	if (have != 7)
-		usage("--alloc-id, --port and --families are required");
 }
 
 /* fd 3 must be our end of a SOCK_SEQPACKET pair; make it non-blocking */
@@ -152,20 +55,31 @@ check_ctl(int fd)
 int
 main(int argc, char **argv)
 {
-	struct wrk_conf	 conf;
+	static struct msg_conf conf;
 	static struct wrk w;	/* large: not on the stack */
+	const char	*why = NULL;
 	int		 saved;
 
-	parse_args(argc, argv, &conf);
+	(void)argv;
+	if (argc > 1)
+		usage("takes no arguments");
 
-	/* die with the supervisor, and do not start if it is already gone */
+	/* die with the supervisor */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		return WRK_EXIT_PARENT;
-	if (conf.ppid != 0 && getppid() != conf.ppid)
-		return WRK_EXIT_PARENT;
 	check_ctl(WRK_CTL_FD);
-	wrk_log_init(WRK_CTL_FD, conf.log_level, 1);
+	wrk_log_init(WRK_CTL_FD, LOG_INFO, 1);
 	(void)signal(SIGPIPE, SIG_IGN);	/* belt and braces: MSG_NOSIGNAL */
+	switch (wrk_conf_read(WRK_CTL_FD, &conf, &why)) {
+	case 0:
+		return WRK_EXIT_PARENT;	/* the supervisor is gone */
+	case -1:
+		wrk_fatalx(WRK_EXIT_USAGE, "configuration refused: %s", why);
+	}
+	/* do not start if the supervisor died before PDEATHSIG was set */
+	if (conf.ppid != 0 && getppid() != (pid_t)conf.ppid)
+		return WRK_EXIT_PARENT;
+	wrk_log_init(WRK_CTL_FD, conf.log_level, 1);
 
 	wrk_init(&w, &conf);
 	if ((w.relay = relay_new(&w.conf.filter)) == NULL)

@@ -2,14 +2,15 @@
  * wrk.h: the worker program (one per allocation).
  *
  * The worker is started by fork+exec from the supervisor with its end of
- * a SOCK_SEQPACKET socketpair at fd 3 (WRK_CTL_FD). It binds the relay
+ * a SOCK_SEQPACKET socketpair at fd 3 (WRK_CTL_FD) and no arguments. It
+ * reads its configuration (MSG_CONF) from there, binds the relay
  * socket(s), closes every other descriptor, creates its libev loop,
  * enters the seccomp sandbox, says MSG_READY and then only relays:
  * peer datagrams -> MSG_DATA batches -> supervisor, and MSG_DATA from the
  * supervisor -> peers, through the channel table of common/relay.c.
  *
- * Everything but argv parsing lives outside main.c so that t/40-sandbox
- * can run the real loop under the real filter.
+ * Everything but main() lives outside main.c so that t/40-sandbox can
+ * run the real start-up and loop under the real filter.
  */
 #ifndef WRK_H
 #define WRK_H
@@ -22,6 +23,7 @@
 
 #include "addr.h"
 #include "msg.h"
+#include "msg_conf.h"
 #include "peer.h"
 #include "relay.h"
 
@@ -32,23 +34,11 @@
 /* exit codes */
 #define WRK_EXIT_OK		0	/* EOF on the socketpair */
 #define WRK_EXIT_PARENT		1	/* parent gone before we started */
-#define WRK_EXIT_USAGE		2	/* bad argv, fd 3 not a socketpair */
+#define WRK_EXIT_USAGE		2	/* arguments, bad MSG_CONF, fd 3 */
 #define WRK_EXIT_BIND		3	/* cannot bind (BIND_FAIL sent) */
 #define WRK_EXIT_PROTO		4	/* malformed message from supervisor */
 #define WRK_EXIT_SANDBOX	5	/* no loop or no sandbox */
 #define WRK_EXIT_VIOLATION	6	/* debug build: syscall trapped */
-
-struct wrk_conf {
-	uint32_t		 alloc_id;
-	uint16_t		 port;		/* 0: any, learnt at bind */
-	uint8_t			 families;	/* ADDR_FAM_V4 | ADDR_FAM_V6 */
-	struct taddr		 bind4;		/* family 0 = 0.0.0.0 */
-	struct taddr		 bind6;		/* family 0 = :: */
-	struct peer_filter	 filter;
-	int			 log_level;	/* LOG_ERR .. LOG_DEBUG */
-	pid_t			 ppid;		/* 0 = do not check */
-	unsigned		 stats_ms;	/* 0 = WRK_STATS_MS */
-};
 
 /* counters; the relayed ones go to the supervisor as MSG_STATS deltas */
 struct wrk_counters {
@@ -64,7 +54,7 @@ struct wrk_counters {
 };
 
 struct wrk {
-	struct wrk_conf		 conf;
+	struct msg_conf		 conf;		/* from MSG_CONF */
 	int			 ctl_fd;
 	int			 fd4, fd6;	/* relay sockets, -1 = none */
 	struct ev_loop		*loop;
@@ -79,8 +69,12 @@ struct wrk {
 	uint64_t		 last_denied;
 };
 
+/* wrk_conf.c: 1 with the checked MSG_CONF, 0 on end of file, -1 with
+ * *why on anything else (waits without a timeout) */
+int	wrk_conf_read(int fd, struct msg_conf *, const char **why);
+
 /* wrk_sock.c */
-void	wrk_init(struct wrk *, const struct wrk_conf *);
+void	wrk_init(struct wrk *, const struct msg_conf *);
 int	wrk_bind(struct wrk *);		/* -1 errno; conf.port set */
 int	wrk_close_fds(const struct wrk *);	/* keep ctl + relay sockets */
 int	wrk_fd_top(void);		/* highest open fd + 1 */

@@ -431,6 +431,12 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 		wrk_fatalx(WRK_EXIT_PROTO, "malformed message from the "
 		    "supervisor (type %u, %zu bytes)",
 		    n >= 2 ? (unsigned)buf_load16(rec) : 0, n);
+	/* the RFC 8656 data path exists only when it was configured */
+	if ((m.type == MSG_PERM_ADD || m.type == MSG_PERM_DEL ||
+	    m.type == MSG_SEND) &&
+	    (w->conf.flags & MSG_CONF_F_INDICATIONS) == 0)
+		wrk_fatalx(WRK_EXIT_PROTO, "%s without --indications",
+		    msg_type_name(m.type));
 	switch (m.type) {
 	case MSG_CHAN_ADD:
 		wrk_chan_add(w, &m);

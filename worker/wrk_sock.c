@@ -28,7 +28,7 @@
 #define WRK_FD_SCAN	64			/* fds probed by wrk_fd_top */
 
 void
-wrk_init(struct wrk *w, const struct wrk_conf *c)
+wrk_init(struct wrk *w, const struct msg_conf *c)
 {
 	memset(w, 0, sizeof(*w));
 	w->conf = *c;

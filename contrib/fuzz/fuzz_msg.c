@@ -1,6 +1,7 @@
 /*
  * fuzz_msg.c: libFuzzer harness for the supervisor <-> worker messages
  * (attack cases 39(d), 49): msg_check() in both directions and states,
+ * MSG_CONF included (a seed in contrib/fuzz/seeds/fuzz_msg),
  * the typed getters and the MSG_DATA iterator on what it accepts, and
  * two properties that abort on failure:
  *   - an accepted fixed-format message re-encodes to the same bytes
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "msg_conf.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -33,8 +35,11 @@ fz_reencode(const struct msg *m, struct buf_w *w)
 	struct msg_stats	st;
 	struct msg_perm		pm;
 	struct msg_pkt		pk;
+	static struct msg_conf	cf;
 
 	switch (m->type) {
+	case MSG_CONF:
+		return msg_get_conf(m, &cf) == 0 ? msg_put_conf(w, &cf) : -2;
 	case MSG_READY:
 		return msg_get_ready(m, &rd) == 0 ? msg_put_ready(w, &rd) : -2;
 	case MSG_BIND_FAIL:
