@@ -724,6 +724,47 @@ conf_patch(size_t off, uint8_t v)
 	return errno == EBADMSG ? -1 : -2;
 }
 
+/* one payload byte of conf_full()'s record changed, and the getter's
+ * answer */
+static const struct {
+	size_t		 off;
+	uint8_t		 val;
+	int		 want;
+	const char	*what;
+} conf_patches[] = {
+	{ 0, 0xff, 0, "any alloc_id" },
+	{ 4, 0x80, -1, "ppid above INT32_MAX" },
+	{ 10, 0, -1, "families 0" },
+	{ 10, 7, -1, "families 7" },
+	{ 11, 4, -1, "log level 4" },
+	{ 12, 0x80, -1, "unknown flag" },
+	{ 13, 33, -1, "n_allow 33" },
+	{ 13, 3, -1, "n_allow over a zero slot" },
+	{ 13, 1, -1, "a used slot past n_allow" },
+	{ 14, 5, -1, "n_self 5" },
+	{ 14, 0, -1, "a used slot past n_self" },
+	{ 15, 1, -1, "reserved byte 15" },
+	{ 17, 0xff, -1, "stats_ms too large" },
+	{ 19, 1, 0, "stats_ms 9985 ok" },
+	{ 18, 0, -1, "stats_ms 16 below the minimum" },
+	{ 21, 1, -1, "bind4 reserved byte" },
+	{ 23, 1, -1, "bind4 port" },
+	{ 39, 1, -1, "bind4 bytes after the IPv4" },
+	{ 40, 4, -1, "bind6 of family v4" },
+	{ 61, 33, -1, "allow v4 /33" },
+	{ 61, 7, 0, "allow 10.0.0.0/7 ok" },
+	{ 61, 6, -1, "allow 10.0.0.0/6 has a host bit" },
+	{ 63, 1, -1, "allow reserved bytes" },
+	{ 81, 129, -1, "allow v6 /129" },
+	{ 100, 4, -1, "unused allow slot" },
+	{ 699, 1, -1, "last unused allow byte" },
+	{ 701, 1, -1, "own address reserved byte" },
+	{ 702, 0, 0, "own port 0x0096 still ok" },
+	{ 719, 1, -1, "own v4 address with a tail" },
+	{ 720, 4, -1, "unused own-address slot" },
+	{ 779, 1, -1, "last byte" },
+};
+
 static void
 test_conf(void)
 {
@@ -851,37 +892,9 @@ test_conf(void)
 #undef BAD
 
 	/* the getter: each field patched in a valid record */
-	is_int(conf_patch(0, 0xff), 0, "get CONF: any alloc_id");
-	is_int(conf_patch(4, 0x80), -1, "get CONF: ppid above INT32_MAX");
-	is_int(conf_patch(10, 0), -1, "get CONF: families 0");
-	is_int(conf_patch(10, 7), -1, "get CONF: families 7");
-	is_int(conf_patch(11, 4), -1, "get CONF: log level 4");
-	is_int(conf_patch(12, 0x80), -1, "get CONF: unknown flag");
-	is_int(conf_patch(13, 33), -1, "get CONF: n_allow 33");
-	is_int(conf_patch(13, 3), -1, "get CONF: n_allow over a zero slot");
-	is_int(conf_patch(13, 1), -1, "get CONF: a used slot past n_allow");
-	is_int(conf_patch(14, 5), -1, "get CONF: n_self 5");
-	is_int(conf_patch(14, 0), -1, "get CONF: a used slot past n_self");
-	is_int(conf_patch(15, 1), -1, "get CONF: reserved byte 15");
-	is_int(conf_patch(17, 0xff), -1, "get CONF: stats_ms too large");
-	is_int(conf_patch(19, 1), 0, "get CONF: stats_ms 9985 ok");
-	is_int(conf_patch(18, 0), -1, "get CONF: stats_ms 16 below the minimum");
-	is_int(conf_patch(21, 1), -1, "get CONF: bind4 reserved byte");
-	is_int(conf_patch(23, 1), -1, "get CONF: bind4 port");
-	is_int(conf_patch(39, 1), -1, "get CONF: bind4 bytes after the IPv4");
-	is_int(conf_patch(40, 4), -1, "get CONF: bind6 of family v4");
-	is_int(conf_patch(61, 33), -1, "get CONF: allow v4 /33");
-	is_int(conf_patch(61, 7), 0, "get CONF: allow 10.0.0.0/7 ok");
-	is_int(conf_patch(61, 6), -1, "get CONF: allow 10.0.0.0/6 has a host bit");
-	is_int(conf_patch(63, 1), -1, "get CONF: allow reserved bytes");
-	is_int(conf_patch(81, 129), -1, "get CONF: allow v6 /129");
-	is_int(conf_patch(100, 4), -1, "get CONF: unused allow slot");
-	is_int(conf_patch(699, 1), -1, "get CONF: last unused allow byte");
-	is_int(conf_patch(701, 1), -1, "get CONF: own address reserved byte");
-	is_int(conf_patch(702, 0), 0, "get CONF: own port 0x0096 still ok");
-	is_int(conf_patch(719, 1), -1, "get CONF: own v4 address with a tail");
-	is_int(conf_patch(720, 4), -1, "get CONF: unused own-address slot");
-	is_int(conf_patch(779, 1), -1, "get CONF: last byte");
+	for (i = 0; i < sizeof(conf_patches) / sizeof(conf_patches[0]); i++)
+		is_int(conf_patch(conf_patches[i].off, conf_patches[i].val),
+		    conf_patches[i].want, "get CONF: %s", conf_patches[i].what);
 }
 
 static void

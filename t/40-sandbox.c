@@ -564,6 +564,19 @@ conf_rec(uint8_t *rec, size_t cap, const struct msg_conf *conf)
 	return msg_put_conf(&b, conf) == -1 ? 0 : b.len;
 }
 
+/* a worker on 127.0.0.1 that may send to loopback, logging everything */
+static void
+loopback_conf(struct msg_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->alloc_id = 1;
+	conf->families = ADDR_FAM_V4;
+	addr_parse_ip("127.0.0.1", &conf->bind4);
+	peer_cidr_parse("127.0.0.0/8", &conf->filter.allow[0]);
+	conf->filter.n_allow = 1;
+	conf->log_level = LOG_DEBUG;
+}
+
 static pid_t
 start_worker(int *sup_fd, const struct msg_conf *conf)
 {
@@ -628,15 +641,9 @@ test_worker_loop(void)
 	taddr_of(&canary_sin, &canary);
 
 	/* loopback allowed (as in the tests), but the canary is "self" */
-	memset(&conf, 0, sizeof(conf));
-	conf.alloc_id = 1;
-	conf.families = ADDR_FAM_V4;
-	addr_parse_ip("127.0.0.1", &conf.bind4);
-	peer_cidr_parse("127.0.0.0/8", &conf.filter.allow[0]);
-	conf.filter.n_allow = 1;
+	loopback_conf(&conf);
 	conf.filter.self[0] = canary;
 	conf.filter.n_self = 1;
-	conf.log_level = LOG_DEBUG;
 	conf.stats_ms = 200;
 
 	memset(&s, 0, sizeof(s));
@@ -814,13 +821,7 @@ test_conf(void)
 	uint8_t			perm[64], send[64];
 	size_t			n, pn, sn;
 
-	memset(&conf, 0, sizeof(conf));
-	conf.alloc_id = 7;
-	conf.families = ADDR_FAM_V4;
-	addr_parse_ip("127.0.0.1", &conf.bind4);
-	peer_cidr_parse("127.0.0.0/8", &conf.filter.allow[0]);
-	conf.filter.n_allow = 1;
-	conf.log_level = LOG_DEBUG;
+	loopback_conf(&conf);
 	n = conf_rec(rec, sizeof(rec), &conf);
 	ok(n == MSG_HDR_LEN + MSG_CONF_LEN, "MSG_CONF encoded (%zu bytes)", n);
 
