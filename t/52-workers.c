@@ -1,12 +1,13 @@
 /*
  * 52-workers: one sandboxed worker process per allocation (attack cases
- * 45, 46, 50). Its /proc status (seccomp, no_new_privs,
- * unprivileged uid), its fds (relay sockets, socketpair, event loop fds
- * only), the secret absent from its memory; worker and supervisor
- * crashes; no zombies, no leaked fds.
+ * 45, 46, 50). Its /proc status (seccomp, no_new_privs, unprivileged
+ * uid), its constant argv, its fds (relay sockets, socketpair, event
+ * loop fds only), the secret absent from its memory; worker and
+ * supervisor crashes; no zombies, no leaked fds.
  */
 #include <sys/types.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,24 @@ settled(void *arg)
 	return z == 0 && count_fds(relay.pid) == *(const int *)arg;
 }
 
+/* the worker's argv is constant: everything per allocation is MSG_CONF */
+static void
+check_cmdline(pid_t w, const char *what)
+{
+	static const char	want[] = "turncell-worker";	/* with its NUL */
+	char			path[64], buf[256];
+	ssize_t			n = -1;
+	int			fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)w);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	ok(n == (ssize_t)sizeof(want) && memcmp(buf, want, sizeof(want)) == 0,
+	    "%s: argv is only \"turncell-worker\" (%zd bytes)", what, n);
+}
+
 static void
 check_status(pid_t w, const char *what)
 {
@@ -75,6 +94,7 @@ check_status(pid_t w, const char *what)
 
 	ok(tu_proc_read(w, &p) == 0 && p.ppid == relay.pid,
 	    "%s: the worker is a child of the supervisor", what);
+	check_cmdline(w, what);
 	v[0] = '\0';
 	tu_proc_status(w, "Seccomp", v, sizeof(v));
 	is_str(v, "2", "%s: Seccomp: 2 (filter mode)", what);
