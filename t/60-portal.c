@@ -14,6 +14,7 @@
  *  - relay restarted: new secret, old credentials 401 after a fresh
  *    nonce, old allocation 437 with new credentials;
  *  - disconnect token_expired and a 401 upgrade: exit 1, clear line;
+ *  - a portal host name that does not resolve: retried, TURN served;
  *  - unanswered heartbeats: dropped after 5 s and reconnected (runs in
  *    the background against its own muted mock);
  *  - drain under a ChannelData stream, second SIGTERM, --drain-timeout.
@@ -404,6 +405,30 @@ t_refused(struct world *w)
 	tp_mock_control(&w->m, "action=refuse&status=0");
 }
 
+/* a host name that does not resolve: retried with backoff, TURN served */
+static void
+t_unresolvable(void)
+{
+	struct tp_relay_opts	 o;
+	struct tu_relay		 r;
+
+	memset(&o, 0, sizeof(o));
+	o.token = "dns-token";
+	o.api_url = "http://portal.invalid:9";
+	if (!ok(tp_relay_start(&r, &o) == 0, "relay with an unresolvable "
+	    "portal host"))
+		return;
+	ok(tu_log_wait(&r, 0, "cannot resolve portal.invalid", 5000),
+	    "the failed lookup is logged");
+	ok(wait_log_count(&r, 0, "reconnecting in", 2, 5000),
+	    "and retried with backoff");
+	ok(tu_relay_binding(&r, ADDR_V4), "Binding answered meanwhile");
+	ok(tu_relay_alive(&r), "the relay keeps running");
+	if (tap_failed())
+		tu_log_dump(&r, 10);
+	tu_relay_stop(&r);
+}
+
 /* ------------------------------------------------------------------ */
 /* wss: TLS with the system CA store (OpenSSL honours SSL_CERT_FILE) */
 
@@ -696,6 +721,7 @@ main(void)
 		tu_log_dump(&w.r, 30);
 	tu_relay_stop(&w.r);
 	t_refused(&w);
+	t_unresolvable();
 	t_drain(&w.m);
 	t_second_sigterm();
 	t_drain_timeout();
