@@ -8,6 +8,9 @@
  *   3. --allow-peer ranges: a match allows. IPv4 ranges also match the
  *      embedded IPv4 of v4-mapped, v4-compatible and NAT64 forms, never of
  *      the tunnel forms (6to4, Teredo): those open only with an IPv6 range;
+ *   3b. an address the host owns (filter.host, IPv4 also when wrapped)
+ *      on a port outside the relay range: the relay itself (attack case
+ *      7); its own relay ports stay open for hairpin;
  *   4. the deny tables. Wrapped IPv4 is classified as IPv4; 6to4 and
  *      Teredo are denied even when the IPv4 inside is fine (tunnel
  *      amplification, RFC 8656 §21.4, RFC 6156 §9.1).
@@ -317,6 +320,30 @@ peer_is_self(const struct peer_filter *f, const struct taddr *a)
 	return 0;
 }
 
+/* a (or the IPv4 it wraps directly) is the host's, off the relay ports */
+static int
+peer_is_host(const struct peer_filter *f, const struct taddr *a,
+    const struct taddr *e, int emb)
+{
+	struct taddr	ca, ch;
+	size_t		i, n;
+
+	if (a->port >= f->relay_lo && a->port <= f->relay_hi &&
+	    f->relay_lo != 0)
+		return 0;
+	peer_unmap(a, &ca);
+	n = f->n_host < PEER_MAX_HOST ? f->n_host : PEER_MAX_HOST;
+	for (i = 0; i < n; i++) {
+		peer_unmap(&f->host[i], &ch);
+		if (addr_ip_eq(&ch, &ca))
+			return 1;
+		if ((emb == PEER_EMB_DIRECT || emb == PEER_EMB_LOCAL) &&
+		    addr_ip_eq(&ch, e))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 peer_is_linklocal(const struct taddr *a, const struct taddr *e, int emb)
 {
@@ -358,6 +385,8 @@ peer_check_v4(const struct peer_filter *f, const struct taddr *a,
 		return PEER_DENY_LINKLOCAL;
 	if (f != NULL && peer_is_allowed(f, a, e, emb))
 		return PEER_OK;
+	if (f != NULL && peer_is_host(f, a, e, emb))
+		return PEER_DENY_SELF;
 	r = peer_range_lookup(peer_deny_v4,
 	    sizeof(peer_deny_v4) / sizeof(peer_deny_v4[0]), e->ip);
 	if (r == PEER_OK && emb == PEER_EMB_TUNNEL)
@@ -401,6 +430,8 @@ peer_check(const struct peer_filter *f, const struct taddr *a)
 		return PEER_DENY_LINKLOCAL;
 	if (f != NULL && peer_is_allowed(f, a, &e, emb))
 		return PEER_OK;
+	if (f != NULL && peer_is_host(f, a, &e, emb))
+		return PEER_DENY_SELF;
 	if (a->family == ADDR_V4)
 		return peer_range_lookup(peer_deny_v4,
 		    sizeof(peer_deny_v4) / sizeof(peer_deny_v4[0]), a->ip);

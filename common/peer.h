@@ -19,6 +19,7 @@
 
 #define PEER_MAX_ALLOW		32
 #define PEER_MAX_SELF		4
+#define PEER_MAX_HOST		64	/* addresses of the host */
 
 struct peer_cidr {
 	struct taddr	net;	/* port ignored */
@@ -30,6 +31,14 @@ struct peer_filter {
 	size_t		 n_allow;
 	struct taddr	 self[PEER_MAX_SELF];	/* listen ip:port pairs to refuse */
 	size_t		 n_self;
+	/*
+	 * Every address the host owns (IP only): refused on every port
+	 * outside relay_lo..relay_hi (the relay's own ports stay open for
+	 * hairpin) unless an allow range contains the address.
+	 */
+	struct taddr	 host[PEER_MAX_HOST];
+	size_t		 n_host;
+	uint16_t	 relay_lo, relay_hi;
 };
 
 /* reasons a peer is denied (0 = allowed) */

@@ -134,6 +134,12 @@ turn_set_response_hook(struct turn *t, turn_response_fn *fn, void *arg)
 	t->hook_arg = arg;
 }
 
+void
+turn_set_filter(struct turn *t, const struct peer_filter *f)
+{
+	t->conf.filter = *f;
+}
+
 /* ChannelData from a client: forward on a bound channel, else drop */
 static void
 turn_cdata_in(struct turn *t, const uint8_t *p, size_t len,

@@ -155,6 +155,8 @@ struct turn	*turn_new(const struct turn_conf *, turn_rng_fn *, void *rng_arg);
 void		 turn_free(struct turn *);
 /* called for every response sent (for metrics); may be NULL */
 void		 turn_set_response_hook(struct turn *, turn_response_fn *, void *);
+/* replace the peer filter (the host's addresses changed) */
+void		 turn_set_filter(struct turn *, const struct peer_filter *);
 
 /* a datagram that arrived on the listen port */
 void		 turn_client_input(struct turn *, const uint8_t *, size_t,

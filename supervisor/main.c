@@ -176,6 +176,10 @@ main(int argc, char **argv)
 		log_warn("stderr stays blocking: a stalled log reader can "
 		    "stall the relay");
 	sup_secure_token(&conf, argc, argv);
+	if (sup_self_scan(&conf, &conf.filter) == -1)
+		log_warnx("Could not list every address of this host (at most "
+		    "%d are refused as peers)", PEER_MAX_HOST);
+	sup_self_warn(&conf);
 	sup_rng_init(conf.has_seed, conf.rng_seed);
 	if (conf.has_seed)
 		log_warnx("--rng-seed set: port choices and salts are "
@@ -197,6 +201,7 @@ main(int argc, char **argv)
 	sup_metrics_init(&sup);
 	sup_worker_init(&sup);
 	sup_loop_init(&sup);
+	sup_self_start(&sup);
 	if (conf.token == NULL)
 		log_warnx("No portal token supplied, starting standalone mode");
 	hport = net_start(&sup, secret);

@@ -110,6 +110,11 @@ int		 sup_cred_main(int, char **);
 int		 sup_secret_read(const char *, char **, size_t *, const char **);
 char		*sup_secret_make(const struct sup_conf *, size_t *);
 
+/* sup_self.c */
+int		 sup_self_scan(const struct sup_conf *, struct peer_filter *);
+void		 sup_self_warn(const struct sup_conf *);
+void		 sup_self_start(struct sup *);
+
 /* sup_secure.c */
 void		 sup_secure_early(void);
 void		 sup_secure_token(struct sup_conf *, int, char **);

@@ -357,6 +357,58 @@ test_self(void)
 	ok(peer_check(NULL, &a) != PEER_OK, "bogus family denied");
 }
 
+/*
+ * attack case 7 (round 2): every address the host owns is the relay on
+ * every port outside its relay range; its relay ports stay open
+ * (hairpin); an allow range containing the address opens it
+ */
+static void
+test_host(void)
+{
+	static const struct {
+		const char	*ip;
+		uint16_t	 port;
+		int		 want;
+	} tab[] = {
+		{ "1.2.3.4", 5353, PEER_DENY_SELF },
+		{ "1.2.3.4", 3478, PEER_DENY_SELF },
+		{ "1.2.3.4", 49151, PEER_DENY_SELF },
+		{ "1.2.3.4", 49152, PEER_OK },		/* hairpin */
+		{ "1.2.3.4", 65535, PEER_OK },
+		{ "::ffff:1.2.3.4", 22, PEER_DENY_SELF },
+		{ "::1.2.3.4", 22, PEER_DENY_SELF },
+		{ "64:ff9b::102:304", 22, PEER_DENY_SELF },
+		{ "2001:4860::7", 22, PEER_DENY_SELF },
+		{ "2001:4860::7", 50000, PEER_OK },
+		{ "1.2.3.5", 5353, PEER_OK },		/* not the host's */
+		{ "2001:4860::8", 22, PEER_OK },
+	};
+	struct peer_filter	f;
+	struct taddr		a;
+	size_t			i;
+
+	memset(&f, 0, sizeof(f));
+	mk("1.2.3.4", 0, &f.host[0]);
+	mk("2001:4860::7", 0, &f.host[1]);
+	f.n_host = 2;
+	f.relay_lo = 49152;
+	f.relay_hi = 65535;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		mk(tab[i].ip, tab[i].port, &a);
+		is_int(peer_check(&f, &a), tab[i].want, "host: %s port %u -> %s",
+		    tab[i].ip, tab[i].port, peer_reason(tab[i].want));
+	}
+	filter_add(&f, "1.2.3.0/24");
+	mk("1.2.3.4", 5353, &a);
+	is_int(peer_check(&f, &a), PEER_OK,
+	    "host: an allow range containing it opens it");
+	f.relay_lo = f.relay_hi = 0;
+	f.n_allow = 0;
+	mk("1.2.3.4", 50000, &a);
+	is_int(peer_check(&f, &a), PEER_DENY_SELF,
+	    "host: no relay range known: every port refused");
+}
+
 static void
 test_cidr_parse(void)
 {
@@ -528,6 +580,7 @@ main(void)
 	run("case 8", &f, case8, N(case8));
 
 	test_self();
+	test_host();
 	test_cidr_parse();
 	test_embedded();
 
