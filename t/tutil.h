@@ -1,6 +1,6 @@
 /*
- * tutil.h: helpers for the end-to-end tests (t/5?-*.c) that run the real
- * bin/turncell on loopback.
+ * tutil.h: the library of the end-to-end tests (t/5x-7x) that run the real
+ * bin/turncell on loopback, one section per file (t/README.md).
  *
  * Everything here is bounded: every receive has a poll timeout, every
  * wait loop a deadline. Every process a test starts is tracked and
@@ -25,6 +25,8 @@
 #define TU_MAX_ALLOW	4
 #define TU_MAX_ENV	4
 #define TU_MAX_EXTRA	8
+
+/* ---- tutil.c: start-up, children, time, waits ---- */
 
 /*
  * Start-up: a watchdog alarm (the whole test is killed after `seconds`),
@@ -54,9 +56,29 @@ int	 tu_wait_for(int (*cond)(void *), void *arg, int timeout_ms);
 uint32_t tu_rand(void);
 
 /*
- * A relay under test, started by the one launcher (t/tutil_relay.c):
+ * Spawn argv (stdin /dev/null, stdout+stderr to out_path or /dev/null,
+ * no other fds, PDEATHSIG SIGKILL), tracked for cleanup. env may be
+ * NULL (then an empty environment plus PATH). Returns the PID or -1.
+ */
+pid_t	 tu_spawn(char *const argv[], char *const env[], const char *out_path);
+/* the same with stderr on err_fd when it is above 2 */
+pid_t	 tu_spawn_err(char *const argv[], char *const env[],
+	    const char *out_path, int err_fd);
+
+/* waitpid with a deadline: pid, 0 timeout, -1 error */
+pid_t	 tu_waitpid(pid_t, int *status, int timeout_ms);
+/* SIGKILL one PID we know about (a worker or our own child) */
+int	 tu_kill(pid_t, int sig);
+
+/* path of a file next to the test binary's tree: "bin/turncell" etc. */
+const char *tu_path(const char *rel);
+
+/* ---- tutil_relay.c: the relay and its log ---- */
+
+/*
+ * A relay under test, started by the one launcher:
  * tu_relay_start() makes a temporary directory with a secret file,
- * reserves a relay port range (below the ephemeral range, locked against
+ * reserves a relay port range (outside the ephemeral range, locked against
  * other tests running at the same time, checked bindable on 127.0.0.1
  * and, with v6, on ::1), starts bin/turncell with --listen-port 0 and
  * --port-file, stdout and stderr going to log_path, reads the port the
@@ -110,6 +132,12 @@ int	 tu_relay_alive(struct tu_relay *);
 void	 tu_relay_stop(struct tu_relay *);
 /* 1 if a fresh socket gets a Binding answer from the relay */
 int	 tu_relay_binding(const struct tu_relay *, int family);
+/* a relay on the given listen port and relay range (no free-port check:
+ * the caller wants to know whether bin/turncell can bind them, e.g. the
+ * ports of a relay that just exited); -1 if it exits at start-up or does
+ * not answer a Binding within 5 s */
+int	 tu_relay_start_at(struct tu_relay *, const struct tu_relay_opts *,
+	    uint16_t port, uint16_t lo, uint16_t hi);
 
 /* the log file */
 off_t	 tu_log_size(const struct tu_relay *);
@@ -121,9 +149,11 @@ int	 tu_log_count(const struct tu_relay *, off_t from, const char *needle);
 /* the last `lines` log lines as TAP diagnostics */
 void	 tu_log_dump(const struct tu_relay *, int lines);
 
-/* credentials from a secret: username "<now+ttl>:<salt>", password */
-void	 tu_cred(const char *secret, long ttl, char *user, size_t ucap,
-	    char pass[AUTH_PASS_LEN + 1]);
+/* nports (1-64) consecutive UDP ports outside the ephemeral range, free
+ * now and reserved against other tests until this one exits; 0 or -1 */
+int	 tu_range_reserve(int nports, int v6, uint16_t *lo, uint16_t *hi);
+
+/* ---- tutil_net.c: UDP on loopback, /proc/net figures ---- */
 
 /* UDP sockets (non-blocking not needed: every receive polls first) */
 int	 tu_udp_bind(int family, uint16_t port);	/* on 127.0.0.1 or ::1 */
@@ -134,13 +164,27 @@ long	 tu_recvfrom(int fd, void *, size_t, int timeout_ms, struct taddr *);
 /* 1 if the UDP port is free on 127.0.0.1 (and ::1 with v6); a check
  * after the fact, not a way to pick a port (see tu_range_reserve) */
 int	 tu_port_free(uint16_t port, int v6);
-/* nports (1-64) consecutive UDP ports outside the ephemeral range, free
- * now and reserved against other tests until this one exits; 0 or -1 */
-int	 tu_range_reserve(int nports, int v6, uint16_t *lo, uint16_t *hi);
 int	 tu_have_ipv6(void);
 void	 tu_ip4(struct taddr *, uint8_t, uint8_t, uint8_t, uint8_t, uint16_t);
 void	 tu_ip6_loop(struct taddr *, uint16_t);	/* [::1]:port */
 void	 tu_ip6_mapped(struct taddr *, const struct taddr *v4);
+/* a UDP socket bound to the given loopback address (e.g. 127.0.0.2:0) */
+int	 tu_udp_bind_addr(const struct taddr *);
+/* SO_RCVBUFFORCE (root), else SO_RCVBUF; the kernel's value (doubled) or
+ * -1 */
+int	 tu_rcvbuf(int fd, int bytes);
+/* receive-buffer drops of every UDP socket bound to local port `port`
+ * (IPv4 and IPv6), from /proc/net/udp{,6}; -1 if unreadable */
+long	 tu_udp_drops(uint16_t port);
+/* TCP sockets on local port `port` that are not listening (connections,
+ * closing ones included), from /proc/net/tcp{,6}; -1 if unreadable */
+long	 tu_tcp_conns(uint16_t port);
+
+/* ---- tutil_client.c: the STUN/TURN client ---- */
+
+/* credentials from a secret: username "<now+ttl>:<salt>", password */
+void	 tu_cred(const char *secret, long ttl, char *user, size_t ucap,
+	    char pass[AUTH_PASS_LEN + 1]);
 
 /*
  * A STUN/TURN client on one UDP socket. The nonce dance is done by
@@ -206,6 +250,17 @@ int	 tu_chanbind(struct tu_client *, uint16_t chan, const struct taddr *);
 int	 tu_cdata_send(struct tu_client *, uint16_t chan, const void *, size_t);
 long	 tu_cdata_recv(struct tu_client *, uint16_t *chan, void *, size_t,
 	    int timeout_ms);
+/* tu_client_open() from a socket bound to `local` */
+int	 tu_client_open_from(struct tu_client *, const struct tu_relay *,
+	    const struct taddr *local);
+/* tu_transact() with retransmission (a client under a flood): each
+ * request is sent up to `tries` times, rto_ms apart, until a response
+ * comes; every send is a new transaction id. *sends (may be NULL) gets
+ * the number of datagrams sent. Returns like tu_transact(). */
+int	 tu_transact_rtx(struct tu_client *, const struct tu_req *, int tries,
+	    int rto_ms, int *sends);
+
+/* ---- tutil_proc.c: processes, through /proc ---- */
 
 /*
  * Processes (all through /proc). tu_descendants() lists every process
@@ -244,64 +299,11 @@ int	 tu_proc_fds(pid_t, char (*)[128], int max, int *fdnums);
 int	 tu_sock_kind(unsigned long inode, uint16_t *port, int *unix_type);
 /* occurrences of needle in the readable mappings of PID, -1 on error */
 long	 tu_mem_search(pid_t, const void *, size_t);
-/* waitpid with a deadline: pid, 0 timeout, -1 error */
-pid_t	 tu_waitpid(pid_t, int *status, int timeout_ms);
-/* SIGKILL one PID we know about (a worker or our own child) */
-int	 tu_kill(pid_t, int sig);
-
-/*
- * Spawn argv (stdin /dev/null, stdout+stderr to out_path or /dev/null,
- * no other fds, PDEATHSIG SIGKILL), tracked for cleanup. env may be
- * NULL (then an empty environment plus PATH). Returns the PID or -1.
- */
-pid_t	 tu_spawn(char *const argv[], char *const env[], const char *out_path);
-/* the same with stderr on err_fd when it is above 2 */
-pid_t	 tu_spawn_err(char *const argv[], char *const env[],
-	    const char *out_path, int err_fd);
-
-/* path of a file next to the test binary's tree: "bin/turncell" etc. */
-const char *tu_path(const char *rel);
-
-/*
- * Added for t/56-churn.c and t/57-flood.c.
- */
-
-/* a relay on the given listen port and relay range (no free-port check:
- * the caller wants to know whether bin/turncell can bind them, e.g. the
- * ports of a relay that just exited); -1 if it exits at start-up or does
- * not answer a Binding within 5 s */
-int	 tu_relay_start_at(struct tu_relay *, const struct tu_relay_opts *,
-	    uint16_t port, uint16_t lo, uint16_t hi);
-/* a UDP socket bound to the given loopback address (e.g. 127.0.0.2:0) */
-int	 tu_udp_bind_addr(const struct taddr *);
-/* tu_client_open() from a socket bound to `local` */
-int	 tu_client_open_from(struct tu_client *, const struct tu_relay *,
-	    const struct taddr *local);
-/* tu_transact() with retransmission (a client under a flood): each
- * request is sent up to `tries` times, rto_ms apart, until a response
- * comes; every send is a new transaction id. *sends (may be NULL) gets
- * the number of datagrams sent. Returns like tu_transact(). */
-int	 tu_transact_rtx(struct tu_client *, const struct tu_req *, int tries,
-	    int rto_ms, int *sends);
 /* VmRSS of PID in kB, -1 if gone */
 long	 tu_proc_rss_kb(pid_t);
 /* number of open fds of PID, -1 if gone */
 int	 tu_proc_nfds(pid_t);
 /* direct children of PID (ppid == pid): all of them, and the zombies */
 size_t	 tu_children(pid_t, size_t *zombies);
-
-/*
- * Added for t/58-burst.c.
- */
-
-/* SO_RCVBUFFORCE (root), else SO_RCVBUF; the kernel's value (doubled) or
- * -1 */
-int	 tu_rcvbuf(int fd, int bytes);
-/* receive-buffer drops of every UDP socket bound to local port `port`
- * (IPv4 and IPv6), from /proc/net/udp{,6}; -1 if unreadable */
-long	 tu_udp_drops(uint16_t port);
-/* TCP sockets on local port `port` that are not listening (connections,
- * closing ones included), from /proc/net/tcp{,6}; -1 if unreadable */
-long	 tu_tcp_conns(uint16_t port);
 
 #endif

@@ -406,3 +406,82 @@ tu_relay_binding(const struct tu_relay *r, int family)
 	tu_client_close(&c);
 	return rc == 0;
 }
+
+/*
+ * The log
+ */
+
+off_t
+tu_log_size(const struct tu_relay *r)
+{
+	struct stat	st;
+
+	if (stat(r->log_path, &st) == -1)
+		return 0;
+	return st.st_size;
+}
+
+int
+tu_log_count(const struct tu_relay *r, off_t from, const char *needle)
+{
+	FILE	*f;
+	char	 line[4096];
+	int	 n = 0, i;
+
+	if ((f = fopen(r->log_path, "r")) == NULL)
+		return 0;
+	if (from > 0)
+		fseeko(f, from, SEEK_SET);
+	for (i = 0; i < 100000 && fgets(line, sizeof(line), f) != NULL; i++)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+struct tu_log_waiting {
+	const struct tu_relay	*r;
+	off_t			 from;
+	const char		*needle;
+};
+
+static int
+tu_log_has(void *arg)
+{
+	const struct tu_log_waiting	*w = arg;
+
+	return tu_log_count(w->r, w->from, w->needle) > 0;
+}
+
+int
+tu_log_wait(const struct tu_relay *r, off_t from, const char *needle,
+    int timeout_ms)
+{
+	struct tu_log_waiting	w = { r, from, needle };
+
+	return tu_wait_for(tu_log_has, &w, timeout_ms);
+}
+
+void
+tu_log_dump(const struct tu_relay *r, int lines)
+{
+	static char	 ring[64][512];
+	FILE		*f;
+	char		 line[512];
+	int		 n = 0, i, first;
+
+	if (lines > 64)
+		lines = 64;
+	if ((f = fopen(r->log_path, "r")) == NULL)
+		return;
+	while (n < 1000000 && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(ring[n % lines], sizeof(ring[0]), "%s", line);
+		n++;
+	}
+	fclose(f);
+	first = n > lines ? n - lines : 0;
+	diag("--- last %d line(s) of %s ---", n - first, r->log_path);
+	for (i = first; i < n; i++)
+		diag("  %s", ring[i % lines]);
+}
