@@ -34,11 +34,13 @@ tu_cred(const char *secret, long ttl, char *user, size_t ucap,
  * The client
  */
 
-int
-tu_client_open(struct tu_client *c, const struct tu_relay *r, int family)
+/* a client on fd (closed on failure) to the relay, its own credentials */
+static int
+tu_client_on(struct tu_client *c, const struct tu_relay *r, int fd,
+    int family)
 {
 	memset(c, 0, sizeof(*c));
-	c->fd = tu_udp_bind(family, 0);
+	c->fd = fd;
 	if (c->fd < 0)
 		return -1;
 	if (tu_sock_addr(c->fd, &c->local) == -1) {
@@ -51,6 +53,12 @@ tu_client_open(struct tu_client *c, const struct tu_relay *r, int family)
 	stun_lt_key((const uint8_t *)c->user, strlen(c->user), AUTH_REALM,
 	    c->pass, strlen(c->pass), c->key);
 	return 0;
+}
+
+int
+tu_client_open(struct tu_client *c, const struct tu_relay *r, int family)
+{
+	return tu_client_on(c, r, tu_udp_bind(family, 0), family);
 }
 
 void
@@ -308,25 +316,11 @@ tu_cdata_recv(struct tu_client *c, uint16_t *chan, void *p, size_t cap,
 	}
 }
 
-
 int
 tu_client_open_from(struct tu_client *c, const struct tu_relay *r,
     const struct taddr *local)
 {
-	memset(c, 0, sizeof(*c));
-	c->fd = tu_udp_bind_addr(local);
-	if (c->fd < 0)
-		return -1;
-	if (tu_sock_addr(c->fd, &c->local) == -1) {
-		close(c->fd);
-		c->fd = -1;
-		return -1;
-	}
-	c->server = local->family == ADDR_V6 ? r->addr6 : r->addr4;
-	tu_cred(r->secret, 3600, c->user, sizeof(c->user), c->pass);
-	stun_lt_key((const uint8_t *)c->user, strlen(c->user), AUTH_REALM,
-	    c->pass, strlen(c->pass), c->key);
-	return 0;
+	return tu_client_on(c, r, tu_udp_bind_addr(local), local->family);
 }
 
 int

@@ -53,27 +53,13 @@ tu_ip6_mapped(struct taddr *a, const struct taddr *v4)
 int
 tu_udp_bind(int family, uint16_t port)
 {
-	struct taddr		a;
-	struct sockaddr_storage	ss;
-	size_t			sl;
-	int			fd, one = 1;
+	struct taddr	a;
 
 	if (family == ADDR_V6)
 		tu_ip6_loop(&a, port);
 	else
 		tu_ip4(&a, 127, 0, 0, 1, port);
-	sl = addr_to_sockaddr(&a, &ss);
-	fd = socket(family == ADDR_V6 ? AF_INET6 : AF_INET,
-	    SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (family == ADDR_V6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sl) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return tu_udp_bind_addr(&a);
 }
 
 int
