@@ -85,6 +85,13 @@ msg_conf_ok(const struct msg_conf *c)
 	for (i = 0; i < f->n_self; i++)
 		if (!msg_peer_ok(&f->self[i]))
 			return 0;
+	if (f->n_host > PEER_MAX_HOST || f->relay_lo > f->relay_hi ||
+	    (f->relay_lo == 0 && f->relay_hi != 0))
+		return 0;
+	for (i = 0; i < f->n_host; i++)
+		if (f->host[i].family == 0 ||
+		    !mc_bind_ok(&f->host[i], f->host[i].family))
+			return 0;
 	return 1;
 }
 
@@ -124,6 +131,13 @@ msg_put_conf(struct buf_w *w, const struct msg_conf *c)
 	for (i = 0; i < f->n_self; i++)
 		msg_put_addr(w, &f->self[i]);
 	buf_put_zero(w, MSG_CONF_SLOT * (PEER_MAX_SELF - f->n_self));
+	buf_put_u16(w, f->relay_lo);
+	buf_put_u16(w, f->relay_hi);
+	buf_put_u8(w, (uint8_t)f->n_host);
+	buf_put_zero(w, 3);
+	for (i = 0; i < f->n_host; i++)
+		msg_put_addr(w, &f->host[i]);
+	buf_put_zero(w, MSG_CONF_SLOT * (PEER_MAX_HOST - f->n_host));
 	return msg_put_done(w);
 }
 
@@ -174,6 +188,27 @@ mc_get_filter(struct buf_r *r, struct peer_filter *f)
 	return mc_get_unused(r, PEER_MAX_SELF - f->n_self);
 }
 
+/* the relay range and the host's addresses */
+static int
+mc_get_hosts(struct buf_r *r, struct peer_filter *f)
+{
+	uint8_t		n = 0xff, z[3] = { 1, 1, 1 };
+	size_t		i;
+
+	buf_get_u16(r, &f->relay_lo);
+	buf_get_u16(r, &f->relay_hi);
+	buf_get_u8(r, &n);
+	buf_get_bytes(r, z, sizeof(z));
+	if (r->err || n > PEER_MAX_HOST || z[0] != 0 || z[1] != 0 ||
+	    z[2] != 0)
+		return -1;
+	f->n_host = n;
+	for (i = 0; i < f->n_host; i++)
+		if (msg_get_addr(r, &f->host[i]) == -1)
+			return -1;
+	return mc_get_unused(r, PEER_MAX_HOST - f->n_host);
+}
+
 int
 msg_get_conf(const struct msg *m, struct msg_conf *out)
 {
@@ -199,7 +234,8 @@ msg_get_conf(const struct msg *m, struct msg_conf *out)
 	out->filter.n_self = n_self;
 	if (zero != 0 || msg_get_addr(&r, &out->bind4) == -1 ||
 	    msg_get_addr(&r, &out->bind6) == -1 ||
-	    mc_get_filter(&r, &out->filter) == -1 || buf_r_done(&r) == -1 ||
+	    mc_get_filter(&r, &out->filter) == -1 ||
+	    mc_get_hosts(&r, &out->filter) == -1 || buf_r_done(&r) == -1 ||
 	    !msg_conf_ok(out)) {
 		memset(out, 0, sizeof(*out));
 		return msg_bad();

@@ -7,7 +7,7 @@
  * READY. The rule (msg.c) makes it s->w, exactly MSG_CONF_LEN bytes,
  * once, and only before READY.
  *
- * Payload, network byte order, MSG_CONF_LEN = 780 bytes:
+ * Payload, network byte order, MSG_CONF_LEN = 2068 bytes:
  *
  *	  0 u32 alloc_id
  *	  4 u32 ppid		the supervisor's pid; 0 = do not check
@@ -23,10 +23,16 @@
  *	 40 addr bind6		family 0 (::) or v6, port 0
  *	 60 cidr allow[32]	{ u8 family, u8 bits, u16 zero, ip[16] }
  *	700 addr self[4]	the relay's own ip:port pairs (port != 0)
+ *	780 u16 relay_lo	the relay port range, open on host
+ *	782 u16 relay_hi	addresses (hairpin); both 0 = none
+ *	784 u8  n_host		0 .. PEER_MAX_HOST
+ *	785 u8  zero[3]
+ *	788 addr host[64]	every address of the host (port 0)
  *
  * addr is { u8 family, u8 zero, u16 port, ip[16] }. The peer filter
  * travels as fixed arrays so the size is exact: PEER_MAX_ALLOW allow
- * ranges and PEER_MAX_SELF own addresses, the first n used, the rest all
+ * ranges, PEER_MAX_SELF own addresses and PEER_MAX_HOST host addresses,
+ * the first n used, the rest all
  * zero bytes. Every value has one encoding (an IPv4 address is followed
  * by 12 zero bytes, a range has no host bits), so an accepted record
  * re-encodes to the same bytes.
@@ -49,8 +55,10 @@
 
 #define MSG_CONF_FIXED		60	/* up to the allow ranges */
 #define MSG_CONF_SLOT		20	/* one addr or cidr */
+#define MSG_CONF_HOSTHDR	8	/* relay range, n_host, zero */
 #define MSG_CONF_LEN		(MSG_CONF_FIXED + \
-				 MSG_CONF_SLOT * (PEER_MAX_ALLOW + PEER_MAX_SELF))
+				 MSG_CONF_SLOT * (PEER_MAX_ALLOW + PEER_MAX_SELF) + \
+				 MSG_CONF_HOSTHDR + MSG_CONF_SLOT * PEER_MAX_HOST)
 
 struct msg_conf {
 	uint32_t		 alloc_id;

@@ -680,6 +680,11 @@ conf_full(struct msg_conf *c)
 	c->filter.self[0] = c->bind4;
 	c->filter.self[0].port = 3478;
 	c->filter.n_self = 1;
+	c->filter.relay_lo = 49152;
+	c->filter.relay_hi = 65535;
+	c->filter.host[0] = c->bind4;
+	c->filter.host[1] = c->bind6;
+	c->filter.n_host = 2;
 }
 
 /* put, then check and get: 0 round trip equal, -1 put refused (EINVAL,
@@ -762,7 +767,17 @@ static const struct {
 	{ 702, 0, 0, "own port 0x0096 still ok" },
 	{ 719, 1, -1, "own v4 address with a tail" },
 	{ 720, 4, -1, "unused own-address slot" },
-	{ 779, 1, -1, "last byte" },
+	{ 779, 1, -1, "last own-address byte" },
+	{ 780, 0, -1, "relay_lo 0, relay_hi not" },
+	{ 782, 0, -1, "relay_hi below relay_lo" },
+	{ 784, 65, -1, "n_host 65" },
+	{ 784, 3, -1, "n_host over a zero slot" },
+	{ 784, 1, -1, "a used host slot past n_host" },
+	{ 785, 1, -1, "host reserved byte" },
+	{ 790, 1, -1, "host address with a port" },
+	{ 796, 1, -1, "host v4 address with a tail" },
+	{ 828, 4, -1, "unused host slot" },
+	{ 2067, 1, -1, "last byte" },
 };
 
 static void
@@ -776,15 +791,15 @@ test_conf(void)
 	uint32_t		once = 0;
 	int			zero_slots = 1;
 
-	is_int(MSG_CONF_LEN, 780, "MSG_CONF payload is 780 bytes "
-	    "(%d allow ranges, %d own addresses)", PEER_MAX_ALLOW,
-	    PEER_MAX_SELF);
+	is_int(MSG_CONF_LEN, 2068, "MSG_CONF payload is 2068 bytes "
+	    "(%d allow ranges, %d own addresses, %d host addresses)",
+	    PEER_MAX_ALLOW, PEER_MAX_SELF, PEER_MAX_HOST);
 	conf_full(&c);
 	buf_w_init(&w, rec, sizeof(rec));
 	ok(msg_put_conf(&w, &c) == 0 && w.len == MSG_HDR_LEN + MSG_CONF_LEN,
 	    "put CONF");
 	/* header and the fixed fields, then each used slot */
-	wl = tap_unhex("000c00000000030c" "01020304" "00001092" "c000" "03"
+	wl = tap_unhex("000c000000000814" "01020304" "00001092" "c000" "03"
 	    "03" "01" "02" "01" "00" "00002710"
 	    "04000000" "c0000201000000000000000000000000"
 	    "06000000" "20010db8000000000000000000000001"
@@ -798,7 +813,16 @@ test_conf(void)
 	for (i = MSG_HDR_LEN + 720; i < MSG_HDR_LEN + 780; i++)
 		if (rec[i] != 0)
 			zero_slots = 0;
+	for (i = MSG_HDR_LEN + 828; i < MSG_HDR_LEN + 2068; i++)
+		if (rec[i] != 0)
+			zero_slots = 0;
 	ok(zero_slots, "CONF: unused slots are zero bytes");
+	wl = tap_unhex("c000" "ffff" "02" "000000"
+	    "04000000" "c0000201000000000000000000000000"
+	    "06000000" "20010db8000000000000000000000001", want,
+	    sizeof(want));
+	is_mem(rec + MSG_HDR_LEN + 780, wl, want, wl,
+	    "CONF bytes: relay range and host addresses");
 	wl = tap_unhex("04000d96" "c0000201000000000000000000000000", want,
 	    sizeof(want));
 	is_mem(rec + MSG_HDR_LEN + 700, wl, want, wl, "CONF bytes: own address");
