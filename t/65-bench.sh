@@ -74,6 +74,7 @@ if [ -n "$lo" ]; then
 	    --listen-port 0 --port-file "$tmp/port" --lowest-port "$lo" \
 	    --highest-port $((lo + 63)) --allow-peer 127.0.0.0/8 \
 	    --secret-file "$tmp/secret" --auth rest --unauth-rate 0 \
+	    --max-allocations-per-user 0 --max-starts-per-ip 0 --max-starts 0 \
 	    --health-check-addr none --log-level warn 2>"$tmp/tc.log" &
 	tc=$!
 	pids="$pids $tc"

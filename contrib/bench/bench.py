@@ -40,7 +40,6 @@ import time
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TCLOAD = os.path.join(ROOT, "build", "bench", "tcload")
-TC_PORT, CT_PORT = 7478, 7479
 # relay ranges of the same size, below the ephemeral range (32768-60999 by
 # default) where the load generator's 10,000 client sockets are bound
 TC_RANGE, CT_RANGE = (10000, 20999), (21000, 31999)
@@ -51,6 +50,13 @@ def rest_credentials(secret, name="bench", ttl=7200):
     user = "%d:%s" % (int(time.time()) + ttl, name)
     mac = hmac.new(secret.encode(), user.encode(), hashlib.sha1).digest()
     return user, base64.b64encode(mac).decode()
+
+
+def free_udp_port():
+    """a port the kernel just gave out (coturn has no --port-file)"""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def stun_ready(port, timeout=10.0):
@@ -82,9 +88,13 @@ class Server:
             sf = os.path.join(self.tmp, "secret")
             with open(os.open(sf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(self.secret + "\n")
-            self.port = TC_PORT
+            # listen port chosen by the kernel, reported in a file: two
+            # benches (or tests) at once never collide
+            pf = os.path.join(self.tmp, "turncell.port")
+            if os.path.exists(pf):
+                os.unlink(pf)
             argv = [os.path.join(ROOT, "bin", "turncell"),
-                    "--listen-port", str(TC_PORT),
+                    "--listen-port", "0", "--port-file", pf,
                     "--bind-ip4-addr", "127.0.0.1",
                     "--public-ip4-addr", "127.0.0.1",
                     "--lowest-port", str(TC_RANGE[0]),
@@ -92,14 +102,16 @@ class Server:
                     "--allow-peer", "127.0.0.0/8", "--secret-file", sf,
                     "--auth", "rest", "--health-check-addr", "none",
                     "--log-level", "warn",
-                    # every bench client comes from 127.0.0.1: the
-                    # per-source caps are not what is measured
-                    "--unauth-rate", "0",
-                    "--max-allocations-per-ip", "100000"]
+                    # every bench client comes from one loopback address
+                    # with one username: the per-source, per-user and
+                    # start-rate caps are not what is measured
+                    "--unauth-rate", "0", "--max-allocations-per-ip", "0",
+                    "--max-allocations-per-user", "0",
+                    "--max-starts-per-ip", "0", "--max-starts", "0"]
         else:
-            self.port = CT_PORT
+            self.port = free_udp_port()
             argv = ["turnserver", "-n", "--listening-ip", "127.0.0.1",
-                    "--listening-port", str(CT_PORT),
+                    "--listening-port", str(self.port),
                     "--relay-ip", "127.0.0.1",
                     "--min-port", str(CT_RANGE[0]),
                     "--max-port", str(CT_RANGE[1]),
@@ -113,7 +125,17 @@ class Server:
         self.proc = subprocess.Popen(argv, stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL)
         log.close()
-        if not stun_ready(self.port) or self.proc.poll() is not None:
+        if self.name == "turncell":
+            deadline = time.time() + 10
+            while (not os.path.exists(pf) or not open(pf).read().strip()) \
+                    and time.time() < deadline and self.proc.poll() is None:
+                time.sleep(0.02)
+            try:
+                self.port = int(open(pf).read().split()[0])
+            except (OSError, ValueError, IndexError):
+                self.port = 0
+        if not self.port or not stun_ready(self.port) or \
+                self.proc.poll() is not None:
             sys.exit("bench: %s did not start:\n%s" % (
                 self.name, open(os.path.join(self.tmp, self.name + ".log"))
                 .read()[-2000:]))
@@ -141,15 +163,14 @@ class Server:
         # next run's sockets must not land on one of them
         Server.runs += 1
         client_ip = "127.1.%d.%d" % (Server.runs // 250, Server.runs % 250 + 1)
-        argv = [TCLOAD, "-s", "127.0.0.1:%d" % self.port, "-u", user,
-                "-p", pw, "-n", str(n), "-k", str(k), "-b", client_ip,
-                "-P", str(self.proc.pid)]
-        argv += ["-t"] if setup_only else phases
         # every run starts from a fresh server: what an earlier run left
         # (coturn keeps freed sessions' memory) must not count in this one
         self.stop()
         self.start()
-        argv[argv.index("-P") + 1] = str(self.proc.pid)
+        argv = [TCLOAD, "-s", "127.0.0.1:%d" % self.port, "-u", user,
+                "-p", pw, "-n", str(n), "-k", str(k), "-b", client_ip,
+                "-P", str(self.proc.pid)]
+        argv += ["-t"] if setup_only else phases
         r = subprocess.run(argv, capture_output=True, text=True,
                            timeout=RUN_TIMEOUT)
         if r.returncode != 0:
@@ -337,6 +358,7 @@ def main():
                     ("n", 1000, phases, False), ("setup", 10000, [], True)]
         took = {}
         skipped = 0
+        bad_runs = []
         for r in range(rounds):
             # alternate which server goes first, so drift of the shared
             # machine's load does not always favour the same one
@@ -351,6 +373,8 @@ def main():
                 ts = time.time()
                 for name in order:
                     lines = srv[name].load(n, ph, setup_only, a.k)
+                    if ph and not any(d["kind"] == "phase" for d in lines):
+                        bad_runs.append((r + 1, name, n))
                     for d in lines:
                         print("# round %d %s n=%d: %s %s" % (
                             r + 1, name, n, d["kind"], " ".join(
@@ -376,6 +400,12 @@ def main():
     busy1, all1 = busy_jiffies()
     load1 = os.getloadavg()
     report(res, servers, rounds)
+    failed = sum(int(x.get("failed", 0)) for runs in res.values()
+                 for x in runs if x["kind"] == "setup")
+    if failed or bad_runs:
+        print("\nWARNING: %d set-ups failed and %d runs had no relay phase "
+              "(see the lines starting with #): those figures are missing "
+              "or wrong" % (failed, len(bad_runs)))
     if skipped:
         print("\n%d steps skipped to stay within the time budget of %.0f s: "
               "some medians are over fewer rounds" % (skipped, a.budget))

@@ -78,6 +78,7 @@ struct lc {
 	uint8_t		 tries;
 	uint8_t		 auth_rounds;
 	uint8_t		 authed;	/* the request in flight has MI */
+	uint8_t		 allocated;	/* its ALLOCATE succeeded */
 	int		 slot;
 	uint16_t	 reqlen;
 	uint16_t	 nonce_len;
@@ -338,6 +339,8 @@ lc_response(struct load *L, struct lc *c, enum load_stage st,
 			lc_finish(L, c, 0, now);
 			return;
 		}
+		if (st == ST_ALLOCATE)
+			c->allocated = 1;
 		lc_finish(L, c, 1, now);
 		return;
 	}
@@ -836,8 +839,7 @@ main(int argc, char *argv[])
 	}
 	/* every allocation that exists is freed, whatever happened above */
 	for (i = 0; i < L.n; i++)
-		if (L.c[i].state == LC_DONE || L.c[i].state == LC_FAILED)
-			L.c[i].state = LC_DONE;
+		L.c[i].state = L.c[i].allocated ? LC_DONE : LC_IDLE;
 	memset(L.errors, 0, sizeof(L.errors));
 	ok = run_stage(&L, ST_FREE, &el);
 	printf("free ok=%u seconds=%.3f\n", ok, (double)el / 1e9);
