@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sup.h"
 #include "sup_health.h"
+#include "sup_lws.h"
 #include "sup_metrics.h"
 #include "sup_portal.h"
 

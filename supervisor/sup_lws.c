@@ -14,7 +14,6 @@
 
 #include "log.h"
 #include "sup_lws.h"
-#include "sup_portal.h"
 
 static struct lws_context	*sup_lws_ctx;
 static struct ev_loop		*sup_lws_evloop;

@@ -1,6 +1,7 @@
 /*
- * sup_lws.h: private to sup_lws.c and sup_portal.c: the one
- * libwebsockets context of the supervisor, on its libev loop.
+ * sup_lws.h: the one libwebsockets context of the supervisor, on its
+ * libev loop (sup_lws.c): main.c creates it when a token is configured,
+ * sup_portal.c uses it.
  */
 #ifndef SUP_LWS_H
 #define SUP_LWS_H
@@ -8,6 +9,9 @@
 struct ev_loop;
 struct lws_context;
 
+/* 0 ok, -1 (logged) */
+int		 sup_lws_init(struct ev_loop *);
+void		 sup_lws_free(void);
 struct lws_context *sup_lws_context(void);	/* NULL before sup_lws_init */
 struct ev_loop	*sup_lws_loop(void);
 

@@ -3,8 +3,8 @@
  * websocket, libwebsockets on the supervisor's libev loop, cJSON). The
  * health listener is apart, in sup_health.h.
  *
- * The supervisor calls sup_lws_init() once after creating its loop (only
- * when a token is configured), then portal_start().
+ * The supervisor calls sup_lws_init() (sup_lws.h) once after creating its
+ * loop (only when a token is configured), then portal_start().
  * Nothing here ever blocks, and nothing here is fatal except an HTTP 4xx
  * on the upgrade and a "disconnect" with reason token_expired, which are
  * reported as PORTAL_FATAL; the supervisor then exits 1. The protocol
@@ -16,8 +16,6 @@
 #include <stdint.h>
 
 #include "phx.h"
-
-struct ev_loop;
 
 enum portal_event {
 	PORTAL_JOINED = 1,	/* joined topic relay: ready */
@@ -34,10 +32,8 @@ struct portal_cb {
 	void	 *arg;
 };
 
-/* 0 ok, -1 (logged) */
-int	sup_lws_init(struct ev_loop *);
-void	sup_lws_free(void);
-/* the portal's URL, token, secret and query parameters (phx.h) */
+/* the portal's URL, token, secret and query parameters (phx.h); 0 ok,
+ * -1 (logged) */
 int	portal_start(const struct phx_conf *, const struct portal_cb *);
 /* drain: clean websocket close; PORTAL_LEFT comes when the connection
  * is gone (at once if it was not connected: from the loop's next
@@ -46,6 +42,5 @@ void	portal_leave(void);
 int	portal_connected(void);
 /* frames from the portal ignored as junk, 0 without a portal */
 uint64_t portal_junk_frames(void);
-
 
 #endif
