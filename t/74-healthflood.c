@@ -83,6 +83,12 @@ closed_by_relay(int n)
 	return c;
 }
 
+static int
+mostly_closed(void *arg)
+{
+	return closed_by_relay(IDLE + SLOW) >= IDLE + SLOW - 10;
+}
+
 int
 main(void)
 {
@@ -106,9 +112,11 @@ main(void)
 	o.token = token;
 	o.name = "healthflood";
 	o.api_url = m.url;
-	o.health_port = tp_tcp_port();
-	if (!ok(tp_relay_start(&r, &o) == 0, "relay with a token and health"))
+	o.health_any = 1;	/* the kernel's port, from --port-file */
+	if (!ok(tp_relay_start(&r, &o) == 0 && r.health_port != 0,
+	    "relay with a token and health"))
 		goto out;
+	o.health_port = r.health_port;
 	for (i = 0; i < IDLE + SLOW; i++) {
 		held[i] = connect_nb(o.health_port);
 		n += held[i] >= 0;
@@ -138,7 +146,7 @@ main(void)
 	nfds = tu_proc_nfds(r.pid);
 	ok(nfds > 0 && nfds < FD_BOUND, "relay fds bounded (%d)", nfds);
 	/* past the 2 s header timeout: the held ones are closed */
-	tu_sleep_ms(2500);
+	tu_wait_for(mostly_closed, NULL, 5000);
 	i = closed_by_relay(IDLE + SLOW);
 	ok(i >= IDLE + SLOW - 10, "the relay closed %d of %d held connections",
 	    i, IDLE + SLOW);

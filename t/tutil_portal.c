@@ -568,7 +568,8 @@ tp_relay_start(struct tu_relay *r, const struct tp_relay_opts *o)
 		snprintf(health, sizeof(health), "127.0.0.1:%u",
 		    o->health_port);
 		u.health = health;
-	}
+	} else if (o->health_any)
+		u.health = "127.0.0.1:0";
 	u.api_url = o->api_url;
 	u.token = o->token;
 	u.name = o->token != NULL ? o->name : NULL;

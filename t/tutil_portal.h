@@ -81,6 +81,7 @@ struct tp_relay_opts {
 	const char	*name;		/* positional NAME */
 	const char	*api_url;
 	uint16_t	 health_port;	/* 0 = --health-check-addr none */
+	int		 health_any;	/* 127.0.0.1:0: r->health_port */
 	int		 nports;	/* relay port range (default 8) */
 	const struct tu_relay *ports;	/* reuse its ports */
 	int		 no_wait;	/* no wait for a Binding */
