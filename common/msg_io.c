@@ -33,6 +33,31 @@ msg_send_rec(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * After a receive of 0 bytes: 1 if it was the end of file (which a peek
+ * sees again), 0 if the peer sent a record of zero bytes, which the
+ * catalogue has no place for (two empty records in a row read as end of
+ * file: the peer is dropped either way).
+ */
+static int
+msg_eof(int fd)
+{
+	struct msghdr	mh;
+	struct iovec	iov;
+	char		c;
+	ssize_t		n;
+
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	do {
+		n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	return n == 0;
+}
+
 ssize_t
 msg_recv_rec(int fd, void *buf, size_t cap)
 {
@@ -56,7 +81,7 @@ msg_recv_rec(int fd, void *buf, size_t cap)
 	if (n == -1)
 		return -1;
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-	    (size_t)n > MSG_MAX_RECORD) {
+	    (size_t)n > MSG_MAX_RECORD || (n == 0 && !msg_eof(fd))) {
 		errno = EBADMSG;
 		return -1;
 	}

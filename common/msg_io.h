@@ -23,9 +23,9 @@
  * EPIPE: the peer is gone; EMSGSIZE: len > MSG_MAX_RECORD) */
 int	msg_send_rec(int fd, const void *buf, size_t len);
 /* record length (> 0); 0 on end of file; -1 with errno (EAGAIN: nothing
- * queued; EBADMSG: a record larger than MSG_MAX_RECORD or truncated, it
- * has been consumed and must be treated as malformed; EINVAL: cap is
- * smaller than MSG_RECV_BUFLEN) */
+ * queued; EBADMSG: a record larger than MSG_MAX_RECORD, truncated or of
+ * zero bytes, it has been consumed and must be treated as malformed;
+ * EINVAL: cap is smaller than MSG_RECV_BUFLEN) */
 ssize_t	msg_recv_rec(int fd, void *buf, size_t cap);
 
 #endif

@@ -125,7 +125,7 @@ turn_worker_gone(struct turn *t, uint32_t alloc_id, uint64_t now_ms)
 
 /*
  * Check the whole batch before anything is queued: exact framing, at
- * least one frame, every channel known on this allocation. A channel
+ * least one frame, none empty, every channel known on this allocation. A channel
  * that is cooling down is not a protocol violation (the worker may have
  * sent the frame before it read our CHAN_DEL); its frames are dropped.
  */
@@ -137,7 +137,9 @@ turn_frames_valid(struct turn_alloc *a, const uint8_t *p, size_t len)
 	int			rv, n = 0;
 
 	while ((rv = cdata_next(p, len, &off, &f)) == 1) {
-		if (turn_chan_by_num(a, f.chan) == NULL)
+		/* an empty frame relays nothing and costs a send: a worker
+		 * never makes one (it drops empty peer datagrams) */
+		if (f.plen == 0 || turn_chan_by_num(a, f.chan) == NULL)
 			return -1;
 		n++;
 	}

@@ -600,7 +600,7 @@ wk_read(struct worker *w)
 		if (n == -1 && errno == EAGAIN)
 			return 0;
 		if (n == -1 && errno == EBADMSG) {
-			wk_hostile(w, "oversized record");
+			wk_hostile(w, "oversized, truncated or empty record");
 			return 0;
 		}
 		if (n <= 0) {

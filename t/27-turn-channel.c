@@ -47,6 +47,9 @@ test_worker_data(void)
 		{ "400000", "short header" },
 		{ "", "no frame at all" },
 		{ "40000002cafe40010001ff", "second frame unbound" },
+		/* attack case 49: empty frames cost sends and relay nothing */
+		{ "40000000", "an empty frame on a bound channel" },
+		{ "40000002cafe4000000040000000", "empty frames after a good one" },
 	};
 	uint8_t			 buf[64];
 	size_t			 len, i;
@@ -87,7 +90,7 @@ test_worker_data(void)
 	id = te_allocate(t, &c, &te_u, -1, 1, "good frames");
 	te_chanbind_req(&r, &te_u, &c, 0x4000, &p);
 	te_input(t, &r, &c);
-	len = tap_unhex("40000002cafe" "40000000" "40000003abcdef", buf,
+	len = tap_unhex("40000002cafe" "40000001ab" "40000002cdef", buf,
 	    sizeof(buf));
 	rc = turn_worker_data(t, id, buf, len, te_now);
 	te_collect(t);

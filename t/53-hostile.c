@@ -1,7 +1,8 @@
 /*
  * 53-hostile: a worker that misbehaves (attack cases 47, 49). The test
  * worker build/test/turncell-worker-hostile (make: -DWRK_HOSTILE) reads
- * TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir|deaf
+ * TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir|deaf|
+ * empty-record
  * (one bad record right after READY) or TURNCELL_SYSCALL=open|socket|
  * exec|fork|ptrace (that call once sandboxed, before READY: SIGSYS).
  *
@@ -242,7 +243,7 @@ main(void)
 {
 	static const char	*modes[] = { "garbage", "oversize",
 				    "second-ready", "unbound-chan", "wrong-dir",
-				    "deaf" };
+				    "deaf", "empty-record" };
 	/* the hostile build also knows connect, mprotect, int80, x32 */
 	static const char	*calls[] = { "open", "socket", "exec", "fork",
 				    "ptrace" };

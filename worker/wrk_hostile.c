@@ -4,7 +4,8 @@
  * Compiled in only with -DWRK_HOSTILE (build/test/turncell-worker-hostile);
  * in bin/turncell-worker both hooks are empty and read no environment.
  *
- *   TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir
+ *   TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir|
+ *	empty-record
  *	one bad record to the supervisor right after MSG_READY; the worker
  *	then carries on as usual (the supervisor must kill it).
  *   TURNCELL_SYSCALL=open|socket|connect|exec|fork|ptrace|mprotect|int80|x32
@@ -135,6 +136,8 @@ wrk_hostile_after_ready(struct wrk *w)
 		buf_put_u16(&b, 0x4fff);
 		buf_put_u16(&b, 4);
 		buf_put_bytes(&b, "evil", 4);
+	} else if (strcmp(what, "empty-record") == 0) {
+		b.len = 0;		/* a record of zero bytes */
 	} else if (strcmp(what, "wrong-dir") == 0) {
 		memset(&ca, 0, sizeof(ca));
 		ca.chan = 0x4000;

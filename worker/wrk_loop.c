@@ -192,7 +192,9 @@ wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
 	struct taddr	peer;
 	uint16_t	chan;
 
-	if (mm->msg_hdr.msg_flags & MSG_TRUNC) {
+	/* truncated; or empty: nothing to relay, and the supervisor takes
+	 * an empty frame as hostile */
+	if ((mm->msg_hdr.msg_flags & MSG_TRUNC) || mm->msg_len == 0) {
 		w->cnt.rx_trunc++;
 		return 0;
 	}
