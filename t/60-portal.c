@@ -13,7 +13,8 @@
  *    and refreshing never stop;
  *  - relay restarted: new secret, old credentials 401 after a fresh
  *    nonce, old allocation 437 with new credentials;
- *  - disconnect token_expired and a 401 upgrade: exit 1, clear line;
+ *  - disconnect token_expired and a 401 or 403 upgrade: exit 1, clear
+ *    line; a 503 upgrade: retried until the portal accepts;
  *  - a portal host name that does not resolve: retried, TURN served;
  *  - unanswered heartbeats: dropped after 5 s and reconnected (runs in
  *    the background against its own muted mock);
@@ -383,26 +384,57 @@ t_token_expired(struct world *w)
 }
 
 static void
-t_refused(struct world *w)
+t_refused(struct world *w, int status)
 {
 	struct tp_relay_opts	 o;
 	struct tu_relay		 r;
+	char			 q[64], line[64];
 
-	tp_mock_control(&w->m, "action=refuse&status=401");
+	snprintf(q, sizeof(q), "action=refuse&status=%d", status);
+	tp_mock_control(&w->m, q);
 	memset(&o, 0, sizeof(o));
 	o.token = w->token;
 	o.api_url = w->m.url;
 	o.no_wait = 1;
-	if (!ok(tp_relay_start(&r, &o) == 0, "relay against a refusing portal"))
+	if (!ok(tp_relay_start(&r, &o) == 0, "relay against a portal "
+	    "refusing with %d", status))
 		return;
 	ok(tp_relay_wait_exit(&r, 5000), "relay exits");
 	ok(exited_with(&r, 1), "with status 1 (0x%x)", r.status);
-	ok(tu_log_count(&r, 0, "portal refused the connection: HTTP 401") > 0,
-	    "with a clear line");
+	snprintf(line, sizeof(line), "portal refused the connection: HTTP %d",
+	    status);
+	ok(tu_log_count(&r, 0, line) > 0, "with a clear line");
 	if (tap_failed())
 		tu_log_dump(&r, 10);
 	tu_relay_stop(&r);
 	tp_mock_control(&w->m, "action=refuse&status=0");
+}
+
+/* a 5xx on the upgrade is transient: retried, never fatal */
+static void
+t_upgrade_5xx(struct world *w)
+{
+	struct tp_relay_opts	 o;
+	struct tu_relay		 r;
+
+	tp_mock_control(&w->m, "action=refuse&status=503");
+	memset(&o, 0, sizeof(o));
+	o.token = w->token;
+	o.api_url = w->m.url;
+	if (!ok(tp_relay_start(&r, &o) == 0, "relay against a portal "
+	    "answering 503"))
+		return;
+	ok(wait_log_count(&r, 0, "reconnecting in", 2, 5000) &&
+	    tu_log_count(&r, 0, "(HTTP 503)") > 0,
+	    "HTTP 503 logged and retried with backoff");
+	ok(tu_relay_alive(&r) && tu_log_count(&r, 0, "fatal") == 0,
+	    "not fatal");
+	tp_mock_control(&w->m, "action=refuse&status=0");
+	ok(tu_log_wait(&r, 0, "joined topic relay", 5000),
+	    "joins once the portal accepts");
+	if (tap_failed())
+		tu_log_dump(&r, 10);
+	tu_relay_stop(&r);
 }
 
 /* a host name that does not resolve: retried with backoff, TURN served */
@@ -720,7 +752,9 @@ main(void)
 	if (tap_failed())
 		tu_log_dump(&w.r, 30);
 	tu_relay_stop(&w.r);
-	t_refused(&w);
+	t_refused(&w, 401);
+	t_refused(&w, 403);
+	t_upgrade_5xx(&w);
 	t_unresolvable();
 	t_drain(&w.m);
 	t_second_sigterm();
