@@ -99,9 +99,7 @@ test_auth(void)
 	    "stale nonce + malformed username");
 
 	/* valid nonce + bad password -> 401, signed with U's key */
-	ts_req_init(&r, M_ALLOCATE, C_REQ);
-	ts_req_byte(&r, A_TRANSPORT, 17);
-	te_auth_req(&r, &bad, &c);
+	te_alloc_req(&r, &bad, &c, -1);
 	te_input(t, &r, &c);
 	te_expect_err(&c, &r, M_ALLOCATE, 401, te_u.key,
 	    "valid nonce + bad password");
@@ -196,14 +194,12 @@ test_auth(void)
 static void
 test_wrong_user(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 p = te_addr("192.0.2.50", 5000);
 	struct ts_req		 r;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	te_allocate(t, &c, &te_u, -1, 1, "owner U");
 	te_refresh_req(&r, &te_u2, &c, 600);
 	te_input(t, &r, &c);
@@ -330,14 +326,12 @@ test_unauth_cap(void)
 static void
 test_hook(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct ts_req		 r;
 	uint32_t		 id;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	ts_req_init(&r, M_BINDING, C_REQ);
 	te_input(t, &r, &c);
 	ok(te_hook.calls == 1 && te_hook.method == M_BINDING &&
@@ -375,7 +369,6 @@ test_hook(void)
 static void
 test_logs(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 c2 = te_addr("198.51.100.9", 40000);
@@ -384,8 +377,7 @@ test_logs(void)
 	uint32_t		 id;
 	uint8_t		 frame[6] = { 0x40, 0, 0, 2, 0xca, 0xfe };
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	te_alloc_req(&r, &te_u, &c, -1);
 	te_input(t, &r, &c);
 	id = te_nrecs == 1 ? te_recs[0].c.alloc_id : 0;

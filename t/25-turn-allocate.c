@@ -133,7 +133,6 @@ test_families(void)
 static void
 test_second_allocate(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct ts_req		 r, r2;
@@ -142,8 +141,7 @@ test_second_allocate(void)
 	uint32_t		 id;
 	struct turn_stats	 st;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	te_alloc_req(&r, &te_u, &c, -1);
 	te_input(t, &r, &c);
 	id = te_nrecs == 1 && te_recs[0].c.type == TURN_CMD_WORKER_START ?
@@ -310,15 +308,13 @@ test_bind_fail(void)
 static void
 test_worker_gone(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 c2 = te_addr("198.51.100.9", 40000);
 	struct ts_req		 r;
 	uint32_t		 id, id2;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	id = te_allocate(t, &c, &te_u, -1, 1, "gone");
 	turn_worker_gone(t, id, te_now);
 	te_collect(t);

@@ -27,14 +27,12 @@
 static void
 test_lifetime(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct ts_req		 r;
 	uint32_t		 id;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 
 	/* clamped to 3600 (client_message.rs) */
 	te_alloc_req(&r, &te_u, &c, 10000000);
@@ -197,14 +195,12 @@ test_drain(void)
 static void
 test_refresh_starting(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct ts_req		 r;
 	uint32_t		 id;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	id = te_allocate(t, &c, &te_u, -1, 0, "starting");
 	te_refresh_req(&r, &te_u, &c, 1000);
 	te_input(t, &r, &c);
@@ -230,7 +226,6 @@ test_refresh_starting(void)
 static void
 test_smuggling(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 other = te_addr("198.51.100.7", 40001);
@@ -239,8 +234,7 @@ test_smuggling(void)
 	struct ts_req		 r;
 	uint32_t		 id;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	id = te_allocate(t, &c, &te_u, 3600, 1, "smuggling");
 
 	/* a second XOR-PEER-ADDRESS after MI is ignored */

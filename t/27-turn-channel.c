@@ -129,7 +129,6 @@ test_worker_data(void)
 static void
 test_worker_data_split(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 p1 = te_addr("192.0.2.50", 5000);
@@ -142,8 +141,7 @@ test_worker_data_split(void)
 	uint32_t		 id;
 	int			 rc;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	id = te_allocate(t, &c, &te_u, -1, 1, "split");
 	t0 = te_now;
 	te_chanbind_req(&r, &te_u, &c, 0x4001, &p2);
@@ -182,7 +180,6 @@ test_worker_data_split(void)
 static void
 test_channel_bind(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 c2 = te_addr("198.51.100.9", 40000);
@@ -198,8 +195,7 @@ test_channel_bind(void)
 	uint64_t		 tb;
 	int			 i, good;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 
 	te_chanbind_req(&r, &te_u, &c, 0x4000, &p1);
 	te_input(t, &r, &c);

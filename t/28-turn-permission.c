@@ -28,7 +28,6 @@
 static void
 test_permission(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 p1 = te_addr("192.0.2.60", 1);
@@ -37,8 +36,7 @@ test_permission(void)
 	struct taddr		 v6 = te_addr("2001:db8:5::5", 1);
 	struct ts_req		 r;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	ts_req_init(&r, M_PERMISSION, C_REQ);
 	ts_req_xaddr(&r, A_PEER, &p1);
 	te_auth_req(&r, &te_u, &c);

@@ -28,14 +28,12 @@
 static void
 test_sizes(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 c6 = te_addr("2001:db8:1::7", 40000);
 	struct ts_req		 r;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	ts_req_init(&r, M_ALLOCATE, C_REQ);
 	ts_req_byte(&r, A_TRANSPORT, 17);
 	is_int((long long)r.len, 28, "unauthenticated ALLOCATE is 28 bytes");
@@ -188,7 +186,6 @@ test_attrs(void)
 static void
 test_drop(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct taddr		 p = te_addr("192.0.2.50", 5000);
@@ -200,8 +197,7 @@ test_drop(void)
 	static const uint16_t	 methods[] = { M_SEND, M_DATA, 0x00A,
 	    0x00B, 0x002, 0x0FF };
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 
 	/* indications and responses */
 	ts_req_init(&r, M_BINDING, C_IND);
@@ -347,14 +343,12 @@ test_drop(void)
 static void
 test_fingerprint(void)
 {
-	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c = te_addr("198.51.100.7", 40000);
 	struct ts_req		 r;
 	uint32_t		 id;
 
-	te_conf_init(&conf);
-	t = te_start(&conf);
+	t = te_new();
 	ts_req_init(&r, M_BINDING, C_REQ);
 	ts_req_fp(&r);
 	te_input(t, &r, &c);
@@ -374,9 +368,7 @@ test_fingerprint(void)
 	ok(te_nrecs == 1 && ts_fp(te_recs[0].c.data, te_recs[0].c.len) == 1,
 	    "401: FINGERPRINT last and valid");
 
-	ts_req_init(&r, M_ALLOCATE, C_REQ);
-	ts_req_byte(&r, A_TRANSPORT, 17);
-	te_auth_req(&r, &te_u, &c);
+	te_alloc_req(&r, &te_u, &c, -1);
 	ts_req_fp(&r);
 	te_input(t, &r, &c);
 	id = te_nrecs == 1 && te_recs[0].c.type == TURN_CMD_WORKER_START ?

@@ -220,6 +220,15 @@ te_start(const struct turn_conf *conf)
 }
 
 struct turn *
+te_new(void)
+{
+	struct turn_conf	conf;
+
+	te_conf_init(&conf);
+	return te_start(&conf);
+}
+
+struct turn *
 te_start_rng(const struct turn_conf *conf, turn_rng_fn *rng, void *arg)
 {
 	struct turn	*t;

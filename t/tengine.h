@@ -98,6 +98,8 @@ void	 te_conf_init(struct turn_conf *);
  * into te_hook; bails out if turn_new fails */
 struct turn *te_start(const struct turn_conf *);
 struct turn *te_start_rng(const struct turn_conf *, turn_rng_fn *, void *);
+/* te_start() on te_conf_init()'s configuration (the engine copies it) */
+struct turn *te_new(void);
 
 /* one input at te_now, then te_collect() */
 void	 te_input(struct turn *, const struct ts_req *,
