@@ -201,7 +201,7 @@ relay_chan_del(struct relay *r, uint16_t chan)
 
 /*
  * The peer filter is applied again here, before every send, whatever the
- * supervisor checked when it bound the channel (SECURITY.md case 11).
+ * supervisor checked when it bound the channel (attack case 11).
  */
 const struct taddr *
 relay_to_peer(struct relay *r, uint16_t chan)

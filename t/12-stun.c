@@ -1,9 +1,10 @@
 /*
  * 12-stun.c: the STUN/TURN codec, byte-exact.
  *
- * RFC 5769 vectors, the Firezone reference vectors (reference §13.2,
- * §13.3), a malformed-input table (SECURITY.md 35-38), decoding at
- * misaligned offsets, and encoder padding hygiene.
+ * RFC 5769 vectors, the Firezone relay's vectors (its regression tests'
+ * recorded messages and the vectors of t/21), a malformed-input table
+ * (attack cases 35-38), decoding at misaligned offsets, and encoder
+ * padding hygiene.
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +50,8 @@ static const uint8_t rfc_lt_user[] = {
 	0xe3, 0x83, 0x83, 0xe3, 0x82, 0xaf, 0xe3, 0x82, 0xb9
 };
 
-/* reference §13.2: historic vectors recorded from real clients */
+/* the Firezone relay's regression tests: vectors recorded from real
+ * clients */
 static const char h_bind_req[] = "000100002112a4420908af7d45e8751f5092d167";
 static const char h_bind_resp[] =
     "0101000c2112a4420908af7d45e8751f5092d16700200008000144e07a9fe402";
@@ -64,7 +66,7 @@ static const char h_alloc_fp[] =
     "7465737400140008666972657a6f6e6500150006666f6f626172000000080014"
     "b279018b143b1c6ac194a2848d0e37958731a2f38028000497076a00";
 
-/* reference §13.3 */
+/* the Firezone relay's nil-UUID nonce (the vectors of t/21) */
 #define NIL_NONCE "30303030303030302d303030302d303030302d303030302d303030303030303030303030"
 #define V_USER "00060015343130323434343830303a6162636465666768696a000000"
 static const char v1_req[] =
@@ -817,7 +819,7 @@ no_aa(const uint8_t *p, size_t n)
 	return 1;
 }
 
-/* SECURITY.md 38: pre-fill with 0xAA, nothing of it may survive */
+/* attack case 38: pre-fill with 0xAA, nothing of it may survive */
 static void
 test_padding(void)
 {

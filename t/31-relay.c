@@ -2,7 +2,7 @@
  * 31-relay.c: the worker's channel table (common/relay.c).
  *
  * Add/del/lookup both ways, the peer filter applied again at send time
- * (SECURITY.md case 11), conflicts, a full table, and a randomised
+ * (attack case 11), conflicts, a full table, and a randomised
  * add/del run checked against a naive model (the peer hash uses
  * backward-shift deletion, which is easy to get subtly wrong).
  */
@@ -119,7 +119,7 @@ test_denied(void)
 	struct relay		*r;
 	struct taddr		 lo, meta, pub, self;
 
-	/* SECURITY.md 11: a channel to loopback slipped past the supervisor */
+	/* attack case 11: a channel to loopback slipped past the supervisor */
 	memset(&f, 0, sizeof(f));
 	r = relay_new(&f);
 	lo = mk4(127, 0, 0, 1, 9999);

@@ -1,5 +1,5 @@
 /*
- * 54-peerfilter: peer filtering end to end (DESIGN §3, SECURITY.md A).
+ * 54-peerfilter: peer filtering end to end (attack cases 1-11).
  * A denied peer gets 403 on ChannelBind, and ChannelData sent on the
  * refused channel number reaches no canary socket.
  */
