@@ -5,7 +5,8 @@
  * Bytes and time in, commands out; no clock, RNG, socket or event loop.
  * The tables live in turn_alloc.c, requests in turn_req.c, responses in
  * turn_resp.c, worker events and the timer in turn_worker.c, the FIFO in
- * turn_q.c, the budgets in turn_rate.c and the quotas in turn_quota.c.
+ * turn_q.c, RFC 3489 Binding in turn_classic.c, the budgets in turn_rate.c
+ * and the quotas in turn_quota.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -219,8 +220,10 @@ turn_client_input(struct turn *t, const uint8_t *p, size_t len,
 	}
 	if (p[0] >= 0x40 && p[0] <= 0x7f)
 		turn_cdata_in(t, p, len, from);
-	else if (p[0] <= 0x03)
-		turn_stun_in(t, p, len, from, now_ms, wall_s);
+	else if (p[0] <= 0x03) {
+		if (!turn_classic_in(t, p, len, from, now_ms))
+			turn_stun_in(t, p, len, from, now_ms, wall_s);
+	}
 	else
 		t->st.dropped++;
 }

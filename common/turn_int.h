@@ -236,6 +236,11 @@ void		 turn_src_key(const struct taddr *, struct taddr *);
 int		 turn_rate_check(struct turn *, enum turn_rc,
 		    const struct taddr *, uint64_t now_ms, int take);
 
+/* turn_classic.c: 1 if p was an RFC 3489 Binding request (answered,
+ * or dropped over budget), 0 if it is for turn_stun_in */
+int		 turn_classic_in(struct turn *, const uint8_t *, size_t,
+		    const struct taddr *, uint64_t now_ms);
+
 /* turn_quota.c */
 int		 turn_quota_admit(struct turn *, const struct turn_req *);
 int		 turn_quota_inc(struct turn *, const struct turn_alloc *);
