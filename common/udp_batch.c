@@ -22,27 +22,45 @@ udp_batch_init(struct udp_batch *b, int fd)
 	b->fd = fd;
 }
 
-/* GSO refused for this route: its segments one by one */
+/*
+ * GSO refused for this route: its segments as separate datagrams, still
+ * in one sendmmsg (a route that never takes GSO costs one failed call
+ * per send, not one call per datagram).
+ */
 static void
 ub_split(struct udp_batch *b, unsigned i)
 {
 	const struct msghdr	*h = &b->msg[i].msg_hdr;
-	size_t			 k;
-	ssize_t			 r;
+	struct mmsghdr		 mm[UDP_BATCH_SEGS];
+	unsigned		 n = (unsigned)h->msg_iovlen, k, off = 0;
+	int			 r;
 
 	b->st.split++;
-	for (k = 0; k < h->msg_iovlen; k++) {
-		do
-			r = sendto(b->fd, h->msg_iov[k].iov_base,
-			    h->msg_iov[k].iov_len, MSG_DONTWAIT, h->msg_name,
-			    h->msg_namelen);
-		while (r == -1 && errno == EINTR);
-		if (r == -1) {
-			b->st.err++;
+	memset(mm, 0, sizeof(mm));
+	for (k = 0; k < n; k++) {
+		mm[k].msg_hdr.msg_name = h->msg_name;
+		mm[k].msg_hdr.msg_namelen = h->msg_namelen;
+		mm[k].msg_hdr.msg_iov = &h->msg_iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+	}
+	while (off < n) {
+		r = sendmmsg(b->fd, mm + off, n - off, MSG_DONTWAIT);
+		if (r > 0) {
+			for (k = off; k < off + (unsigned)r; k++) {
+				b->st.pkts++;
+				b->st.bytes += h->msg_iov[k].iov_len;
+			}
+			off += (unsigned)r;
+		} else if (r == -1 && errno == EINTR) {
 			continue;
+		} else if (r == -1 && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			b->st.lost += n - off;
+			return;
+		} else {
+			b->st.err++;
+			off++;
 		}
-		b->st.pkts++;
-		b->st.bytes += h->msg_iov[k].iov_len;
 	}
 }
 
@@ -68,8 +86,8 @@ udp_batch_flush(struct udp_batch *b)
 				b->st.lost += b->msg[i].msg_hdr.msg_iovlen;
 			break;
 		} else {
-			if (b->seg[off] != 0 && (errno == EINVAL ||
-			    errno == EIO))
+			if (b->seg[off] != 0 && (errno == EMSGSIZE ||
+			    errno == EINVAL || errno == EIO))
 				ub_split(b, off);
 			else
 				b->st.err += b->msg[off].msg_hdr.msg_iovlen;

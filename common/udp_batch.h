@@ -15,9 +15,10 @@
  *  - EINTR: the call is repeated.
  *  - EAGAIN, ENOBUFS: the socket buffer is full; the rest of the batch
  *    is dropped (lost), it will not drain within this call.
- *  - EINVAL or EIO on a GSO send: this route cannot segment (path MTU
- *    below the segment size, no checksum offload); its segments are sent
- *    one by one (split), GSO stays on for the other routes.
+ *  - EMSGSIZE, EINVAL or EIO on a GSO send: this route cannot segment
+ *    (device MTU below the segment size, no checksum offload); its
+ *    datagrams are sent again without GSO (split), GSO stays on for the
+ *    other routes.
  *  - anything else (ICMP errors such as ECONNREFUSED, EPERM from a
  *    firewall): that send's datagrams are counted as err, the rest goes.
  *
