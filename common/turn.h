@@ -84,6 +84,8 @@ struct turn_conf {
 	struct taddr	 alternate;	/* family 0 = none (drain answer 508) */
 	int		 indications;	/* RFC 8656 data path: permissions,
 					 * Send and Data indications */
+	int		 one_per_user;	/* a user's new ALLOCATE from another
+					 * 5-tuple frees the old allocation */
 };
 
 enum turn_cmd_type {
@@ -108,6 +110,8 @@ enum turn_cmd_type {
 #define TURN_STOP_EXPIRED	2
 #define TURN_STOP_HOSTILE	3	/* worker broke the protocol */
 #define TURN_STOP_DRAIN		4	/* drain deadline reached */
+#define TURN_STOP_REPLACED	5	/* one_per_user: the user allocated
+					 * again from another 5-tuple */
 
 /* log levels, shared with log.h */
 #define TURN_LOG_ERR		0
@@ -144,6 +148,7 @@ struct turn_stats {
 	/* ALLOCATEs refused by a quota or a start budget */
 	uint64_t	 denied_ip, denied_user, denied_start_src;
 	uint64_t	 denied_start_global;
+	uint64_t	 replaced;	/* freed by one_per_user */
 };
 
 /* responses counter: index by method slot, class and code */

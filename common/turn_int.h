@@ -245,6 +245,7 @@ int		 turn_classic_in(struct turn *, const uint8_t *, size_t,
 int		 turn_quota_admit(struct turn *, const struct turn_req *);
 int		 turn_quota_inc(struct turn *, const struct turn_alloc *);
 void		 turn_quota_dec(struct turn *, const struct turn_alloc *);
+void		 turn_quota_replace(struct turn *, const struct turn_req *);
 void		 turn_quota_free(struct turn *);
 
 /* turn_worker.c */

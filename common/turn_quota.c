@@ -126,8 +126,10 @@ turn_quota_admit(struct turn *t, const struct turn_req *rq)
 		t->st.denied_ip++;
 		return STUN_ERR_ALLOC_QUOTA;
 	}
-	if (c->max_allocs_per_user != 0 && turn_user_count(t,
-	    rq->m->username, rq->m->username_len) >= c->max_allocs_per_user) {
+	/* with one_per_user the user's old allocation makes way instead */
+	if (c->max_allocs_per_user != 0 && !c->one_per_user &&
+	    turn_user_count(t, rq->m->username, rq->m->username_len) >=
+	    c->max_allocs_per_user) {
 		t->st.denied_user++;
 		return STUN_ERR_ALLOC_QUOTA;
 	}
@@ -143,6 +145,38 @@ turn_quota_admit(struct turn *t, const struct turn_req *rq)
 		return STUN_ERR_INSUFFICIENT_CAPACITY;
 	}
 	return 0;
+}
+
+/*
+ * One allocation per user: free every allocation of rq's user (by the
+ * canonical username) on another 5-tuple. Only called once rq is
+ * admitted, so the old allocation never goes without a new one taking
+ * its place. A scan of the table, done only when the user has one.
+ */
+void
+turn_quota_replace(struct turn *t, const struct turn_req *rq)
+{
+	const uint8_t	*u = rq->m->username, *ra, *rb;
+	size_t		 ulen = rq->m->username_len, la, lb, i;
+	uint64_t	 ea, eb;
+	struct turn_alloc *a;
+
+	turn_user_key(u, ulen, &ea, &ra, &la);
+	while (turn_user_count(t, u, ulen) > 0) {
+		a = NULL;
+		for (i = 0; i <= t->mask && a == NULL; i++)
+			for (a = t->by_id[i]; a != NULL; a = a->next_id) {
+				turn_user_key(a->user, a->user_len, &eb, &rb,
+				    &lb);
+				if (ea == eb && la == lb &&
+				    memcmp(ra, rb, la) == 0)
+					break;
+			}
+		if (a == NULL)
+			return;
+		t->st.replaced++;
+		turn_alloc_stop(t, a, TURN_STOP_REPLACED);
+	}
 }
 
 /* count a's allocation for its source and user; -1 out of memory */

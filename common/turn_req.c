@@ -386,6 +386,8 @@ turn_req_allocate(struct turn_req *rq)
 		turn_req_fail(rq, code);
 		return;
 	}
+	if (rq->t->conf.one_per_user)
+		turn_quota_replace(rq->t, rq);
 	turn_alloc_start(rq, fam);
 }
 

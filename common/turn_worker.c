@@ -19,6 +19,8 @@ turn_stop_reason(int reason)
 		return "hostile worker";
 	case TURN_STOP_DRAIN:
 		return "drain deadline";
+	case TURN_STOP_REPLACED:
+		return "replaced by the user's new allocation";
 	default:
 		return "gone";
 	}

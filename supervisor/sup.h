@@ -65,6 +65,7 @@ struct sup_conf {
 	int		 auth_schemes;		/* AUTH_SCHEME_* */
 	const char	*realm;			/* --realm */
 	int		 indications;		/* --indications */
+	int		 one_per_user;		/* --one-allocation-per-user */
 	int		 sched_batch;		/* --sched-batch */
 };
 

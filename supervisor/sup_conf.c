@@ -30,7 +30,8 @@ enum {
 	O_API_URL, O_DRAIN_TIMEOUT, O_ALTERNATE, O_MAX_ALLOCS,
 	O_MAX_PER_IP, O_MAX_PER_USER, O_STARTS_IP, O_STARTS_ALL,
 	O_UNAUTH_RATE, O_UNAUTH_ALL, O_BINDING_RATE, O_BINDING_ALL,
-	O_MAX_CRED_TTL, O_AUTH, O_REALM, O_INDICATIONS, O_SCHED_BATCH, O_HELP,
+	O_MAX_CRED_TTL, O_AUTH, O_REALM, O_ONE_PER_USER, O_INDICATIONS,
+	O_SCHED_BATCH, O_HELP,
 	O_VERSION, O_PORT_FILE,
 	O_END
 };
@@ -128,6 +129,9 @@ static const struct sup_opt sup_opts[] = {
 	{ "realm", O_REALM, NULL, "REALM",
 	    "realm announced and used for REST credentials\n"
 	    "(--auth rest or both; default firezone)" },
+	{ "one-allocation-per-user", O_ONE_PER_USER, NULL, NULL,
+	    "a user's ALLOCATE from another address frees\n"
+	    "the user's old allocation (default off)" },
 	{ "indications", O_INDICATIONS, NULL, NULL,
 	    "RFC 8656 data path: permissions (300 s), Send\n"
 	    "indications relayed, peer data without a channel\n"
@@ -574,6 +578,8 @@ conf_getopt(int argc, char **argv, const char **val, struct sup_conf *c)
 			conf_allow(c, optarg);
 		else if (ch == O_INDICATIONS)
 			c->indications = 1;
+		else if (ch == O_ONE_PER_USER)
+			c->one_per_user = 1;
 		else if (ch == O_SCHED_BATCH)
 			c->sched_batch = 1;
 		else
@@ -596,6 +602,7 @@ sup_conf_engine(const struct sup_conf *c, struct turn_conf *tc)
 	tc->binding_global_per_s = c->binding_global;
 	tc->max_user_ttl_s = c->max_cred_ttl;
 	tc->realm = c->realm;
+	tc->one_per_user = c->one_per_user;
 }
 
 void

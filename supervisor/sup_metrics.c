@@ -199,6 +199,9 @@ mlimits(struct mbuf *m, const struct turn_stats *st)
 	    "ALLOCATEs refused by a quota or a start budget (486/508).");
 	mlabels(m, "turncell_allocations_denied_total", "reason", reasons, d,
 	    4);
+	mone(m, "turncell_allocations_replaced_total", "counter",
+	    "Allocations freed because their user allocated again from "
+	    "another address (--one-allocation-per-user).", st->replaced);
 }
 
 static void
