@@ -168,7 +168,8 @@ fuzz-run: $(FUZZ_BIN)
 
 # the load generator of make bench (contrib/bench/tcload.c): always
 # optimised, whatever CFLAGS says, so that it is not the bottleneck
-BENCH_SRC = contrib/bench/tcload.c contrib/bench/tcload_proc.c
+BENCH_SRC = contrib/bench/tcload.c contrib/bench/tcload_stun.c \
+	    contrib/bench/tcload_proc.c
 
 build/bench/tcload: $(BENCH_SRC) contrib/bench/tcload.h build/libcore.a
 	@mkdir -p $(@D)

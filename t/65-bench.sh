@@ -54,8 +54,8 @@ print(base64.b64encode(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(),
 
 # 1-2: the tool builds, and its CPU reading is right on this machine
 check "tcload builds" ${CC:-cc} -std=gnu11 -O2 -Icommon -o "$tmp/tcload" \
-    contrib/bench/tcload.c contrib/bench/tcload_proc.c build/libcore.a \
-    -lnettle -lz
+    contrib/bench/tcload.c contrib/bench/tcload_stun.c \
+    contrib/bench/tcload_proc.c build/libcore.a -lnettle -lz
 check "tcload -S: the tree's CPU lies between what it burned and 25 % more" \
     "$tmp/tcload" -S
 

@@ -214,7 +214,9 @@ def report(res, servers, rounds):
                   ("pkts/CPU-s", "pkts_per_cpu_s", 0),
                   ("offered/s", "offered_per_s", 0),
                   ("delivered/s", "delivered_per_s", 0),
-                  ("loss %", "loss_pct", 2), ("RTT p50 ms", "rtt_p50_ms", 3),
+                  ("loss %", "loss_pct", 2),
+                  ("tool drops", "tool_drops", 0),
+                  ("RTT p50 ms", "rtt_p50_ms", 3),
                   ("RTT p99 ms", "rtt_p99_ms", 3),
                   ("tool CPU/server CPU", "tool_share", 2)]
     setup_cols = [("case", None, 0), ("server", None, 0),

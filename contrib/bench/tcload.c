@@ -24,6 +24,10 @@
  * around the set-up and each phase: CPU exactly (see tcload_proc.c), PSS
  * before and after the set-up.
  *
+ * A phase's loss is what did not come back within LOAD_DRAIN_MS after
+ * sending stopped; tool_drops says how much of it the kernel dropped at
+ * tcload's own sockets (their receive queues full: the tool fell behind).
+ *
  * One line of key=value pairs per step on stdout. Every wait is bounded
  * (a phase lasts at most LOAD_MAX_SECONDS, a stage LOAD_STAGE_SECONDS).
  * The loop is one thread, epoll over every socket, recvmmsg/sendmmsg where
@@ -44,90 +48,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "stun.h"
 #include "tcload.h"
 
-#define LOAD_MAX_SECONDS	120
-#define LOAD_STAGE_SECONDS	120
-#define LOAD_RTO_MS		500	/* RFC 8489 initial RTO, doubled */
-#define LOAD_TRIES		7
-#define LOAD_AUTH_ROUNDS	3	/* 401/438 answers per transaction */
-#define LOAD_NONCE_MAX		256
-#define LOAD_REQ_MAX		640
-#define LOAD_BATCH		64
-#define LOAD_EVENTS		256
-#define LOAD_STALL_MS		100	/* saturated: window reset after */
-#define LOAD_DRAIN_MS		500
-#define LOAD_MAX_PEERS		64
-#define LOAD_MAX_PHASES		16
-#define LOAD_STAMP_LEN		16	/* phase, allocation, send time */
-#define LOAD_CHANNEL		0x4000
+#define LOAD_MAX_SECONDS	120	/* one phase at most */
 
-/* RTT histogram: exact below 64 us, then 32 buckets per octave (3 %) */
-#define HIST_LINEAR		64
-#define HIST_SUB		32
-#define HIST_BUCKETS		(HIST_LINEAR + 40 * HIST_SUB)
-
-enum load_stage { ST_ALLOCATE, ST_BIND, ST_FREE };
-enum lc_state { LC_IDLE, LC_WAIT, LC_DONE, LC_FAILED };
-
-struct lc {
-	int		 fd;
-	uint8_t		 state;
-	uint8_t		 tries;
-	uint8_t		 auth_rounds;
-	uint8_t		 authed;	/* the request in flight has MI */
-	uint8_t		 allocated;	/* its ALLOCATE succeeded */
-	int		 slot;
-	uint16_t	 reqlen;
-	uint16_t	 nonce_len;
-	uint64_t	 t_sent;	/* last transmission */
-	uint64_t	 t_auth;	/* first authenticated transmission */
-	uint8_t		 tid[STUN_TID_LEN];
-	char		 nonce[LOAD_NONCE_MAX];
-	uint8_t		 req[LOAD_REQ_MAX];
-};
-
-struct phase {
-	int		 sat;
-	unsigned	 arg;		/* pkt/s, or window */
-	unsigned	 size;
-	double		 seconds;
-};
-
-struct load {
-	struct taddr	 server;
-	const char	*user, *pass;
-	const char	*client_ip;
-	uint8_t		 key[16];
-	int		 have_key;
-	pid_t		 pid;		/* server, 0 = not measured */
-	unsigned	 n, k, npeers;
-	struct lc	*c;
-	int		 peer_fd[LOAD_MAX_PEERS];
-	struct taddr	 peer[LOAD_MAX_PEERS];
-	int		 ep;
-	uint32_t	*lat;		/* set-up latencies, us */
-	unsigned	 nlat;
-	unsigned	*slots;
-	unsigned	 nslots;
-	unsigned	 retrans, errors[7];	/* by class 3xx..6xx, other */
-	int		 last_error;	/* the last error code, 0 = timeout */
-	/* data phases */
-	uint32_t	 phase_id;
-	uint64_t	 at_peer, delivered, stale;
-	uint64_t	 hist[HIST_BUCKETS];
-};
-
-static uint64_t
+uint64_t
 now_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
-static void
-die(const char *what)
+void
+load_die(const char *what)
 {
 	fprintf(stderr, "tcload: %s%s%s\n", what, errno ? ": " : "",
 	    errno ? strerror(errno) : "");
@@ -183,15 +115,18 @@ hist_q(const uint64_t *h, double q)
 	return ((double)(HIST_SUB + sub) + 0.5) * (double)(1ull << (b - 5));
 }
 
+/* a non-blocking UDP socket bound to ip; its address and port are noted
+ * (*addr, portmap) so that its receive-queue drops can be counted */
 static int
-udp_socket(const char *ip, int rcvbuf)
+udp_socket(const char *ip, int rcvbuf, uint32_t *addr, uint8_t *portmap)
 {
 	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
 	int			fd;
 
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
-		die("socket (raise the open file limit?)");
+		load_die("socket (raise the open file limit?)");
 	/* root may exceed net.core.rmem_max; others get what it allows */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 	    sizeof(rcvbuf)) == -1)
@@ -200,10 +135,25 @@ udp_socket(const char *ip, int rcvbuf)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
-		die("bad IPv4 address");
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		die("bind");
+		load_die("bad IPv4 address");
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == -1)
+		load_die("bind");
+	*addr = sin.sin_addr.s_addr;
+	portmap[ntohs(sin.sin_port) / 8] |= 1u << (ntohs(sin.sin_port) % 8);
 	return fd;
+}
+
+/* datagrams the kernel dropped at the tool's own sockets (full queues):
+ * loss that is the tool's, not the relay's */
+static uint64_t
+tool_drops(struct load *L)
+{
+	uint64_t c = 0, p = 0;
+
+	(void)proc_udp_drops(L->client_addr, L->client_ports, &c);
+	(void)proc_udp_drops(L->peer_addr, L->peer_ports, &p);
+	return c + p;
 }
 
 static void
@@ -212,244 +162,7 @@ ep_add(int ep, int fd, uint32_t tag)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
 
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-}
-
-/* first attribute of a type in a message: value and length, or NULL */
-static const uint8_t *
-find_attr(const uint8_t *m, size_t n, uint16_t type, size_t *len)
-{
-	size_t	off = STUN_HDR_LEN;
-
-	while (off + 4 <= n) {
-		uint16_t t = buf_load16(m + off), l = buf_load16(m + off + 2);
-
-		if (off + 4 + l > n)
-			return NULL;
-		if (t == type) {
-			*len = l;
-			return m + off + 4;
-		}
-		off += 4 + ((l + 3u) & ~3u);
-	}
-	return NULL;
-}
-
-static void
-lc_send(struct lc *c)
-{
-	(void)send(c->fd, c->req, c->reqlen, MSG_DONTWAIT);
-}
-
-/* build the stage's request with a fresh transaction id and send it */
-static void
-lc_request(struct load *L, struct lc *c, enum load_stage st, uint64_t now)
-{
-	static const uint8_t	 transport[4] = { 17, 0, 0, 0 };
-	uint8_t			 chn[4] = { LOAD_CHANNEL >> 8,
-				    LOAD_CHANNEL & 0xff, 0, 0 };
-	struct stun_enc		 e;
-	uint16_t		 method;
-	long			 n;
-	int			 i;
-
-	method = st == ST_ALLOCATE ? STUN_ALLOCATE : st == ST_BIND ?
-	    STUN_CHANNEL_BIND : STUN_REFRESH;
-	for (i = 0; i < STUN_TID_LEN; i++)
-		c->tid[i] = (uint8_t)random();
-	stun_enc_init(&e, c->req, sizeof(c->req), method, STUN_REQUEST,
-	    c->tid);
-	if (st == ST_ALLOCATE) {
-		stun_put_attr(&e, STUN_A_REQUESTED_TRANSPORT, transport, 4);
-		stun_put_u32(&e, STUN_A_LIFETIME, 600);
-	} else if (st == ST_BIND) {
-		stun_put_attr(&e, STUN_A_CHANNEL_NUMBER, chn, 4);
-		stun_put_xaddr(&e, STUN_A_XOR_PEER_ADDRESS,
-		    &L->peer[(c - L->c) % L->npeers]);
-	} else
-		stun_put_u32(&e, STUN_A_LIFETIME, 0);
-	c->authed = c->nonce_len > 0 && L->have_key;
-	if (c->authed) {
-		stun_put_attr(&e, STUN_A_USERNAME, L->user, strlen(L->user));
-		stun_put_attr(&e, STUN_A_REALM, "firezone", 8);
-		stun_put_attr(&e, STUN_A_NONCE, c->nonce, c->nonce_len);
-		stun_put_mi(&e, L->key);
-	}
-	if ((n = stun_enc_finish(&e)) < 0)
-		die("request does not fit");
-	c->reqlen = (uint16_t)n;
-	c->tries = 1;
-	c->t_sent = now;
-	if (c->authed && c->t_auth == 0)
-		c->t_auth = now;
-	lc_send(c);
-}
-
-static void
-slot_add(struct load *L, unsigned i)
-{
-	L->c[i].slot = (int)L->nslots;
-	L->slots[L->nslots++] = i;
-}
-
-static void
-slot_del(struct load *L, struct lc *c)
-{
-	unsigned last = L->slots[--L->nslots];
-
-	L->slots[c->slot] = last;
-	L->c[last].slot = c->slot;
-	c->slot = -1;
-}
-
-static void
-lc_finish(struct load *L, struct lc *c, int ok, uint64_t now)
-{
-	c->state = ok ? LC_DONE : LC_FAILED;
-	if (ok && L->lat != NULL && c->t_auth != 0)
-		L->lat[L->nlat++] = (uint32_t)((now - c->t_auth) / 1000);
-	slot_del(L, c);
-}
-
-static void
-count_error(struct load *L, int code)
-{
-	L->errors[code >= 300 && code < 700 ? code / 100 - 3 : 4]++;
-	L->last_error = code;
-}
-
-/* a STUN response on c's socket during a set-up stage */
-static void
-lc_response(struct load *L, struct lc *c, enum load_stage st,
-    const uint8_t *m, size_t n, uint64_t now)
-{
-	const uint8_t	*v, *r;
-	size_t		 l, rl;
-	uint16_t	 type;
-	int		 code;
-
-	if (c->state != LC_WAIT || n < STUN_HDR_LEN || (m[0] & 0xc0) != 0 ||
-	    memcmp(m + 8, c->tid, STUN_TID_LEN) != 0)
-		return;
-	type = buf_load16(m);
-	if ((type & 0x0110) == 0x0100) {	/* success */
-		if (st == ST_ALLOCATE && find_attr(m, n,
-		    STUN_A_XOR_RELAYED_ADDRESS, &l) == NULL) {
-			count_error(L, 0);
-			lc_finish(L, c, 0, now);
-			return;
-		}
-		if (st == ST_ALLOCATE)
-			c->allocated = 1;
-		lc_finish(L, c, 1, now);
-		return;
-	}
-	if ((type & 0x0110) != 0x0110)
-		return;
-	code = (v = find_attr(m, n, STUN_A_ERROR_CODE, &l)) != NULL && l >= 4 ?
-	    (v[2] & 7) * 100 + v[3] : 0;
-	/* a Refresh(0) whose allocation is already gone has done its job */
-	if (st == ST_FREE && code == 437) {
-		lc_finish(L, c, 1, now);
-		return;
-	}
-	if ((code == 401 || code == 438) && c->auth_rounds++ <
-	    LOAD_AUTH_ROUNDS && (code == 438 || !c->authed) &&
-	    (v = find_attr(m, n, STUN_A_NONCE, &l)) != NULL &&
-	    l < LOAD_NONCE_MAX) {
-		memcpy(c->nonce, v, l);
-		c->nonce_len = (uint16_t)l;
-		if (!L->have_key) {
-			if ((r = find_attr(m, n, STUN_A_REALM, &rl)) == NULL ||
-			    rl != 8 || memcmp(r, "firezone", 8) != 0)
-				die("the server's realm is not firezone");
-			stun_lt_key((const uint8_t *)L->user, strlen(L->user),
-			    "firezone", L->pass, strlen(L->pass), L->key);
-			L->have_key = 1;
-		}
-		lc_request(L, c, st, now);
-		return;
-	}
-	count_error(L, code);
-	lc_finish(L, c, 0, now);
-}
-
-/* the transactions of one stage for every allocation, K in flight;
- * returns how many succeeded */
-static unsigned
-run_stage(struct load *L, enum load_stage st, uint64_t *elapsed)
-{
-	struct epoll_event	 ev[LOAD_EVENTS];
-	uint8_t			 buf[2048];
-	uint64_t		 t0 = now_ns(), now, last_scan = t0;
-	unsigned		 next = 0, ok = 0, i;
-	int			 ne, j;
-	ssize_t			 n;
-
-	while (next < L->n || L->nslots > 0) {
-		now = now_ns();
-		if (now - t0 > LOAD_STAGE_SECONDS * 1000000000ull)
-			break;
-		while (L->nslots < L->k && next < L->n) {
-			struct lc *c = &L->c[next];
-
-			if (st == ST_ALLOCATE || c->state == LC_DONE) {
-				c->state = LC_WAIT;
-				c->auth_rounds = 0;
-				c->t_auth = 0;
-				slot_add(L, next);
-				lc_request(L, c, st, now);
-			}
-			next++;
-		}
-		if ((ne = epoll_wait(L->ep, ev, LOAD_EVENTS, 10)) == -1 &&
-		    errno != EINTR)
-			die("epoll_wait");
-		now = now_ns();
-		for (j = 0; j < ne; j++) {
-			if (ev[j].data.u32 >= L->n) {	/* a peer: drop */
-				while (recv(L->peer_fd[ev[j].data.u32 - L->n],
-				    buf, sizeof(buf), MSG_DONTWAIT) >= 0)
-					;
-				continue;
-			}
-			while ((n = recv(L->c[ev[j].data.u32].fd, buf,
-			    sizeof(buf), MSG_DONTWAIT)) >= 0)
-				lc_response(L, &L->c[ev[j].data.u32], st, buf,
-				    (size_t)n, now);
-		}
-		if (now - last_scan < 10000000ull)
-			continue;
-		last_scan = now;
-		for (i = 0; i < L->nslots; i++) {
-			struct lc	*c = &L->c[L->slots[i]];
-			uint64_t	 rto = (uint64_t)LOAD_RTO_MS *
-			    1000000ull << (c->tries - 1);
-
-			if (now - c->t_sent < rto)
-				continue;
-			if (c->tries >= LOAD_TRIES) {
-				count_error(L, 0);
-				lc_finish(L, c, 0, now);
-				i--;
-				continue;
-			}
-			c->tries++;
-			c->t_sent = now;
-			L->retrans++;
-			lc_send(c);
-		}
-	}
-	for (i = 0; i < L->n; i++) {
-		if (L->c[i].state == LC_WAIT) {
-			L->c[i].state = LC_FAILED;
-			count_error(L, 0);
-		}
-		ok += L->c[i].state == LC_DONE;
-	}
-	L->nslots = 0;
-	*elapsed = now_ns() - t0;
-	return ok;
+		load_die("epoll_ctl");
 }
 
 /* the peers echo every datagram to its sender (the relayed address) */
@@ -572,7 +285,7 @@ pump(struct load *L, int timeout_ms)
 
 	if ((ne = epoll_wait(L->ep, ev, LOAD_EVENTS, timeout_ms)) == -1 &&
 	    errno != EINTR)
-		die("epoll_wait");
+		load_die("epoll_wait");
 	now = now_ns();
 	for (j = 0; j < ne; j++) {
 		if (ev[j].data.u32 >= L->n)
@@ -596,6 +309,7 @@ run_phase(struct load *L, const struct phase *ph)
 	static uint8_t	 pkt[CDATA_HDR_LEN + 65535];
 	uint64_t	 t0, t_end, now, sent = 0, written_off = 0, last_rx;
 	uint64_t	 cpu0, cpu1, self0, self1, got, rx_before, t_stop;
+	uint64_t	 drops0, drops1;
 	unsigned	 next = 0, procs, i, active = 0;
 	size_t		 len = CDATA_HDR_LEN + ph->size;
 	double		 secs, server_s;
@@ -603,12 +317,13 @@ run_phase(struct load *L, const struct phase *ph)
 	for (i = 0; i < L->n; i++)
 		active += L->c[i].state == LC_DONE;
 	if (active != L->n)
-		die("a phase needs every allocation bound");
+		load_die("a phase needs every allocation bound");
 	L->phase_id++;
 	L->at_peer = L->delivered = L->stale = 0;
 	memset(L->hist, 0, sizeof(L->hist));
 	memset(pkt + CDATA_HDR_LEN, 0x5a, ph->size);
 	cdata_put_hdr(pkt, LOAD_CHANNEL, ph->size);
+	drops0 = tool_drops(L);
 	cpu_read(L, &cpu0, &procs);
 	self0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = last_rx = now_ns();
@@ -661,13 +376,15 @@ run_phase(struct load *L, const struct phase *ph)
 		pump(L, 5);
 	cpu_read(L, &cpu1, &procs);
 	self1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	drops1 = tool_drops(L);
 	secs = (double)(now_ns() - t0) / 1e9;
 	server_s = (double)(cpu1 - cpu0) / 1e9;
 	printf("phase mode=%s arg=%u size=%u allocs=%u seconds=%.3f "
 	    "send_seconds=%.3f sent=%llu "
 	    "at_peer=%llu delivered=%llu stale=%llu loss_pct=%.3f "
 	    "rtt_p50_us=%.0f rtt_p99_us=%.0f relayed=%llu server_cpu_s=%.4f "
-	    "pkts_per_cpu_s=%.0f tool_cpu_s=%.4f server_procs=%u\n",
+	    "pkts_per_cpu_s=%.0f tool_cpu_s=%.4f tool_drops=%llu "
+	    "server_procs=%u\n",
 	    ph->sat ? "sat" : "paced", ph->arg, ph->size, L->n, secs,
 	    (double)(t_stop - t0) / 1e9,
 	    (unsigned long long)sent, (unsigned long long)L->at_peer,
@@ -678,7 +395,8 @@ run_phase(struct load *L, const struct phase *ph)
 	    (unsigned long long)(L->at_peer + L->delivered),
 	    L->pid > 0 ? server_s : -1.0,
 	    L->pid > 0 && server_s > 0 ? (double)(L->at_peer + L->delivered) /
-	    server_s : -1.0, (double)(self1 - self0) / 1e9, procs);
+	    server_s : -1.0, (double)(self1 - self0) / 1e9,
+	    (unsigned long long)(drops1 - drops0), procs);
 	fflush(stdout);
 }
 
@@ -707,12 +425,12 @@ raise_nofile(unsigned need)
 	struct rlimit	rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("getrlimit");
+		load_die("getrlimit");
 	if (rl.rlim_max < need)
 		rl.rlim_max = need;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("cannot raise the open file limit");
+		load_die("cannot raise the open file limit");
 }
 
 static void
@@ -733,7 +451,7 @@ main(int argc, char *argv[])
 	struct phase	 ph[LOAD_MAX_PHASES];
 	uint64_t	 el, cpu0, cpu1, pss0 = 0, pss1 = 0, self0;
 	unsigned	 nph = 0, i, ok, procs0 = 0, procs1 = 0;
-	int		 ch, setup_only = 0;
+	int		 ch, setup_only = 0, crb;
 
 	memset(&L, 0, sizeof(L));
 	L.k = 64;
@@ -771,29 +489,35 @@ main(int argc, char *argv[])
 	if ((L.c = calloc(L.n, sizeof(*L.c))) == NULL ||
 	    (L.slots = calloc(L.k, sizeof(*L.slots))) == NULL ||
 	    (L.lat = calloc(L.n, sizeof(*L.lat))) == NULL)
-		die("calloc");
+		load_die("calloc");
 	if ((L.ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1");
+		load_die("epoll_create1");
 	for (i = 0; i < L.npeers; i++) {
 		struct sockaddr_in	sin;
 		socklen_t		sl = sizeof(sin);
 
-		L.peer_fd[i] = udp_socket("127.0.0.2", 8 << 20);
+		L.peer_fd[i] = udp_socket("127.0.0.2", 8 << 20, &L.peer_addr,
+		    L.peer_ports);
 		if (getsockname(L.peer_fd[i], (struct sockaddr *)&sin,
 		    &sl) == -1)
-			die("getsockname");
+			load_die("getsockname");
 		addr_from_sockaddr((struct sockaddr *)&sin, sl, &L.peer[i]);
 		ep_add(L.ep, L.peer_fd[i], L.n + i);
 	}
+	/* room for bursts: 64 MiB of receive queues in all, 256 KiB to
+	 * 8 MiB per socket (a limit: memory is used only when it fills) */
+	crb = (int)((64u << 20) / L.n);
+	crb = crb < (256 << 10) ? 256 << 10 : crb > (8 << 20) ? 8 << 20 : crb;
 	for (i = 0; i < L.n; i++) {
 		struct sockaddr_storage	ss;
 		size_t			sl = addr_to_sockaddr(&L.server, &ss);
 
-		L.c[i].fd = udp_socket(L.client_ip, 256 << 10);
+		L.c[i].fd = udp_socket(L.client_ip, crb, &L.client_addr,
+		    L.client_ports);
 		L.c[i].slot = -1;
 		if (connect(L.c[i].fd, (struct sockaddr *)&ss,
 		    (socklen_t)sl) == -1)
-			die("connect");
+			load_die("connect");
 		ep_add(L.ep, L.c[i].fd, i);
 	}
 
@@ -801,7 +525,7 @@ main(int argc, char *argv[])
 		(void)proc_tree_pss(L.pid, &pss0, &procs0);
 	cpu_read(&L, &cpu0, &procs0);
 	self0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-	ok = run_stage(&L, ST_ALLOCATE, &el);
+	ok = stage_run(&L, ST_ALLOCATE, &el);
 	cpu_read(&L, &cpu1, &procs1);
 	qsort(L.lat, L.nlat, sizeof(*L.lat), cmp_u32);
 	printf("setup allocs=%u k=%u ok=%u failed=%u seconds=%.3f "
@@ -828,7 +552,7 @@ main(int argc, char *argv[])
 	if (!setup_only && ok == L.n) {
 		memset(L.errors, 0, sizeof(L.errors));
 		L.retrans = 0;
-		ok = run_stage(&L, ST_BIND, &el);
+		ok = stage_run(&L, ST_BIND, &el);
 		printf("bind ok=%u failed=%u seconds=%.3f retrans=%u "
 		    "last_error=%d\n", ok, L.n - ok, (double)el / 1e9,
 		    L.retrans, L.last_error);
@@ -841,7 +565,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < L.n; i++)
 		L.c[i].state = L.c[i].allocated ? LC_DONE : LC_IDLE;
 	memset(L.errors, 0, sizeof(L.errors));
-	ok = run_stage(&L, ST_FREE, &el);
+	ok = stage_run(&L, ST_FREE, &el);
 	printf("free ok=%u seconds=%.3f\n", ok, (double)el / 1e9);
 	return 0;
 }

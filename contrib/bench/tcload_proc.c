@@ -307,6 +307,42 @@ proc_tree_pss(pid_t root, uint64_t *kib, unsigned *procs)
 	return proc_tree_sum(root, proc_pss_value, 0, kib, procs);
 }
 
+/*
+ * Datagrams the kernel dropped because a socket's receive queue was full,
+ * summed over the UDP sockets bound to addr (as in struct in_addr) on a
+ * port set in portmap (65536 bits): the "drops" column of /proc/net/udp.
+ */
+int
+proc_udp_drops(uint32_t addr, const uint8_t *portmap, uint64_t *drops)
+{
+	FILE		*f;
+	char		 line[512], *p, *end;
+	unsigned long	 a, port;
+	size_t		 n;
+
+	*drops = 0;
+	if ((f = fopen("/proc/net/udp", "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* "sl: ADDR:PORT REMOTE ... drops", drops the last field */
+		if ((p = strchr(line, ':')) == NULL)
+			continue;
+		a = strtoul(p + 1, &end, 16);
+		if (*end != ':' || (uint32_t)a != addr)
+			continue;
+		port = strtoul(end + 1, NULL, 16);
+		if (port > 65535 || !(portmap[port / 8] & (1u << (port % 8))))
+			continue;
+		n = strlen(line);
+		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\n'))
+			line[--n] = '\0';
+		if ((p = strrchr(line, ' ')) != NULL)
+			*drops += strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return 0;
+}
+
 uint64_t
 clock_ns(clockid_t clk)
 {
