@@ -81,6 +81,23 @@ test_answers(void)
 				    'a', 'b', 'c', 'd' };
 	static const uint8_t	overrun[] = { 0x00, 0x06, 0x00, 0x08,
 				    'a', 'b', 'c', 'd' };
+	static const struct {
+		const uint8_t	*a;
+		size_t		 len;
+		int		 bad_len;
+		const char	*what;
+	} refused[] = {
+		{ change_ip, sizeof(change_ip), 0,
+		    "CHANGE-REQUEST change IP: no answer" },
+		{ change_port, sizeof(change_port), 0,
+		    "CHANGE-REQUEST change port: no answer" },
+		{ resp_addr, sizeof(resp_addr), 0,
+		    "RESPONSE-ADDRESS: no answer, to anyone" },
+		{ overrun, sizeof(overrun), 0,
+		    "attribute longer than the message: no answer" },
+		{ user, sizeof(user), 1,
+		    "length field not the datagram's: no answer" },
+	};
 	struct turn_conf	 conf;
 	struct turn		*t;
 	struct taddr		 c4 = te_addr("198.51.100.7", 40001);
@@ -89,7 +106,7 @@ test_answers(void)
 	uint8_t			 p[128];
 	size_t			 n;
 	const uint8_t		*d;
-	size_t			 dlen;
+	size_t			 dlen, i;
 
 	te_conf_init(&conf);
 	t = te_start(&conf);
@@ -116,22 +133,13 @@ test_answers(void)
 	ok(te_nrecs == 1 && te_recs[0].c.len == sizeof(want4),
 	    "USERNAME (ignored): answered");
 
-	n = classic_req(p, 0x0001, change_ip, sizeof(change_ip));
-	te_input_raw(t, p, n, &c4);
-	te_expect_none("CHANGE-REQUEST change IP: no answer");
-	n = classic_req(p, 0x0001, change_port, sizeof(change_port));
-	te_input_raw(t, p, n, &c4);
-	te_expect_none("CHANGE-REQUEST change port: no answer");
-	n = classic_req(p, 0x0001, resp_addr, sizeof(resp_addr));
-	te_input_raw(t, p, n, &c4);
-	te_expect_none("RESPONSE-ADDRESS: no answer, to anyone");
-	n = classic_req(p, 0x0001, overrun, sizeof(overrun));
-	te_input_raw(t, p, n, &c4);
-	te_expect_none("attribute longer than the message: no answer");
-	n = classic_req(p, 0x0001, user, sizeof(user));
-	p[3] = 4;				/* length says 4, 8 follow */
-	te_input_raw(t, p, n, &c4);
-	te_expect_none("length field not the datagram's: no answer");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		n = classic_req(p, 0x0001, refused[i].a, refused[i].len);
+		if (refused[i].bad_len)
+			p[3] = 4;		/* the length field lies */
+		te_input_raw(t, p, n, &c4);
+		te_expect_none(refused[i].what);
+	}
 	te_input_raw(t, p, 19, &c4);
 	te_expect_none("19 bytes: no answer");
 	n = classic_req(p, 0x0002, NULL, 0);	/* Shared Secret Request */

@@ -7,11 +7,8 @@
 # metric the alerts name is exported by a running relay's /metrics.
 cd "$(dirname "$0")/.." || exit 1
 PY=/usr/bin/python3
-tmp=$(mktemp -d /tmp/63-contrib.XXXXXX)
 . t/tap.shlib
-pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
+tap_tmp 63-contrib
 
 echo "1..11"
 

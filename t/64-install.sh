@@ -6,11 +6,8 @@
 # `turncell --help` and `turncell cred --help`.
 cd "$(dirname "$0")/.." || exit 1
 PY=/usr/bin/python3
-tmp=$(mktemp -d /tmp/64-install.XXXXXX)
 . t/tap.shlib
-pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
+tap_tmp 64-install
 D=$tmp/dest
 MAN=supervisor/turncell.8
 
