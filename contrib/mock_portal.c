@@ -789,8 +789,9 @@ main(int argc, char *argv[])
 	struct taddr	 ta;
 	const char	*listen = NULL, *slog = NULL;
 	const char	*cert = NULL, *key = NULL;
-	char		 ip[ADDR_STRLEN];
+	char		 ip[ADDR_STRLEN], bound[ADDR_STRLEN];
 	static const uint8_t zero[16];
+	struct lws_vhost *vh;
 	int		 i;
 
 	for (i = 1; i < argc; i++) {
@@ -806,7 +807,7 @@ main(int argc, char *argv[])
 			mp_usage();
 	}
 	if (listen == NULL || addr_parse_hostport(listen, &ta) == -1 ||
-	    ta.port == 0 || (cert == NULL) != (key == NULL))
+	    (cert == NULL) != (key == NULL))
 		mp_usage();
 	if (slog != NULL && (mp_secret_log = fopen(slog, "a")) == NULL) {
 		fprintf(stderr, "mock-portal: %s: %s\n", slog, strerror(errno));
@@ -844,7 +845,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mock-portal: cannot listen on %s\n", listen);
 		return 1;
 	}
-	mp_log("listening on %s%s", listen, cert ? " (TLS)" : "");
+	/* port 0: the kernel chose one; the log line says which */
+	if ((vh = lws_get_vhost_by_name(mp_ctx, "default")) != NULL &&
+	    lws_get_vhost_listen_port(vh) > 0)
+		ta.port = (uint16_t)lws_get_vhost_listen_port(vh);
+	addr_fmt(&ta, bound, sizeof(bound));
+	mp_log("listening on %s%s", bound, cert ? " (TLS)" : "");
 	while (!mp_stop)
 		if (lws_service(mp_ctx, 0) < 0)
 			break;

@@ -361,13 +361,65 @@ tp_tcp_port(void)
 	return port;
 }
 
+/* the port of the last "listening on IP:PORT" line after `from`, 0 if none */
+static uint16_t
+tp_mock_logged_port(const struct tp_mock *m, off_t from)
+{
+	char		 line[512];
+	const char	*p, *colon;
+	FILE		*f;
+	long		 v = 0;
+
+	if ((f = fopen(m->log_path, "r")) == NULL)
+		return 0;
+	if (from > 0)
+		fseeko(f, from, SEEK_SET);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if ((p = strstr(line, "listening on ")) != NULL &&
+		    (colon = strrchr(p, ':')) != NULL)
+			v = strtol(colon + 1, NULL, 10);
+	fclose(f);
+	return v > 0 && v < 65536 ? (uint16_t)v : 0;
+}
+
+struct tp_mock_waiting {
+	struct tp_mock	*m;
+	off_t		 from;
+	int		 up;		/* 1 up, -1 exited */
+};
+
+/* the mock said where it listens (and answers /state without TLS) */
+static int
+tp_mock_up(void *arg)
+{
+	static char		 body[TP_BODY_MAX];
+	struct tp_mock_waiting	*w = arg;
+	struct tp_mock		*m = w->m;
+	uint16_t		 port;
+
+	if (tu_waitpid(m->pid, &m->status, 0) == m->pid) {
+		m->pid = -1;
+		w->up = -1;
+		return 1;
+	}
+	if ((port = tp_mock_logged_port(m, w->from)) == 0)
+		return 0;
+	m->port = port;
+	if (m->cert == NULL &&
+	    tp_http_get(m->port, "/state", body, sizeof(body)) != 200)
+		return 0;
+	w->up = 1;
+	return 1;
+}
+
+/* bin/mock-portal on m->port (0: the kernel's choice, read from its log) */
 static int
 tp_mock_spawn(struct tp_mock *m)
 {
-	char		 listen[32], *bin, *av[12];
-	uint64_t	 end;
-	static char	 body[TP_BODY_MAX];
-	int		 n = 5;
+	struct tp_mock_waiting	 w = { m, 0, 0 };
+	struct stat		 st;
+	char			 listen[32], *bin, *av[12];
+	int			 n = 5;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", m->port);
 	if ((bin = strdup(tu_path("bin/mock-portal"))) == NULL)
@@ -384,25 +436,22 @@ tp_mock_spawn(struct tp_mock *m)
 		av[n++] = (char *)m->key;
 	}
 	av[n] = NULL;
+	if (stat(m->log_path, &st) == 0)
+		w.from = st.st_size;	/* a restart: only the new lines */
 	m->pid = tu_spawn(av, NULL, m->log_path);
 	free(bin);
 	if (m->pid < 0)
 		return -1;
-	end = tu_now_ms() + 3000;
-	while (tu_now_ms() < end) {
-		if (m->cert == NULL &&
-		    tp_http_get(m->port, "/state", body, sizeof(body)) == 200)
-			return 0;
-		if (m->cert != NULL && tp_file_has(m->log_path, "listening on"))
-			return 0;
-		if (tu_waitpid(m->pid, &m->status, 20) == m->pid) {
-			tu_untrack(m->pid);
-			m->pid = -1;
-			diag("mock portal exited at start (port %u)", m->port);
-			return -1;
-		}
+	tu_wait_for(tp_mock_up, &w, 3000);
+	if (w.up == 1) {
+		snprintf(m->url, sizeof(m->url), "http://127.0.0.1:%u",
+		    m->port);
+		return 0;
 	}
-	diag("mock portal did not answer within 3 s");
+	if (w.up == -1)
+		diag("mock portal exited at start (port %u)", m->port);
+	else
+		diag("mock portal did not answer within 3 s");
 	return -1;
 }
 
@@ -410,7 +459,6 @@ int
 tp_mock_start(struct tp_mock *m, uint16_t port)
 {
 	const char	*cert = m->cert, *key = m->key;
-	int		 tries;
 
 	memset(m, 0, sizeof(*m));
 	m->cert = cert;
@@ -422,18 +470,8 @@ tp_mock_start(struct tp_mock *m, uint16_t port)
 	snprintf(m->log_path, sizeof(m->log_path), "%s/log", m->dir);
 	snprintf(m->secret_log, sizeof(m->secret_log), "%s/secrets",
 	    m->dir);
-	for (tries = 0; tries < 5; tries++) {
-		m->port = port ? port : tp_tcp_port();
-		if (m->port == 0)
-			continue;
-		snprintf(m->url, sizeof(m->url), "http://127.0.0.1:%u",
-		    m->port);
-		if (tp_mock_spawn(m) == 0)
-			return 0;
-		if (port != 0)
-			break;
-	}
-	return -1;
+	m->port = port;		/* 0: an ephemeral port */
+	return tp_mock_spawn(m);
 }
 
 int

@@ -32,9 +32,9 @@ struct tp_mock {
 	const char	*cert, *key;	/* TLS, set before start */
 };
 
-/* start bin/mock-portal on 127.0.0.1 (port 0: pick a free one) and wait
- * until it answers GET /state (with TLS: until it logs that it listens);
- * 0 or -1. m->cert and m->key, when set, are kept. */
+/* start bin/mock-portal on 127.0.0.1 (port 0: the kernel chooses, the mock
+ * logs it) and wait until it answers GET /state (with TLS: until it logs
+ * that it listens); 0 or -1. m->cert and m->key, when set, are kept. */
 int	 tp_mock_start(struct tp_mock *, uint16_t port);
 /* the same mock again on its port (after tp_mock_kill) */
 int	 tp_mock_restart(struct tp_mock *);
