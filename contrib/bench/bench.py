@@ -337,6 +337,9 @@ def main():
     if r.returncode != 0:
         sys.exit("bench: the server CPU reading is wrong on this machine")
 
+    # SIGTERM (timeout, a CI runner) must still stop the servers in the
+    # finally below: as SystemExit, not the default death
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(143))
     tmp = tempfile.mkdtemp(prefix="tcbench.")
     srv = {name: Server(name, tmp) for name in servers}
     res = {}

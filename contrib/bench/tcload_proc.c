@@ -31,6 +31,7 @@
  * to root. /proc is read once per reading; a process born during the scan
  * may be missed by it and is then counted by the next reading instead.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -378,6 +379,8 @@ selftest_root(int go, int ready)
 	char	c;
 	int	i;
 
+	/* the test tree never outlives tcload, however tcload ends */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setpgid(0, 0);
 	if (read(go, &c, 1) != 1)
 		_exit(1);
@@ -398,6 +401,7 @@ selftest_root(int go, int ready)
 		pid_t p = fork();
 
 		if (p == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			burn(CHECK_BURN_NS);
 			(void)write(ready, "l", 1);
 			for (;;)
