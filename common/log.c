@@ -9,6 +9,11 @@
  * that are not UTF-8; the human format replaces control characters with
  * '?' so that a line can never be forged by the text it carries.
  *
+ * Every event text is "Fixed message k=v k=\"v w\"": the human format
+ * prints it as it is; JSON makes the part before the first " k=" the
+ * message and each pair a member, typed per field name (log_num_keys),
+ * so that jq can select on the message and compare numbers.
+ *
  * log_nonblock() makes those writes non-blocking for the supervisor, whose
  * event loop must never wait for whoever reads its stderr: a line that
  * does not fit is dropped and counted (log_dropped()). Lines are at most
@@ -33,13 +38,18 @@
 
 #define LOG_LINE_MAX	4096
 #define LOG_TEXT_MAX	1024
+#define LOG_FIELDS_MAX	24
+#define LOG_TAKEN_MAX	8
 
 _Static_assert(LOG_LINE_MAX <= PIPE_BUF, "a line must be one atomic write");
 
 struct log_line {
-	char	 b[LOG_LINE_MAX];
-	size_t	 len;
-	int	 full;
+	char		 b[LOG_LINE_MAX];
+	size_t		 len;
+	int		 full;
+	/* names of the fields given apart from the text, not to repeat */
+	const char	*taken[LOG_TAKEN_MAX];
+	size_t		 n_taken;
 };
 
 static int	log_fmt = LOG_FMT_HUMAN;
@@ -249,9 +259,186 @@ line_time(struct log_line *l)
 	line_str(l, frac);
 }
 
+/*
+ * Fields whose values are JSON numbers when they read as one (decimal, or
+ * 0x hex for channel numbers); every other field is a string. Decided per
+ * field so that a jq filter can rely on the type.
+ */
+static const char *const log_num_keys[] = {
+	"alloc_id", "allocations", "burst", "channel", "channels", "code",
+	"count", "dropped", "id", "input", "len", "lifetime", "max",
+	"max_bps", "ms", "n", "no_channel", "no_peer", "pid", "port",
+	"seconds", "secrets", "send_error", "socket_full", "supervisor_busy",
+	"suppressed", "too_big", "truncated", "was",
+};
+
+/* names the line itself uses; a field of that name is renamed x_<name> */
+static const char *const log_reserved[] = {
+	"time", "severity", "message", "proc",
+};
+
+static int
+key_in(const char *k, size_t klen, const char *const *set, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(set[i]) == klen && memcmp(set[i], k, klen) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if v is a JSON number (at most 19 integer digits) or 0x hexadecimal */
+static int
+is_number(const char *v)
+{
+	const char	*s = v;
+	size_t		 n = 0;
+
+	if (s[0] == '0' && s[1] == 'x') {
+		for (s += 2; *s != '\0' && strchr("0123456789abcdefABCDEF",
+		    *s) != NULL; s++)
+			n++;
+		return *s == '\0' && n > 0 && n <= 15;
+	}
+	if (*s == '-')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		n++;
+	if (n == 0 || n > 19 || (s[-n] == '0' && n > 1))
+		return 0;
+	if (*s == '.' && s[1] >= '0' && s[1] <= '9')	/* a fraction */
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			;
+	return *s == '\0';
+}
+
+static void
+line_json_key(struct log_line *l, const char *k, size_t klen)
+{
+	char	key[64];
+
+	if (klen > 32)
+		klen = 32;
+	if (key_in(k, klen, log_reserved, sizeof(log_reserved) /
+	    sizeof(log_reserved[0])) || key_in(k, klen, l->taken, l->n_taken))
+		snprintf(key, sizeof(key), "x_%.*s", (int)klen, k);
+	else
+		snprintf(key, sizeof(key), "%.*s", (int)klen, k);
+	line_raw(l, ",", 1);
+	line_json_str(l, key);
+	line_raw(l, ":", 1);
+}
+
+static void
+line_json_field(struct log_line *l, const char *k, size_t klen,
+    const char *v)
+{
+	char	num[32];
+
+	line_json_key(l, k, klen);
+	if (key_in(k, klen, log_num_keys, sizeof(log_num_keys) /
+	    sizeof(log_num_keys[0])) && is_number(v)) {
+		if (v[0] == '0' && v[1] == 'x') {
+			snprintf(num, sizeof(num), "%llu",
+			    strtoull(v + 2, NULL, 16));
+			line_str(l, num);
+		} else
+			line_str(l, v);
+	} else
+		line_json_str(l, v);
+}
+
+static void
+line_field(struct log_line *l, const char *k, const char *v)
+{
+	if (v == NULL)
+		v = "(null)";
+	if (log_fmt == LOG_FMT_JSON)
+		line_json_field(l, k, strlen(k), v);
+	else {
+		line_raw(l, " ", 1);
+		line_human_str(l, k, 0);
+		line_raw(l, "=", 1);
+		line_human_str(l, v, needs_quotes(v));
+	}
+}
+
+/* length of a field name [a-z][a-z0-9_]* at s followed by '=', or 0 */
+static size_t
+key_len(const char *s)
+{
+	size_t	n = 0;
+
+	if (*s < 'a' || *s > 'z')
+		return 0;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') ||
+	    s[n] == '_')
+		n++;
+	return s[n] == '=' && n <= 32 ? n : 0;
+}
+
+/*
+ * An event text is "Fixed message k=v k=\"quoted v\" ...". In JSON the
+ * message is the text before the first " k=" and every pair a member;
+ * whatever does not parse as pairs goes whole into "detail", so no text,
+ * whoever wrote it (a worker's line too), can add or break members.
+ * Returns the length of the message part.
+ */
+static size_t
+text_msg_len(const char *text)
+{
+	const char	*p;
+
+	for (p = text; (p = strchr(p, ' ')) != NULL; p++)
+		if (key_len(p + 1) > 0)
+			return (size_t)(p - text);
+	return strlen(text);
+}
+
+static void
+line_json_pairs(struct log_line *l, const char *p)
+{
+	char		 v[LOG_TEXT_MAX];
+	const char	*k;
+	size_t		 klen, n, nf = 0;
+
+	while (*p == ' ')
+		p++;
+	while (*p != '\0') {
+		if ((klen = key_len(p)) == 0 || ++nf > LOG_FIELDS_MAX)
+			break;
+		k = p;
+		p += klen + 1;
+		n = 0;
+		if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				if (n < sizeof(v) - 1)
+					v[n++] = *p;
+			}
+			if (*p != '"')
+				break;
+			p++;
+		} else
+			for (; *p != '\0' && *p != ' '; p++)
+				if (n < sizeof(v) - 1)
+					v[n++] = *p;
+		v[n] = '\0';
+		line_json_field(l, k, klen, v);
+		while (*p == ' ')
+			p++;
+	}
+	if (*p != '\0')
+		line_json_field(l, "detail", 6, p);
+}
+
 static void
 line_begin(struct log_line *l, int level, const char *msg)
 {
+	char	head[LOG_TEXT_MAX];
+
 	l->len = 0;
 	l->full = 0;
 	if (log_fmt == LOG_FMT_JSON) {
@@ -260,7 +447,9 @@ line_begin(struct log_line *l, int level, const char *msg)
 		line_str(l, "\",\"severity\":\"");
 		line_str(l, log_level_name(level));
 		line_str(l, "\",\"message\":");
-		line_json_str(l, msg);
+		snprintf(head, sizeof(head), "%.*s", (int)text_msg_len(msg),
+		    msg);
+		line_json_str(l, head);
 		line_str(l, ",\"proc\":");
 		line_json_str(l, log_proc);
 	} else {
@@ -271,24 +460,6 @@ line_begin(struct log_line *l, int level, const char *msg)
 		line_human_str(l, log_proc, 0);
 		line_str(l, ": ");
 		line_human_str(l, msg, 0);
-	}
-}
-
-static void
-line_field(struct log_line *l, const char *k, const char *v)
-{
-	if (v == NULL)
-		v = "(null)";
-	if (log_fmt == LOG_FMT_JSON) {
-		line_raw(l, ",", 1);
-		line_json_str(l, k);
-		line_raw(l, ":", 1);
-		line_json_str(l, v);
-	} else {
-		line_raw(l, " ", 1);
-		line_human_str(l, k, 0);
-		line_raw(l, "=", 1);
-		line_human_str(l, v, needs_quotes(v));
 	}
 }
 
@@ -332,16 +503,24 @@ log_vkv(int level, const char *msg, va_list ap)
 	if (level > log_lvl)
 		return;
 	line_begin(&l, level, msg);
+	l.n_taken = 0;
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
 		line_field(&l, k, v);
+		if (l.n_taken < LOG_TAKEN_MAX)
+			l.taken[l.n_taken++] = k;
 	}
+	/* then the text's own pairs, which cannot replace those */
+	if (log_fmt == LOG_FMT_JSON)
+		line_json_pairs(&l, msg + text_msg_len(msg));
 	if (l.full) {
 		/* a shortened message, no fields: still one valid line */
 		char	short_msg[512];
 
-		snprintf(short_msg, sizeof(short_msg), "%s", msg);
+		snprintf(short_msg, sizeof(short_msg), "%.*s",
+		    (int)text_msg_len(msg), msg);
 		line_begin(&l, level, short_msg);
+		l.n_taken = 0;
 		line_field(&l, "truncated", "true");
 	}
 	line_end(&l);
@@ -386,17 +565,14 @@ log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* the message plus ": <strerror(err)>", as OpenBSD's log_warn and fatal */
+/* the message plus error=<strerror(err)>, as OpenBSD's log_warn and fatal */
 static void
 log_verrno(int level, int err, const char *fmt, va_list ap)
 {
 	char	text[LOG_TEXT_MAX];
-	size_t	n;
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	n = strlen(text);
-	snprintf(text + n, sizeof(text) - n, ": %s", strerror(err));
-	log_text(level, text);
+	log_kv(level, text, "error", strerror(err), (char *)NULL);
 }
 
 void

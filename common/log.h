@@ -4,7 +4,9 @@
  *
  * Formats: LOG_FMT_HUMAN ("2026-11-23T11:00:00.123Z INFO sup: message k=v")
  * and LOG_FMT_JSON (one object per line: time (RFC 3339 UTC, ns),
- * severity, message, proc, plus fields). Never pass secrets, passwords,
+ * severity, message, proc, plus fields). A text passed here is a fixed
+ * message followed by " key=value" pairs (values with spaces quoted);
+ * JSON turns the pairs into members. Never pass secrets, passwords,
  * keys, MESSAGE-INTEGRITY or tokens to it.
  */
 #ifndef LOG_H

@@ -104,7 +104,8 @@ phx_clean(const struct phx *p, const char *s, char *out, size_t cap)
 	if (strstr(s, p->token) != NULL || strstr(s, p->secret) != NULL)
 		s = "(redacted)";
 	for (i = 0; i + 1 < cap && s[i] != '\0'; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] :
+		    '?';
 	out[i] = '\0';
 	return out;
 }
@@ -230,7 +231,7 @@ phx_retry(struct phx *p, uint64_t now)
 	p->failures++;
 	p->state = PHX_S_WAIT;
 	p->at = now + d;
-	phx_log(p, LOG_INFO, "portal: reconnecting in %u.%u s", d / 1000,
+	phx_log(p, LOG_INFO, "portal: reconnecting seconds=%u.%u", d / 1000,
 	    d % 1000 / 100);
 }
 
@@ -257,7 +258,7 @@ phx_fatal(struct phx *p, const char *why)
 		return;
 	}
 	p->state = PHX_S_FATAL;
-	phx_log(p, LOG_WARN, "portal: fatal: %s", why);
+	phx_log(p, LOG_WARN, "portal: fatal reason=\"%s\"", why);
 	if ((e = phx_push(p, PHX_CMD_FATAL)) != NULL)
 		snprintf(e->c.text, sizeof(e->c.text), "%s", why);
 }
@@ -270,7 +271,7 @@ phx_connect(struct phx *p, uint64_t now)
 	p->state = PHX_S_CONNECTING;
 	p->at = now + PHX_CONNECT_MS;
 	p->st.connects++;
-	phx_log(p, LOG_INFO, "portal: connecting to %s://%s%s",
+	phx_log(p, LOG_INFO, "portal: connecting url=%s://%s%s",
 	    p->url.tls ? "wss" : "ws", p->url.hosthdr, p->url.path);
 	if ((e = phx_push(p, PHX_CMD_CONNECT)) != NULL)
 		e->c.attempt = p->failures;
@@ -292,7 +293,7 @@ phx_open(struct phx *p, uint64_t now)
 		return;
 	p->state = PHX_S_OPEN;
 	phx_reset_conn(p);
-	phx_log(p, LOG_INFO, "portal: connected to %s", p->url.hosthdr);
+	phx_log(p, LOG_INFO, "portal: connected host=%s", p->url.hosthdr);
 	phx_send_join(p);
 	phx_send_heartbeat(p, now);
 }
@@ -306,10 +307,11 @@ phx_fail(struct phx *p, uint64_t now, unsigned int status, const char *why)
 		return;
 	phx_clean(p, why != NULL ? why : "unknown", buf, sizeof(buf));
 	if (status != 0)
-		phx_log(p, LOG_WARN, "portal: connection to %s failed: %s "
-		    "(HTTP %u)", p->url.hosthdr, buf, status);
+		phx_log(p, LOG_WARN, "portal: connection failed host=%s "
+		    "reason=\"%s\" code=%u", p->url.hosthdr, buf, status);
 	else
-		phx_log(p, LOG_WARN, "portal: connection to %s failed: %s",
+		phx_log(p, LOG_WARN, "portal: connection failed host=%s "
+		    "reason=\"%s\"",
 		    p->url.hosthdr, buf);
 	if (status >= 400 && status <= 499) {
 		snprintf(msg, sizeof(msg), "portal refused the connection: "
@@ -334,7 +336,7 @@ phx_closed(struct phx *p, uint64_t now, const char *why)
 		break;
 	case PHX_S_OPEN:
 	case PHX_S_JOINED:
-		phx_log(p, LOG_INFO, "portal: connection to %s closed (%s)",
+		phx_log(p, LOG_INFO, "portal: connection closed host=%s reason=\"%s\"",
 		    p->url.hosthdr, phx_clean(p, why, buf, sizeof(buf)));
 		phx_lost(p, now);
 		break;
@@ -386,7 +388,7 @@ phx_timeout(struct phx *p, uint64_t now)
 	case PHX_S_CONNECTING:
 		if (now < p->at)
 			break;
-		phx_log(p, LOG_WARN, "portal: no connection to %s within %u s",
+		phx_log(p, LOG_WARN, "portal: no connection in time host=%s seconds=%u",
 		    p->url.hosthdr, PHX_CONNECT_MS / 1000);
 		phx_lost(p, now);
 		break;
@@ -395,7 +397,7 @@ phx_timeout(struct phx *p, uint64_t now)
 		if (p->hb_ref != -1 && now >= p->hb_due) {
 			p->st.hb_missed++;
 			phx_log(p, LOG_WARN, "portal: heartbeat not answered "
-			    "within %u s, reconnecting", PHX_REPLY_MS / 1000);
+			    "in time, reconnecting seconds=%u", PHX_REPLY_MS / 1000);
 			phx_lost(p, now);
 		} else if (now >= p->hb_next)
 			phx_send_heartbeat(p, now);

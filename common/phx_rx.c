@@ -118,7 +118,7 @@ phx_on_reply(struct phx *p, const cJSON *topic, const cJSON *ref,
 	}
 	resp = cJSON_GetObjectItemCaseSensitive(payload, "response");
 	reason = cJSON_GetObjectItemCaseSensitive(resp, "reason");
-	phx_log(p, LOG_WARN, "portal: join refused: %s", phx_clean(p,
+	phx_log(p, LOG_WARN, "portal: join refused reason=\"%s\"", phx_clean(p,
 	    cJSON_IsString(reason) ? reason->valuestring : "unknown", buf,
 	    sizeof(buf)));
 }
@@ -134,8 +134,8 @@ phx_on_disconnect(struct phx *p, uint64_t now, const cJSON *payload)
 		phx_fatal(p, "token_expired");
 		return;
 	}
-	phx_log(p, LOG_WARN, "portal: disconnected by the portal (%s), "
-	    "reconnecting", phx_clean(p, cJSON_IsString(reason) ?
+	phx_log(p, LOG_WARN, "portal: disconnected by the portal, "
+	    "reconnecting reason=\"%s\"", phx_clean(p, cJSON_IsString(reason) ?
 	    reason->valuestring : "no reason", buf, sizeof(buf)));
 	phx_lost(p, now);
 }
@@ -178,7 +178,7 @@ phx_message(struct phx *p, uint64_t now, const unsigned char *s, size_t len)
 	} else {
 		/* init, phx_error and any other push: nothing to do */
 		p->st.pushes++;
-		phx_log(p, LOG_DEBUG, "portal: event %s ignored",
+		phx_log(p, LOG_DEBUG, "portal: event ignored event=\"%s\"",
 		    phx_clean(p, e, buf, sizeof(buf)));
 	}
 done:
@@ -207,7 +207,7 @@ phx_rx(struct phx *p, uint64_t now, const void *data, size_t len,
 		return;
 	p->rx_in = 0;
 	if (p->rx_over)
-		phx_junk(p, "portal: frame larger than %d bytes ignored",
+		phx_junk(p, "portal: oversized frame ignored max=%d",
 		    PHX_MAX_FRAME);
 	else if (p->rx_bin)
 		phx_junk(p, "portal: binary frame ignored");

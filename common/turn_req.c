@@ -54,7 +54,8 @@ turn_req_fail(struct turn_req *rq, int code)
 	 * would become a flood of log lines */
 	level = rq->authed && code != STUN_ERR_UNAUTHORIZED &&
 	    code != STUN_ERR_STALE_NONCE ? TURN_LOG_WARN : TURN_LOG_DEBUG;
-	turn_log(t, level, "%s failed: %d %s client=%s",
+	turn_log(t, level, "Request failed method=%s code=%d reason=\"%s\" "
+	    "client=%s",
 	    stun_method_name(rq->m->method), code, stun_reason(code),
 	    addr_fmt(rq->from, ab, sizeof(ab)));
 	turn_rctx_req(rq, &x);

@@ -32,7 +32,7 @@ turn_alloc_log(struct turn *t, int level, const char *what,
 {
 	char	ab[ADDR_STRLEN];
 
-	turn_log(t, level, "%s id=%u client=%s port=%u reason=%s", what, a->id,
+	turn_log(t, level, "%s id=%u client=%s port=%u reason=\"%s\"", what, a->id,
 	    addr_fmt(&a->client, ab, sizeof(ab)), a->port, why);
 }
 
@@ -359,11 +359,11 @@ turn_drain(struct turn *t, uint64_t now_ms, uint64_t deadline_ms)
 		turn_heap_rebuild(t);
 	}
 	if (deadline_ms == 0)
-		turn_log(t, TURN_LOG_INFO, "Draining: %zu allocations, no "
-		    "deadline", t->n_allocs);
+		turn_log(t, TURN_LOG_INFO, "Draining, no deadline "
+		    "allocations=%zu", t->n_allocs);
 	else
-		turn_log(t, TURN_LOG_INFO, "Draining: %zu allocations, "
-		    "deadline in %llu ms", t->n_allocs, (unsigned long long)
+		turn_log(t, TURN_LOG_INFO, "Draining with a deadline "
+		    "allocations=%zu ms=%llu", t->n_allocs, (unsigned long long)
 		    (deadline_ms > now_ms ? deadline_ms - now_ms : 0));
 }
 

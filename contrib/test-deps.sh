@@ -1,14 +1,15 @@
 #!/bin/sh
 # Install what the tests need beyond contrib/deps.sh: promtool (prometheus),
-# mandoc, python3-yaml and curl for t/63 and t/64, nftables for t/76 (the
-# rule set contrib/nftables-workers.nft in a namespace), and for the
+# mandoc, python3-yaml and curl for t/63 and t/64, jq for t/79 (JSON logs),
+# nftables for t/76 (the rule set contrib/nftables-workers.nft in a
+# namespace), and for the
 # browser test t/62-browser.sh Debian's chromium, node, npm and playwright-core from npm
 # into build/node (not committed; it drives Debian's chromium and never
 # downloads a browser of its own). Idempotent.
 set -e
 cd "$(dirname "$0")/.."
 PWC_VERSION=1.65.2
-PKGS="prometheus mandoc python3-yaml curl nftables chromium"
+PKGS="prometheus mandoc python3-yaml curl nftables chromium jq"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=""

@@ -63,11 +63,11 @@ port_file_write(const char *path, uint16_t port, uint16_t health)
 		n = snprintf(line, sizeof(line), "%u\n", port);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1)
-		fatal("--port-file %s", tmp);
+		fatal("Cannot write --port-file file=%s", tmp);
 	if (write(fd, line, (size_t)n) != n || close(fd) == -1)
-		fatal("--port-file %s", tmp);
+		fatal("Cannot write --port-file file=%s", tmp);
 	if (rename(tmp, path) == -1)
-		fatal("--port-file %s", path);
+		fatal("Cannot rename --port-file file=%s", path);
 }
 
 static struct turn *
@@ -178,15 +178,15 @@ main(int argc, char **argv)
 		    "stall the relay");
 	sup_secure_token(&conf, argc, argv);
 	if (sup_self_scan(&conf, &conf.filter) == -1)
-		log_warnx("Could not list every address of this host (at most "
-		    "%d are refused as peers)", PEER_MAX_HOST);
+		log_warnx("Could not list every address of this host (the "
+		    "first are refused as peers) count=%d", PEER_MAX_HOST);
 	sup_self_warn(&conf);
 	sup_rng_init(conf.has_seed, conf.rng_seed);
 	if (conf.has_seed)
 		log_warnx("--rng-seed set: port choices and salts are "
 		    "reproducible (tests only; the secret and nonces are not)");
 	if (geteuid() == 0 && !conf.drop_privs)
-		log_warnx("Workers will run as root: --user %s has uid 0",
+		log_warnx("Workers will run as root (--user has uid 0) user=%s",
 		    conf.user);
 	secret = sup_secret_make(&conf, &slen);
 	secret = sup_secure_secret(secret, slen);

@@ -385,12 +385,12 @@ health_start(struct ev_loop *loop, const char *addr,
 		return -1;
 	}
 	if (addr == NULL || addr_parse_hostport(addr, &ta) == -1) {
-		log_warnx("health: bad address \"%s\" (want ip:port or "
-		    "[ip6]:port)", addr ? addr : "");
+		log_kv(LOG_WARN, "health: bad address (want ip:port or "
+		    "[ip6]:port)", "addr", addr ? addr : "", (char *)NULL);
 		return -1;
 	}
 	if ((fd = health_listen_fd(&ta)) == -1) {
-		log_warn("health: cannot listen on %s", addr);
+		log_warn("health: cannot listen addr=%s", addr);
 		return -1;
 	}
 	/* port 0: the kernel chose one; say which */
@@ -409,6 +409,7 @@ health_start(struct ev_loop *loop, const char *addr,
 	ev_io_init(&health_listen, health_accept_cb, fd, EV_READ);
 	ev_io_start(loop, &health_listen);
 	ev_timer_init(&health_pause, health_pause_cb, HEALTH_PAUSE, 0.);
-	log_info("health: listening on %s (/healthz /readyz /metrics)", txt);
+	log_kv(LOG_INFO, "health: listening (/healthz /readyz /metrics)",
+	    "addr", txt, (char *)NULL);
 	return 0;
 }

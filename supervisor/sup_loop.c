@@ -122,7 +122,8 @@ stats_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	sup_fmt_throughput((double)(bytes - s->stats_bytes) /
 	    SUP_STATS_INTERVAL, tp, sizeof(tp));
 	s->stats_bytes = bytes;
-	log_msg(LOG_INFO, "Allocations = %llu Channels = %llu Throughput = %s",
+	log_msg(LOG_INFO, "Relay statistics allocations=%llu channels=%llu "
+	    "throughput=\"%s\"",
 	    (unsigned long long)st.allocations,
 	    (unsigned long long)st.channels, tp);
 }
@@ -131,18 +132,19 @@ void
 sup_drain_start(struct sup *s, const char *signame)
 {
 	struct sup_input	in;
-	char			msg[64], n[24];
+	char			n[24];
 
 	if (s->draining) {
-		log_msg(LOG_INFO, "Received %s again, exiting now", signame);
+		log_msg(LOG_INFO, "Received a signal again, exiting now signal=%s",
+		    signame);
 		sup_exit_now(s, 0);
 		return;
 	}
 	s->draining = 1;
 	sup_metrics.draining = 1;
-	snprintf(msg, sizeof(msg), "Received %s, draining", signame);
 	snprintf(n, sizeof(n), "%zu", turn_alloc_count(s->turn));
-	log_kv(LOG_INFO, msg, "allocations", n, (char *)NULL);
+	log_kv(LOG_INFO, "Received a signal, draining", "signal", signame,
+	    "allocations", n, (char *)NULL);
 	memset(&in, 0, sizeof(in));
 	in.type = SUP_IN_DRAIN;
 	if (s->conf->drain_timeout > 0)
@@ -233,7 +235,7 @@ listen_open(const struct taddr *ip, uint16_t port, int soft, uint16_t *bound)
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
-		fatal("socket for %s", txt);
+		fatal("Cannot create a socket addr=%s", txt);
 	/*
 	 * No SO_REUSEADDR: UDP has no TIME_WAIT to skip, and with it a
 	 * second relay on the same port would bind too and silently take
@@ -241,19 +243,19 @@ listen_open(const struct taddr *ip, uint16_t port, int soft, uint16_t *bound)
 	 */
 	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
-		fatal("IPV6_V6ONLY on %s", txt);
+		fatal("Cannot set IPV6_V6ONLY addr=%s", txt);
 	sock_bufs(fd);
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
 		if (soft && errno == EADDRINUSE) {
 			close(fd);
 			return -1;
 		}
-		fatal("bind %s", txt);
+		fatal("Cannot bind addr=%s", txt);
 	}
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    addr_from_sockaddr((struct sockaddr *)&ss, len, &t) == -1)
-		fatal("getsockname for %s", txt);
+		fatal("getsockname failed addr=%s", txt);
 	*bound = t.port;
 	return fd;
 }
@@ -262,13 +264,13 @@ static void
 listen_log(const struct taddr *ip, uint16_t port)
 {
 	struct taddr	t = *ip;
-	char		txt[ADDR_STRLEN], msg[64];
+	char		txt[ADDR_STRLEN], ps[8];
 
 	t.port = port;
 	addr_fmt(&t, txt, sizeof(txt));
-	snprintf(msg, sizeof(msg), "Listening for incoming traffic on UDP "
-	    "port %u", port);
-	log_kv(LOG_INFO, msg, "addr", txt, (char *)NULL);
+	snprintf(ps, sizeof(ps), "%u", port);
+	log_kv(LOG_INFO, "Listening for incoming traffic on UDP", "port", ps,
+	    "addr", txt, (char *)NULL);
 }
 
 /*
@@ -298,7 +300,7 @@ sup_listen_bind(const struct sup_conf *c, int *fd4, int *fd6)
 		*fd4 = -1;
 	}
 	if (*fd4 == -1 && *fd6 == -1)
-		fatalx("no free port for both IPv4 and IPv6 after %d tries",
+		fatalx("No free port for both IPv4 and IPv6 count=%d",
 		    SUP_LISTEN_TRIES);
 	if (*fd4 != -1)
 		listen_log(&c->bind4, got);
@@ -334,7 +336,7 @@ sched_batch(void)
 
 	memset(&sp, 0, sizeof(sp));
 	if (sched_setscheduler(0, SCHED_BATCH, &sp) == -1)
-		log_debug("SCHED_BATCH: %s", strerror(errno));
+		log_warn("Cannot set SCHED_BATCH");
 }
 
 static void

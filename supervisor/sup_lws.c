@@ -32,7 +32,8 @@ sup_lws_emit(int level, const char *line)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
 	buf[n] = '\0';
-	log_msg(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %s", buf);
+	log_kv(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "libwebsockets",
+	    "detail", buf, (char *)NULL);
 }
 
 int

@@ -124,7 +124,7 @@ portal_queue(struct portal *p, const struct phx_cmd *c)
 	struct portal_frame	*f;
 
 	if (p->wsi == NULL || p->qlen == PORTAL_QUEUE) {
-		log_debug("portal: frame not sent: %s", p->wsi == NULL ?
+		log_debug("portal: frame not sent reason=\"%s\"", p->wsi == NULL ?
 		    "not connected" : "queue full");
 		return;
 	}
@@ -435,7 +435,7 @@ portal_dispatch(struct portal *p, struct lws *wsi,
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		code = len >= 2 ? (uint16_t)(((const uint8_t *)in)[0] << 8 |
 		    ((const uint8_t *)in)[1]) : 0;
-		log_info("portal: the portal closed the connection (code %u)",
+		log_info("portal: the portal closed the connection code=%u",
 		    code);
 		break;		/* lws answers the close */
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -533,7 +533,8 @@ portal_start(const struct phx_conf *pc, const struct portal_cb *cb)
 		return -1;
 	}
 	if ((p->phx = phx_new(pc, sup_rng, NULL, &why)) == NULL) {
-		log_warnx("portal: %s", why);
+		log_kv(LOG_WARN, "portal: cannot start", "reason", why,
+		    (char *)NULL);
 		return -1;
 	}
 	if ((p->dns = sup_dns_new(loop)) == NULL ||
@@ -545,8 +546,9 @@ portal_start(const struct phx_conf *pc, const struct portal_cb *cb)
 	p->cb = *cb;
 	p->gen = 1;
 	ev_init(&p->timer, portal_timer_cb);
-	log_info("portal: %s://%s%s", phx_url(p->phx)->tls ? "wss" : "ws",
-	    phx_url(p->phx)->hosthdr, phx_url(p->phx)->path);
+	log_info("portal: starting url=%s://%s%s",
+	    phx_url(p->phx)->tls ? "wss" : "ws", phx_url(p->phx)->hosthdr,
+	    phx_url(p->phx)->path);
 	/* the first attempt from the loop, never from inside portal_start */
 	phx_start(p->phx, sup_now_ms());
 	portal_pump(p);

@@ -37,7 +37,7 @@ pump_defer(const struct sup_input *in)
 	size_t			 cap;
 
 	if (in->data != NULL) {		/* rule 3: cannot happen */
-		log_warnx("input %d with data during a drain: dropped",
+		log_warnx("Input with data during a drain dropped input=%d",
 		    (int)in->type);
 		return;
 	}

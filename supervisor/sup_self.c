@@ -121,7 +121,7 @@ sup_self_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (sup_self_scan(s->conf, &f) == -1 && f.n_host == 0)
 		return;
 	if (f.n_host != sup_self_last)
-		log_msg(LOG_INFO, "Host addresses: %zu (were %zu)", f.n_host,
+		log_msg(LOG_INFO, "Host addresses changed n=%zu was=%zu", f.n_host,
 		    sup_self_last);
 	sup_self_last = f.n_host;
 	turn_set_filter(s->turn, &f);

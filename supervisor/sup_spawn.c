@@ -159,19 +159,19 @@ sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0, sp) == -1) {
-		log_warn("socketpair for allocation %u", alloc_id);
+		log_warn("Cannot create a socketpair id=%u", alloc_id);
 		return -1;
 	}
 	wk_sockbufs(sp[0]);
 	wk_sockbufs(sp[1]);
 	if (wk_conf_send(s, sp[0], alloc_id, port, families) == -1) {
-		log_warn("configuration for allocation %u", alloc_id);
+		log_warn("Cannot encode a worker configuration id=%u", alloc_id);
 		close(sp[0]);
 		close(sp[1]);
 		return -1;
 	}
 	if ((*pid = fork()) == -1) {
-		log_warn("fork for allocation %u", alloc_id);
+		log_warn("Cannot fork a worker id=%u", alloc_id);
 		close(sp[0]);
 		close(sp[1]);
 		return -1;

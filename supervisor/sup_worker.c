@@ -169,7 +169,7 @@ sup_worker_chan_add(struct sup *s, uint32_t id, uint16_t chan,
 	m.peer = *peer;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_chan_add(&b, &m) == -1) {
-		log_warnx("cannot encode CHAN_ADD for allocation %u", id);
+		log_warnx("Cannot encode CHAN_ADD id=%u", id);
 		return;
 	}
 	sup_wq_send(&w->wq, rec, b.len, 1);
@@ -189,7 +189,7 @@ sup_worker_chan_del(struct sup *s, uint32_t id, uint16_t chan)
 	m.chan = chan;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_chan_del(&b, &m) == -1) {
-		log_warnx("cannot encode CHAN_DEL for allocation %u", id);
+		log_warnx("Cannot encode CHAN_DEL id=%u", id);
 		return;
 	}
 	sup_wq_send(&w->wq, rec, b.len, 1);
@@ -213,7 +213,7 @@ sup_worker_perm(struct sup *s, uint32_t id, const struct taddr *ip, int add)
 	buf_w_init(&b, rec, sizeof(rec));
 	rv = add ? msg_put_perm_add(&b, &m) : msg_put_perm_del(&b, &m);
 	if (rv == -1) {
-		log_warnx("cannot encode PERM_%s for allocation %u",
+		log_warnx("Cannot encode a permission op=%s id=%u",
 		    add ? "ADD" : "DEL", id);
 		return;
 	}
@@ -404,7 +404,7 @@ sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 	sup_wq_init(&w->wq, s, fd, wk_wq_fail);
 	wk_watch(s, w);
 	sup_metrics.workers_started++;
-	log_msg(LOG_DEBUG, "Started worker %ld for allocation %u on port %u",
+	log_msg(LOG_DEBUG, "Started worker pid=%ld id=%u port=%u",
 	    (long)w->pid, id, port);
 	return 0;
 }
@@ -455,7 +455,12 @@ wk_on_log(struct worker *w, const struct msg_log *l)
 	if (l->level > LOG_DEBUG || (int)l->level > log_level() ||
 	    !wk_log_allowed(w))
 		return;
-	/* printable ASCII only: a worker cannot forge lines or fields */
+	/*
+	 * Printable ASCII only: a worker cannot forge lines. Its k=v pairs
+	 * become JSON members in log.c, escaped, bounded in number, and
+	 * unable to take the names of the line's own members or of the
+	 * alloc_id and src given here.
+	 */
 	for (i = 0; i < l->len && i < MSG_LOG_MAX; i++)
 		text[i] = l->text[i] >= 0x20 && l->text[i] < 0x7f ?
 		    (char)l->text[i] : '?';
@@ -491,7 +496,7 @@ wk_on_bind_fail(struct worker *w, const struct msg *m)
 		wk_hostile(w, "bad BIND_FAIL");
 		return;
 	}
-	log_msg(LOG_DEBUG, "Worker for allocation %u cannot bind port %u: %s",
+	log_msg(LOG_DEBUG, "Worker cannot bind its port id=%u port=%u error=\"%s\"",
 	    id, f.port, strerror(f.err));
 	wk_kill(w);		/* it exits by itself; an exit is expected */
 	sup_pump_event(s, SUP_IN_BIND_FAILED, id);

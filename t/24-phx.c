@@ -34,8 +34,8 @@
 #define REPLY(topic, ref, st) "{\"event\":\"phx_reply\",\"topic\":\"" \
 		topic "\",\"ref\":" #ref ",\"payload\":{\"status\":\"" st \
 		"\",\"response\":{}}}"
-#define CONNECTING "I:portal: connecting to ws://" HOST WSPATH
-#define CONNECTED "I:portal: connected to " HOST "|" JOIN "|" HB(1)
+#define CONNECTING "I:portal: connecting url=ws://" HOST WSPATH
+#define CONNECTED "I:portal: connected host=" HOST "|" JOIN "|" HB(1)
 
 enum op { START, OPEN, RX, RXBIN, FAIL, CLOSED, LEAVE, TICK };
 
@@ -232,12 +232,13 @@ test_heartbeat(void)
 		{ TICK, 35099, NULL, 0, "", 35100 },
 		/* none by 5 s: reconnect after 0.25 s (fixed RNG 0) */
 		{ TICK, 35100, NULL, 0, "W:portal: heartbeat not answered "
-		    "within 5 s, reconnecting|DROP|LOST|"
-		    "I:portal: reconnecting in 0.2 s", 35350 },
+		    "in time, reconnecting seconds=5|DROP|LOST|"
+		    "I:portal: reconnecting seconds=0.2", 35350 },
 		{ TICK, 35350, NULL, 0, CONNECTING "|CONNECT#1", 45350 },
 		/* a connection that never opens is given up after 10 s */
-		{ TICK, 45350, NULL, 0, "W:portal: no connection to " HOST
-		    " within 10 s|DROP|I:portal: reconnecting in 0.3 s",
+		{ TICK, 45350, NULL, 0, "W:portal: no connection in time "
+		    "host=" HOST " seconds=10|DROP|I:portal: reconnecting "
+		    "seconds=0.3",
 		    45725 },
 	};
 	struct phx	*p = joined();
@@ -270,8 +271,8 @@ test_reply_matching(void)
 		    "D:portal: unmatched reply ignored", 5100 },
 		/* so the heartbeat is still unanswered at 5 s */
 		{ TICK, 5100, NULL, 0, "W:portal: heartbeat not answered "
-		    "within 5 s, reconnecting|DROP|LOST|"
-		    "I:portal: reconnecting in 0.2 s", 5350 },
+		    "in time, reconnecting seconds=5|DROP|LOST|"
+		    "I:portal: reconnecting seconds=0.2", 5350 },
 	};
 	static const struct step refused[] = {
 		{ START, 0, NULL, 0, "", 0 },
@@ -283,18 +284,18 @@ test_reply_matching(void)
 		{ RX, 30, "{\"event\":\"phx_reply\",\"topic\":\"relay\","
 		    "\"ref\":0,\"payload\":{\"status\":\"error\","
 		    "\"response\":{\"reason\":\"bad\\u0007\\nthing\"}}}",
-		    0, "W:portal: join refused: bad??thing", 30010 },
+		    0, "W:portal: join refused reason=\"bad??thing\"", 30010 },
 		/* the portal echoing the token or the secret: redacted */
 		{ RX, 40, "{\"event\":\"phx_reply\",\"topic\":\"relay\","
 		    "\"ref\":0,\"payload\":{\"status\":\"error\","
 		    "\"response\":{\"reason\":\"x" TOKEN "y\"}}}", 0,
-		    "W:portal: join refused: (redacted)", 30010 },
+		    "W:portal: join refused reason=\"(redacted)\"", 30010 },
 		{ RX, 50, "{\"event\":\"a" SECRET "\"}", 0,
-		    "D:portal: event (redacted) ignored", 30010 },
+		    "D:portal: event ignored event=\"(redacted)\"", 30010 },
 		{ FAIL, 60, "Bearer " TOKEN, 0, "", 30010 },
-		{ CLOSED, 70, "Bearer " TOKEN, 0, "I:portal: connection to "
-		    HOST " closed ((redacted))|DROP|I:portal: reconnecting in "
-		    "0.2 s", 320 },
+		{ CLOSED, 70, "Bearer " TOKEN, 0, "I:portal: connection closed "
+		    "host=" HOST " reason=\"(redacted)\"|DROP|I:portal: "
+		    "reconnecting seconds=0.2", 320 },
 	};
 	PLAY(1, "replies", s);
 	PLAY(0, "join refused", refused);
@@ -334,20 +335,22 @@ test_backoff(void)
 	static const struct step s[] = {
 		{ START, 0, NULL, 0, "", 0 },
 		{ TICK, 0, NULL, 0, CONNECTING "|CONNECT#0", 10000 },
-		{ FAIL, 10, "HTTP 503", 503, "W:portal: connection to " HOST
-		    " failed: HTTP 503 (HTTP 503)|DROP|"
-		    "I:portal: reconnecting in 0.2 s", 260 },
+		{ FAIL, 10, "HTTP 503", 503, "W:portal: connection failed host="
+		    HOST " reason=\"HTTP 503\" code=503|DROP|"
+		    "I:portal: reconnecting seconds=0.2", 260 },
 		{ TICK, 260, NULL, 0, CONNECTING "|CONNECT#1", 10260 },
-		{ FAIL, 270, NULL, 0, "W:portal: connection to " HOST
-		    " failed: unknown|DROP|I:portal: reconnecting in 0.3 s",
+		{ FAIL, 270, NULL, 0, "W:portal: connection failed host="
+		    HOST " reason=\"unknown\"|DROP|I:portal: reconnecting "
+		    "seconds=0.3",
 		    645 },
 		{ TICK, 645, NULL, 0, CONNECTING "|CONNECT#2", 10645 },
 		{ OPEN, 700, NULL, 0, CONNECTED, 5700 },
 		{ RX, 710, REPLY("relay", 0, "ok"), 0,
 		    "I:portal: joined topic relay|JOINED", 5700 },
 		/* after a good join: back to 0.5 s, address rotation too */
-		{ CLOSED, 800, "EOF", 0, "I:portal: connection to " HOST
-		    " closed (EOF)|DROP|LOST|I:portal: reconnecting in 0.2 s",
+		{ CLOSED, 800, "EOF", 0, "I:portal: connection closed host="
+		    HOST " reason=\"EOF\"|DROP|LOST|I:portal: reconnecting "
+		    "seconds=0.2",
 		    1050 },
 		{ TICK, 1050, NULL, 0, CONNECTING "|CONNECT#1", 11050 },
 	};
@@ -383,7 +386,7 @@ test_fatal(void)
 	static const struct step expired[] = {
 		{ RX, 300, "{\"event\":\"disconnect\",\"topic\":\"relay\","
 		    "\"ref\":null,\"payload\":{\"reason\":\"token_expired\"}}",
-		    0, "DROP|LOST|W:portal: fatal: token_expired|"
+		    0, "DROP|LOST|W:portal: fatal reason=\"token_expired\"|"
 		    "FATAL:token_expired", NONE },
 		/* nothing happens any more */
 		{ TICK, 60000, NULL, 0, "", NONE },
@@ -394,22 +397,22 @@ test_fatal(void)
 		{ START, 0, NULL, 0, "", 0 },
 		{ TICK, 0, NULL, 0, CONNECTING "|CONNECT#0", 10000 },
 		{ FAIL, 20, "HTTP/1.1 401 Unauthorized", 401,
-		    "W:portal: connection to " HOST " failed: HTTP/1.1 401 "
-		    "Unauthorized (HTTP 401)|DROP|W:portal: fatal: portal "
-		    "refused the connection: HTTP 401|FATAL:portal refused the "
+		    "W:portal: connection failed host=" HOST " reason=\"HTTP/1.1 "
+		    "401 Unauthorized\" code=401|DROP|W:portal: fatal reason=\""
+		    "portal refused the connection: HTTP 401\"|FATAL:portal refused the "
 		    "connection: HTTP 401", NONE },
 		{ TICK, 100000, NULL, 0, "", NONE },
 	};
 	static const struct step other[] = {
 		{ RX, 300, "{\"event\":\"disconnect\",\"payload\":"
 		    "{\"reason\":42}}", 0, "W:portal: disconnected by the "
-		    "portal (no reason), reconnecting|DROP|LOST|"
-		    "I:portal: reconnecting in 0.2 s", 550 },
+		    "portal, reconnecting reason=\"no reason\"|DROP|LOST|"
+		    "I:portal: reconnecting seconds=0.2", 550 },
 		{ TICK, 550, NULL, 0, CONNECTING "|CONNECT#1", 10550 },
 		{ OPEN, 560, NULL, 0, CONNECTED, 5560 },
 		{ RX, 570, "{\"event\":\"phx_close\",\"topic\":\"relay\"}", 0,
 		    "I:portal: channel closed by the portal, reconnecting|"
-		    "DROP|I:portal: reconnecting in 0.3 s", 945 },
+		    "DROP|I:portal: reconnecting seconds=0.3", 945 },
 	};
 	struct phx	*p;
 
@@ -446,8 +449,9 @@ test_leave(void)
 	static const struct step waiting[] = {
 		{ START, 0, NULL, 0, "", 0 },
 		{ TICK, 0, NULL, 0, CONNECTING "|CONNECT#0", 10000 },
-		{ FAIL, 5, "refused", 0, "W:portal: connection to " HOST
-		    " failed: refused|DROP|I:portal: reconnecting in 0.2 s",
+		{ FAIL, 5, "refused", 0, "W:portal: connection failed host="
+		    HOST " reason=\"refused\"|DROP|I:portal: reconnecting "
+		    "seconds=0.2",
 		    255 },
 		/* LEFT from the next timeout, never from inside the call */
 		{ LEAVE, 100, NULL, 0, "I:portal: leaving (not connected)",
@@ -504,16 +508,16 @@ test_junk(void)
 		{ "{\"event\":[\"phx_reply\"]}", "W:portal: frame without an "
 		    "event ignored" },
 		{ "{\"event\":\"init\",\"payload\":{},\"ref\":null,"
-		    "\"topic\":\"relay\"}", "D:portal: event init ignored" },
+		    "\"topic\":\"relay\"}", "D:portal: event ignored event=\"init\"" },
 		{ "{\"event\":\"phx_error\"}",
-		    "D:portal: event phx_error ignored" },
+		    "D:portal: event ignored event=\"phx_error\"" },
 		{ "{\"event\":\"\\u0001x\\u00ff\"}",
-		    "D:portal: event ?x?? ignored" },
+		    "D:portal: event ignored event=\"?x??\"" },
 		{ "{\"event\":\"phx_reply\",\"payload\":\"ok\",\"ref\":0}",
 		    "D:portal: unmatched reply ignored" },
 		{ "{\"event\":\"disconnect\",\"payload\":null}",
-		    "W:portal: disconnected by the portal (no reason), "
-		    "reconnecting" },
+		    "W:portal: disconnected by the portal, "
+		    "reconnecting reason=\"no reason\"" },
 	};
 	char		*big, *deep;
 	struct phx	*p;
@@ -556,14 +560,15 @@ test_junk(void)
 	phx_rx(p, 1001, big, 40000, 0);
 	phx_rx(p, 1001, big + 40000, 30000, PHX_RX_FINAL);
 	render(p, got, sizeof(got));
-	is_str(got, "W:portal: frame larger than 65536 bytes ignored",
+	is_str(got, "W:portal: oversized frame ignored max=65536",
 	    "70 kB frame ignored, not even its start is acted upon");
 	ok(phx_joined(p), "still joined");
 	/* 60 kB is within bounds: a push with a long string */
 	memcpy(big, "{\"event\":\"init\",\"payload\":{\"x\":\"", 33);
 	memset(big + 33, 'a', 60000);
 	memcpy(big + 60033, "\"}}", 3);
-	feed(p, big, 60036, "D:portal: event init ignored", "60 kB push parsed");
+	feed(p, big, 60036, "D:portal: event ignored event=\"init\"",
+	    "60 kB push parsed");
 	free(big);
 
 	/* deeply nested: refused before cJSON sees it */
@@ -579,7 +584,7 @@ test_junk(void)
 	    "17 levels ignored");
 	snprintf(deep, 20001, "{\"event\":\"init\",\"payload\":"
 	    "%.15s\"[[[[{{{{\"%.15s}", "[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]");
-	feed(p, deep, strlen(deep), "D:portal: event init ignored",
+	feed(p, deep, strlen(deep), "D:portal: event ignored event=\"init\"",
 	    "16 levels, brackets inside strings not counted");
 	free(deep);
 	is_int((long long)(phx_stats(p)->junk - junk0), 4,

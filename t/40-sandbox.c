@@ -354,8 +354,8 @@ struct sup {
 	/* what arrived */
 	int		 logs;
 	int		 log_bound;
-	int		 log_conf;	/* "configuration refused: ..." */
-	int		 log_indic;	/* "... without --indications" */
+	int		 log_conf;	/* "Configuration refused reason=..." */
+	int		 log_indic;	/* "Message needs --indications ..." */
 	int		 data_frames;
 	int		 got_world;
 	int		 got_big;
@@ -394,13 +394,14 @@ sup_pump(struct sup *s, int ms)
 			break;
 		}
 		s->logs++;
-		if (lg.len >= 24 && memcmp(lg.text, "channel 0x4000 bound to", 23) == 0)
+		if (lg.len >= 28 && memcmp(lg.text,
+		    "Channel bound channel=0x4000", 28) == 0)
 			s->log_bound++;
-		if (lg.len >= 22 &&
-		    memcmp(lg.text, "configuration refused:", 22) == 0)
+		if (lg.len >= 29 &&
+		    memcmp(lg.text, "Configuration refused reason=", 29) == 0)
 			s->log_conf++;
-		if (lg.len >= 22 && memcmp(lg.text + lg.len - 22,
-		    " without --indications", 22) == 0)
+		if (lg.len >= 33 && memcmp(lg.text,
+		    "Message needs --indications type=", 33) == 0)
 			s->log_indic++;
 		break;
 	case MSG_STATS:
@@ -509,7 +510,8 @@ worker_child(int ctl)
 	case 0:
 		_exit(WRK_EXIT_PARENT);
 	case -1:
-		wrk_fatalx(WRK_EXIT_USAGE, "configuration refused: %s", why);
+		wrk_fatalx(WRK_EXIT_USAGE, "Configuration refused "
+		    "reason=\"%s\"", why);
 	}
 	wrk_log_init(WRK_CTL_FD, conf.log_level, 0);
 	wrk_init(&w, &conf);

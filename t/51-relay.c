@@ -322,8 +322,8 @@ listen_port_checks(int v6)
 		fclose(f);
 	ok(relay.port >= lo, "--listen-port 0: an ephemeral port (%u >= %d)",
 	    relay.port, lo);
-	snprintf(line, sizeof(line), "Listening for incoming traffic on UDP "
-	    "port %u\"", relay.port);
+	snprintf(line, sizeof(line), "Listening for incoming traffic on UDP\","
+	    "\"proc\":\"sup\",\"port\":%u,", relay.port);
 	is_int(tu_log_count(&relay, 0, line), v6 ? 2 : 1,
 	    "the log names the bound port once per family%s",
 	    v6 ? " (IPv4 and IPv6 on the same port)" : "");

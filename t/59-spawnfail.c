@@ -71,7 +71,7 @@ main(void)
 	nb = tu_workers(&relay, before, 64);
 	rc = tu_allocate(&a, -1, 0, 0);
 	is_int(rc, 508, "ALLOCATE while no worker can be started gets 508");
-	ok(tu_log_wait(&relay, mark, "socketpair for allocation", 1000),
+	ok(tu_log_wait(&relay, mark, "Cannot create a socketpair", 1000),
 	    "the supervisor logs why");
 	is_int((long long)tu_workers(&relay, before, 64), (long long)nb,
 	    "no worker process appeared");

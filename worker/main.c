@@ -74,7 +74,7 @@ main(int argc, char **argv)
 	case 0:
 		return WRK_EXIT_PARENT;	/* the supervisor is gone */
 	case -1:
-		wrk_fatalx(WRK_EXIT_USAGE, "configuration refused: %s", why);
+		wrk_fatalx(WRK_EXIT_USAGE, "Configuration refused reason=\"%s\"", why);
 	}
 	/* do not start if the supervisor died before PDEATHSIG was set */
 	if (conf.ppid != 0 && getppid() != (pid_t)conf.ppid)
@@ -86,7 +86,7 @@ main(int argc, char **argv)
 		wrk_fatalx(WRK_EXIT_SANDBOX, "out of memory");
 	if (wrk_bind(&w) == -1) {
 		saved = errno;
-		wrk_log(LOG_WARN, "port %u: bind: %s", conf.port,
+		wrk_log(LOG_WARN, "Cannot bind port=%u error=\"%s\"", conf.port,
 		    strerror(saved));
 		(void)wrk_send_bind_fail(&w, saved);
 		return WRK_EXIT_BIND;
@@ -99,12 +99,13 @@ main(int argc, char **argv)
 	if (wrk_loop_init(&w) == -1)
 		wrk_fatalx(WRK_EXIT_SANDBOX, "cannot create the event loop");
 	if (sbx_apply(wrk_fd_top()) == -1)
-		wrk_fatalx(WRK_EXIT_SANDBOX, "sandbox: %s", strerror(errno));
+		wrk_fatalx(WRK_EXIT_SANDBOX, "Cannot apply the sandbox "
+		    "error=\"%s\"", strerror(errno));
 	wrk_hostile_syscall();
 
 	if (wrk_send_ready(&w) == -1)
 		wrk_fatalx(WRK_EXIT_SANDBOX, "cannot send READY");
 	wrk_hostile_after_ready(&w);
-	wrk_log(LOG_DEBUG, "relaying on port %u", w.conf.port);
+	wrk_log(LOG_DEBUG, "Relaying port=%u", w.conf.port);
 	return wrk_run(&w);
 }

@@ -8,6 +8,10 @@
  *	empty-record
  *	one bad record to the supervisor right after MSG_READY; the worker
  *	then carries on as usual (the supervisor must kill it).
+ *   TURNCELL_HOSTILE=log-inject
+ *	one MSG_LOG line made to break a JSON log (quotes, backslashes,
+ *	control bytes, the line's own member names, too many fields); the
+ *	supervisor must log it as data. The worker then carries on.
  *   TURNCELL_SYSCALL=open|socket|connect|exec|fork|ptrace|mprotect|int80|x32
  *	that call right after the sandbox is applied (it must be killed
  *	with SIGSYS; if it survives, it logs so and exits 7).
@@ -71,8 +75,8 @@ wrk_hostile_call(const char *what)
 		return;
 	if (fd == 0 && strcmp(what, "fork") == 0)
 		_exit(WRK_HOSTILE_SURVIVED);	/* the child, if any */
-	wrk_fatalx(WRK_HOSTILE_SURVIVED, "hostile: %s survived the sandbox",
-	    what);
+	wrk_fatalx(WRK_HOSTILE_SURVIVED, "hostile: a forbidden call "
+	    "survived the sandbox call=%s", what);
 }
 
 void
@@ -102,6 +106,28 @@ wrk_hostile_garbage(uint8_t *rec, size_t n)
 	rec[2] |= 0x80;		/* a reserved header byte: never valid */
 }
 
+/* a raw MSG_LOG record, past wrk_log's formatting */
+static void
+wrk_hostile_log(struct wrk *w)
+{
+	static const char	 evil[] = "Evil\"},{\"injected\":true} \\"
+	    "\n{\"x\":1}\r\x01\xff alloc_id=999 src=me message=forged "
+	    "time=0 severity=ERROR proc=sup x=\"a\\\"},{\\\"q\\\":\\\"\" "
+	    "f1=1 f2=2 f3=3 f4=4 f5=5 f6=6 f7=7 f8=8 f9=9 f10=10 f11=11 "
+	    "f12=12 f13=13 f14=14 f15=15 f16=16 f17=17 f18=18 f19=19 "
+	    "f20=20 f21=21 f22=22 f23=23 f24=24 f25=25 tail=\"open";
+	uint8_t			 rec[MSG_HDR_LEN + 1 + MSG_LOG_MAX];
+	struct buf_w		 b;
+	struct msg_log		 lg;
+
+	lg.level = LOG_WARN;
+	lg.text = (const uint8_t *)evil;
+	lg.len = sizeof(evil) - 1;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_log(&b, &lg) == 0)
+		(void)wrk_send_rec(w->ctl_fd, rec, b.len);
+}
+
 void
 wrk_hostile_after_ready(struct wrk *w)
 {
@@ -117,6 +143,10 @@ wrk_hostile_after_ready(struct wrk *w)
 		/* never read the socketpair again (the supervisor must stop
 		 * this worker once its queue stays full) */
 		ev_io_stop(w->loop, &w->ctl_io);
+		return;
+	}
+	if (strcmp(what, "log-inject") == 0) {
+		wrk_hostile_log(w);
 		return;
 	}
 	buf_w_init(&b, rec, sizeof(rec));

@@ -128,7 +128,7 @@ wrk_vlog(int level, int limited, const char *fmt, va_list ap)
 		n = sizeof(text) - 1;
 	if (wrk_lg.suppressed > 0 && (size_t)n < sizeof(text) - 1) {
 		m = snprintf(text + n, sizeof(text) - (size_t)n,
-		    " (%lu lines suppressed)", wrk_lg.suppressed);
+		    " suppressed=%lu", wrk_lg.suppressed);
 		if (m > 0)
 			n = (size_t)(n + m) >= sizeof(text) ?
 			    (int)sizeof(text) - 1 : n + m;

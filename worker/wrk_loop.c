@@ -357,7 +357,7 @@ wrk_send_one(struct wrk *w, const struct msg *m)
 	int		fam;
 
 	if (msg_get_send(m, &k) == -1)
-		wrk_fatalx(WRK_EXIT_PROTO, "malformed SEND");
+		wrk_fatalx(WRK_EXIT_PROTO, "Malformed message type=SEND");
 	if (relay_perm_send(w->relay, &k.peer) == -1) {
 		w->cnt.tx_nopeer++;
 		return;
@@ -378,17 +378,17 @@ wrk_perm(struct wrk *w, const struct msg *m)
 	int		add = m->type == MSG_PERM_ADD;
 
 	if ((add ? msg_get_perm_add(m, &p) : msg_get_perm_del(m, &p)) == -1)
-		wrk_fatalx(WRK_EXIT_PROTO, "malformed %s",
+		wrk_fatalx(WRK_EXIT_PROTO, "Malformed message type=%s",
 		    msg_type_name(m->type));
 	addr_fmt_ip(&p.ip, buf, sizeof(buf));
 	/* a full table or an unknown IP is a supervisor bug, not fatal */
 	if ((add ? relay_perm_add(w->relay, &p.ip) :
 	    relay_perm_del(w->relay, &p.ip)) == -1)
-		wrk_log(LOG_WARN, "permission for %s: %s refused (%s)", buf,
+		wrk_log(LOG_WARN, "Permission refused peer=%s op=%s reason=\"%s\"", buf,
 		    add ? "add" : "delete",
 		    errno == ENOSPC ? "table full" : "unknown");
 	else
-		wrk_log(LOG_DEBUG, "permission for %s %s", buf,
+		wrk_log(LOG_DEBUG, "Permission changed peer=%s op=%s", buf,
 		    add ? "added" : "deleted");
 }
 
@@ -399,15 +399,16 @@ wrk_chan_add(struct wrk *w, const struct msg *m)
 	char			buf[ADDR_STRLEN];
 
 	if (msg_get_chan_add(m, &ca) == -1)
-		wrk_fatalx(WRK_EXIT_PROTO, "malformed CHAN_ADD");
+		wrk_fatalx(WRK_EXIT_PROTO, "Malformed message type=CHAN_ADD");
 	/* a conflict is a supervisor bug, but not worth dying for */
 	if (relay_chan_add(w->relay, ca.chan, &ca.peer) == -1) {
-		wrk_log(LOG_WARN, "channel 0x%04x to %s refused: %s", ca.chan,
+		wrk_log(LOG_WARN, "Channel refused channel=0x%04x peer=%s "
+		    "reason=\"%s\"", ca.chan,
 		    addr_fmt(&ca.peer, buf, sizeof(buf)),
 		    errno == ENOSPC ? "table full" : "number or peer bound");
 		return;
 	}
-	wrk_log(LOG_DEBUG, "channel 0x%04x bound to %s", ca.chan,
+	wrk_log(LOG_DEBUG, "Channel bound channel=0x%04x peer=%s", ca.chan,
 	    addr_fmt(&ca.peer, buf, sizeof(buf)));
 }
 
@@ -417,11 +418,11 @@ wrk_chan_del(struct wrk *w, const struct msg *m)
 	struct msg_chan_del	cd;
 
 	if (msg_get_chan_del(m, &cd) == -1)
-		wrk_fatalx(WRK_EXIT_PROTO, "malformed CHAN_DEL");
+		wrk_fatalx(WRK_EXIT_PROTO, "Malformed message type=CHAN_DEL");
 	if (relay_chan_del(w->relay, cd.chan) == -1)
-		wrk_log(LOG_WARN, "channel 0x%04x not bound", cd.chan);
+		wrk_log(LOG_WARN, "Channel not bound channel=0x%04x", cd.chan);
 	else
-		wrk_log(LOG_DEBUG, "channel 0x%04x deleted", cd.chan);
+		wrk_log(LOG_DEBUG, "Channel deleted channel=0x%04x", cd.chan);
 }
 
 static void
@@ -430,14 +431,14 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 	struct msg	m;
 
 	if (msg_check(rec, n, MSG_S2W, MSG_ST_READY, &w->once, &m) == -1)
-		wrk_fatalx(WRK_EXIT_PROTO, "malformed message from the "
-		    "supervisor (type %u, %zu bytes)",
+		wrk_fatalx(WRK_EXIT_PROTO, "Malformed message from the "
+		    "supervisor type=%u len=%zu",
 		    n >= 2 ? (unsigned)buf_load16(rec) : 0, n);
 	/* the RFC 8656 data path exists only when it was configured */
 	if ((m.type == MSG_PERM_ADD || m.type == MSG_PERM_DEL ||
 	    m.type == MSG_SEND) &&
 	    (w->conf.flags & MSG_CONF_F_INDICATIONS) == 0)
-		wrk_fatalx(WRK_EXIT_PROTO, "%s without --indications",
+		wrk_fatalx(WRK_EXIT_PROTO, "Message needs --indications type=%s",
 		    msg_type_name(m.type));
 	switch (m.type) {
 	case MSG_CHAN_ADD:
@@ -457,7 +458,7 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 		wrk_send_one(w, &m);
 		break;
 	default:	/* msg_check() let through a w->s type: cannot be */
-		wrk_fatalx(WRK_EXIT_PROTO, "unexpected %s",
+		wrk_fatalx(WRK_EXIT_PROTO, "Unexpected message type=%s",
 		    msg_type_name(m.type));
 	}
 }
@@ -474,7 +475,7 @@ wrk_ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n == -1 && errno == EBADMSG)
-			wrk_fatalx(WRK_EXIT_PROTO, "oversized message from "
+			wrk_fatalx(WRK_EXIT_PROTO, "Oversized message from "
 			    "the supervisor");
 		if (n <= 0) {	/* EOF or a reset: the supervisor is gone */
 			w->exit_code = WRK_EXIT_OK;
@@ -510,9 +511,9 @@ wrk_send_stats(struct wrk *w)
 	    c->rx_toobig != l->rx_toobig || c->rx_lost != l->rx_lost ||
 	    c->tx_nopeer != l->tx_nopeer || c->tx_err != l->tx_err ||
 	    c->tx_lost != l->tx_lost)
-		wrk_log(LOG_DEBUG, "dropped: truncated %llu, no channel %llu, "
-		    "too big %llu, supervisor busy %llu, no peer %llu, "
-		    "send error %llu, socket full %llu",
+		wrk_log(LOG_DEBUG, "Datagrams dropped truncated=%llu no_channel=%llu "
+		    "too_big=%llu supervisor_busy=%llu no_peer=%llu "
+		    "send_error=%llu socket_full=%llu",
 		    (unsigned long long)c->rx_trunc,
 		    (unsigned long long)c->rx_nochan,
 		    (unsigned long long)c->rx_toobig,
