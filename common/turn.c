@@ -56,17 +56,54 @@ turn_seed(const uint8_t key[AUTH_NONCE_KEY_LEN])
 	return s;
 }
 
+static void
+turn_secrets_free(char **s, const size_t *lens, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		explicit_bzero(s[i], lens[i]);
+		free(s[i]);
+	}
+}
+
+int
+turn_set_secrets(struct turn *t, const char *const *secrets,
+    const size_t *lens, size_t n)
+{
+	char	*s[TURN_SECRETS_MAX];
+	size_t	 i;
+
+	if (n == 0 || n > TURN_SECRETS_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((secrets[i] == NULL && lens[i] != 0) ||
+		    (s[i] = malloc(lens[i] + 1)) == NULL) {
+			turn_secrets_free(s, lens, i);
+			return -1;
+		}
+		if (lens[i] > 0)
+			memcpy(s[i], secrets[i], lens[i]);
+		s[i][lens[i]] = '\0';
+	}
+	turn_secrets_free(t->secrets, t->secret_lens, t->n_secrets);
+	for (i = 0; i < n; i++) {
+		t->secrets[i] = s[i];
+		t->secret_lens[i] = lens[i];
+	}
+	t->n_secrets = n;
+	t->conf.secret = t->secrets[0];
+	t->conf.secret_len = t->secret_lens[0];
+	return 0;
+}
+
 /* private copies of the strings the configuration points to */
 static int
 turn_conf_copy(struct turn *t, const struct turn_conf *c)
 {
 	t->conf = *c;
-	if ((t->secret = malloc(c->secret_len + 1)) == NULL)
+	if (turn_set_secrets(t, &c->secret, &c->secret_len, 1) == -1)
 		return -1;
-	if (c->secret_len > 0)
-		memcpy(t->secret, c->secret, c->secret_len);
-	t->secret[c->secret_len] = '\0';
-	t->conf.secret = t->secret;
 	if (c->software != NULL) {
 		if ((t->software = strdup(c->software)) == NULL)
 			return -1;
@@ -119,10 +156,7 @@ turn_free(struct turn *t)
 		return;
 	turn_tables_free(t);
 	turn_q_free(t);
-	if (t->secret != NULL) {
-		explicit_bzero(t->secret, t->conf.secret_len);
-		free(t->secret);
-	}
+	turn_secrets_free(t->secrets, t->secret_lens, t->n_secrets);
 	free(t->software);
 	explicit_bzero(t->nkey, sizeof(t->nkey));
 	free(t);

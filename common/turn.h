@@ -60,7 +60,8 @@ struct turn_conf {
 	struct taddr	 public6;	/* family 0 = no IPv6 relaying */
 	uint16_t	 lowest_port;	/* inclusive range */
 	uint16_t	 highest_port;
-	const char	*secret;	/* text, as hashed into passwords */
+	const char	*secret;	/* text, as hashed into passwords;
+					 * more: turn_set_secrets() */
 	size_t		 secret_len;
 	const char	*software;	/* "turncell/<version>" */
 	/* AUTH_NONCE_KEY_LEN bytes, copied; NULL = drawn from the rng */
@@ -162,6 +163,14 @@ void		 turn_free(struct turn *);
 void		 turn_set_response_hook(struct turn *, turn_response_fn *, void *);
 /* replace the peer filter (the host's addresses changed) */
 void		 turn_set_filter(struct turn *, const struct peer_filter *);
+/*
+ * Replace the secrets credentials are checked against (1 to
+ * TURN_SECRETS_MAX, copied; the first signs unauthenticated replies).
+ * Nonces do not depend on them. 0, or -1 with the old set kept.
+ */
+#define TURN_SECRETS_MAX	8
+int		 turn_set_secrets(struct turn *, const char *const *secrets,
+		    const size_t *lens, size_t n);
 
 /* a datagram that arrived on the listen port */
 void		 turn_client_input(struct turn *, const uint8_t *, size_t,

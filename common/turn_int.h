@@ -30,7 +30,8 @@
 #define TURN_Q_INIT		64	/* initial command slots */
 #define TURN_ARENA_INIT		4096	/* initial per-command storage */
 #define TURN_KEY_LEN		16	/* long-term credential key (MD5) */
-#define TURN_MAX_KEYS		3	/* FIREZONE (two realms), REST */
+#define TURN_KEY_CANDS		3	/* FIREZONE (two realms), REST */
+#define TURN_MAX_KEYS		(TURN_KEY_CANDS * TURN_SECRETS_MAX)
 #define TURN_MS			1000ULL
 
 struct turn_chan {
@@ -113,7 +114,10 @@ enum turn_rc {
 
 struct turn {
 	struct turn_conf conf;		/* secret/software point to copies */
-	char		*secret;
+	/* every secret verifies, secrets[0] (= conf.secret) signs 401/438 */
+	char		*secrets[TURN_SECRETS_MAX];
+	size_t		 secret_lens[TURN_SECRETS_MAX];
+	size_t		 n_secrets;
 	char		*software;
 	size_t		 software_len;
 	char		 realm[AUTH_REALM_MAX + 1];

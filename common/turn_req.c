@@ -81,9 +81,9 @@ turn_auth_keys(struct turn_req *rq)
 	struct {
 		int		 scheme;
 		const char	*realm;
-	}			 cand[TURN_MAX_KEYS];
+	}			 cand[TURN_KEY_CANDS];
 	int			 r, first = AUTH_BAD_USERNAME;
-	size_t			 i, n = 0;
+	size_t			 i, j, n = 0;
 
 	if (t->conf.auth_schemes & AUTH_SCHEME_FIREZONE) {
 		cand[n].scheme = AUTH_SCHEME_FIREZONE;
@@ -98,19 +98,34 @@ turn_auth_keys(struct turn_req *rq)
 		cand[n++].realm = t->realm;
 	}
 	rq->n_keys = 0;
-	for (i = 0; i < n; i++) {
-		r = auth_user_key_realm(cand[i].scheme, cand[i].realm,
-		    t->secret, t->conf.secret_len, m->username,
-		    m->username_len, rq->wall_s, t->conf.max_user_ttl_s,
-		    rq->keys[rq->n_keys]);
-		if (r == AUTH_BAD_USERNAME)
-			continue;
-		if (rq->n_keys++ == 0)
-			first = r;
-	}
+	/* every secret (at most TURN_SECRETS_MAX), the minting one first */
+	for (j = 0; j < t->n_secrets; j++)
+		for (i = 0; i < n; i++) {
+			r = auth_user_key_realm(cand[i].scheme, cand[i].realm,
+			    t->secrets[j], t->secret_lens[j], m->username,
+			    m->username_len, rq->wall_s,
+			    t->conf.max_user_ttl_s, rq->keys[rq->n_keys]);
+			if (r == AUTH_BAD_USERNAME)
+				continue;
+			if (rq->n_keys++ == 0)
+				first = r;
+		}
 	if (rq->n_keys > 0)
 		rq->key = rq->keys[0];
 	return first;
+}
+
+/* the key the request's MESSAGE-INTEGRITY verifies with, to sign with */
+static void
+turn_auth_sign_key(struct turn_req *rq)
+{
+	size_t	i;
+
+	for (i = 1; i < rq->n_keys; i++)
+		if (stun_check_mi(rq->m, rq->keys[i])) {
+			rq->key = rq->keys[i];
+			return;
+		}
 }
 
 static int
@@ -150,8 +165,10 @@ turn_auth(struct turn_req *rq)
 	    rq->from, rq->now_ms / TURN_MS, m->nonce, m->nonce_len) != 0) {
 		if (turn_req_capped(rq, TURN_RC_UNAUTH))
 			return -1;
-		/* signed if the USERNAME has a valid form */
+		/* signed if the USERNAME has a valid form, with the key
+		 * of the secret that verifies the request if one does */
 		(void)turn_auth_keys(rq);
+		turn_auth_sign_key(rq);
 		return turn_req_fail(rq, (m->has & STUN_HAS_NONCE) ?
 		    STUN_ERR_STALE_NONCE : STUN_ERR_UNAUTHORIZED);
 	}

@@ -466,6 +466,80 @@ test_rest(void)
 	turn_free(t);
 }
 
+/*
+ * Secret rotation (turn_set_secrets, what SIGHUP does with a
+ * --secret-file of several lines): every secret verifies, a bad set is
+ * refused with the old one kept, a removed secret's credentials get 401,
+ * and nonces (keyed apart from the secrets) stay valid across a change.
+ */
+static void
+test_rotate(void)
+{
+	static const char	*secb = "rotated-secret-B";
+	struct turn_conf	 conf;
+	struct turn		*t;
+	struct taddr		 c[8];
+	struct ts_cred		 ub;
+	struct ts_req		 r;
+	const char		*set[TURN_SECRETS_MAX + 1];
+	size_t			 lens[TURN_SECRETS_MAX + 1], i;
+	char			 ip[32];
+
+	for (i = 0; i < 8; i++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%zu", 20 + i);
+		c[i] = te_addr(ip, 40000);
+	}
+	for (i = 0; i <= TURN_SECRETS_MAX; i++) {
+		set[i] = i == 0 ? secb : TE_SECRET;
+		lens[i] = strlen(set[i]);
+	}
+	ts_cred_make(&ub, secb, TE_EXPIRY, "rotatedbb1");
+	te_secret_add(ub.pass);
+	te_conf_init(&conf);
+	t = te_start(&conf);
+	te_allocate(t, &c[0], &te_u, -1, 1, "secret A: A's credentials");
+	te_alloc_req(&r, &ub, &c[1], -1);
+	te_input(t, &r, &c[1]);
+	ok(te_nrecs == 1 && ts_code(te_recs[0].c.data, te_recs[0].c.len) ==
+	    401, "secret A: B's credentials -> 401");
+
+	is_int(turn_set_secrets(t, set, lens, 2), 0, "secrets B, A set");
+	te_allocate(t, &c[2], &te_u, -1, 1, "B, A: A's credentials verify");
+	te_allocate(t, &c[3], &ub, -1, 1, "B, A: B's credentials verify");
+	te_refresh_req(&r, &te_u, &c[0], 600);
+	te_input(t, &r, &c[0]);
+	ok(te_nrecs == 1 && ts_code(te_recs[0].c.data, te_recs[0].c.len) ==
+	    0, "B, A: the allocation made under A refreshes");
+	/* a stale nonce: the 438 is signed with the key A's user verifies */
+	ts_req_init(&r, M_ALLOCATE, C_REQ);
+	ts_req_byte(&r, A_TRANSPORT, 17);
+	ts_req_auth(&r, &te_u, "00000000-0000-0000-0000-000000000000");
+	te_input(t, &r, &c[4]);
+	te_expect_err(&c[4], &r, M_ALLOCATE, 438, te_u.key,
+	    "B, A: 438 to A's user signed with A's key");
+
+	is_int(turn_set_secrets(t, set, lens, 0), -1, "no secret: refused");
+	is_int(turn_set_secrets(t, set, lens, TURN_SECRETS_MAX + 1), -1,
+	    "%d secrets: refused", TURN_SECRETS_MAX + 1);
+	te_allocate(t, &c[5], &te_u, -1, 1,
+	    "after the refusals A's credentials still verify");
+	is_int(turn_set_secrets(t, set, lens, TURN_SECRETS_MAX), 0,
+	    "%d secrets: taken", TURN_SECRETS_MAX);
+
+	is_int(turn_set_secrets(t, set, lens, 1), 0, "secret B alone set");
+	te_alloc_req(&r, &te_u, &c[6], -1);
+	te_input(t, &r, &c[6]);
+	ok(te_nrecs == 1 && ts_code(te_recs[0].c.data, te_recs[0].c.len) ==
+	    401, "B alone: A's credentials -> 401");
+	te_refresh_req(&r, &te_u, &c[2], 600);
+	te_input(t, &r, &c[2]);
+	ok(te_nrecs == 1 && ts_code(te_recs[0].c.data, te_recs[0].c.len) ==
+	    401, "B alone: A's allocation cannot refresh with A's key");
+	te_allocate(t, &c[7], &ub, -1, 1, "B alone: B's credentials verify");
+	is_int((int)te_leaks, 0, "no LOG holds a secret or password");
+	turn_free(t);
+}
+
 /* the credential c with its long-term key MD5(user:realm:pass) */
 static struct ts_cred
 realm_cred(const struct ts_cred *c, const char *realm)
@@ -614,5 +688,6 @@ main(void)
 	test_logs();
 	test_rest();
 	test_realm();
+	test_rotate();
 	return done_testing();
 }
