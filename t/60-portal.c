@@ -424,8 +424,8 @@ t_upgrade_5xx(struct world *w)
 	if (!ok(tp_relay_start(&r, &o) == 0, "relay against a portal "
 	    "answering 503"))
 		return;
-	ok(wait_log_count(&r, 0, "reconnecting in", 2, 5000) &&
-	    tu_log_count(&r, 0, "(HTTP 503)") > 0,
+	ok(wait_log_count(&r, 0, "portal: reconnecting\"", 2, 5000) &&
+	    tu_log_count(&r, 0, "\"code\":503") > 0,
 	    "HTTP 503 logged and retried with backoff");
 	ok(tu_relay_alive(&r) && tu_log_count(&r, 0, "fatal") == 0,
 	    "not fatal");
