@@ -162,8 +162,9 @@ net_start(struct sup *s, const char *secret)
 int
 main(int argc, char **argv)
 {
+	const char	*set[TURN_SECRETS_MAX], *why;
 	char		*secret;
-	size_t		 slen;
+	size_t		 slen, lens[TURN_SECRETS_MAX], nsec;
 	uint16_t	 hport;
 
 	sup_secure_early();
@@ -190,6 +191,11 @@ main(int argc, char **argv)
 		    conf.user);
 	secret = sup_secret_make(&conf, &slen);
 	secret = sup_secure_secret(secret, slen);
+	/* checked by sup_secret_make; the portal gets the first line */
+	nsec = (size_t)sup_secrets_split(secret, slen, set, lens, &why);
+	secret[lens[0]] = '\0';
+	sup.secret = secret;
+	sup.secret_len = slen;
 
 	sup.conf = &conf;
 	sup.pid = getpid();
@@ -198,7 +204,9 @@ main(int argc, char **argv)
 	if ((sup.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot create the event loop");
 	sup_conf_port(&conf, sup_listen_bind(&conf, &sup.fd4, &sup.fd6));
-	sup.turn = engine_new(&conf, secret, slen);
+	sup.turn = engine_new(&conf, set[0], lens[0]);
+	if (turn_set_secrets(sup.turn, set, lens, nsec) == -1)
+		fatalx("cannot give the engine its secrets");
 	sup_metrics_init(&sup);
 	sup_worker_init(&sup);
 	sup_loop_init(&sup);

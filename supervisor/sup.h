@@ -94,6 +94,8 @@ struct sup {
 	int			 portal_gone;	/* 1: no token, or left */
 	int			 exit_status;	/* -1 = keep running */
 	uint64_t		 stats_bytes;	/* relayed bytes at last line */
+	char			*secret;	/* the start's secrets (vault) */
+	size_t			 secret_len;
 	struct sup_counters	 cnt;
 };
 
@@ -109,6 +111,10 @@ void		 sup_conf_port(struct sup_conf *, uint16_t);
 /* sup_cred.c */
 int		 sup_cred_main(int, char **);
 int		 sup_secret_read(const char *, char **, size_t *, const char **);
+int		 sup_secrets_split(const char *, size_t, const char **,
+		    size_t *, const char **);
+/* sup_reload.c */
+void		 sup_reload(struct sup *);
 char		*sup_secret_make(const struct sup_conf *, size_t *);
 
 /* sup_self.c */

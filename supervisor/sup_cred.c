@@ -1,11 +1,12 @@
 /*
  * sup_cred.c: the relay secret in standalone mode, and `turncell cred`.
  *
- * The secret is either the text of --secret-file (one trailing newline
- * dropped) or 32 random bytes hex-encoded, written mode 0600 to a runtime
- * file so that `turncell cred --secret-file <that file>` can mint
- * credentials for the running relay. The log names the file, never the
- * secret. `turncell cred` prints one JSON line (cJSON):
+ * The secrets are either the lines of --secret-file (one trailing newline
+ * dropped; one secret per line, at most TURN_SECRETS_MAX: the first mints,
+ * every one verifies, so that a secret can be rotated with SIGHUP) or 32
+ * random bytes hex-encoded, written mode 0600 to a runtime file so that
+ * `turncell cred --secret-file <that file>` can mint credentials for the
+ * running relay. The log names the file, never a secret. `turncell cred` prints one JSON line (cJSON):
  * {"username": ..., "password": ..., "realm": "firezone"} (or --realm).
  */
 #include <sys/stat.h>
@@ -28,6 +29,37 @@
 
 #define CRED_SALT_BYTES	16
 #define CRED_TTL_MAX	(10ULL * 366 * 86400)
+
+/*
+ * The lines of a secret file's text: s[i] and lens[i] for each (not
+ * NUL-terminated), the count returned; -1 with *why when a line is empty
+ * or there are more than TURN_SECRETS_MAX.
+ */
+int
+sup_secrets_split(const char *text, size_t len, const char **s,
+    size_t *lens, const char **why)
+{
+	const char	*p = text, *nl;
+	size_t		 n = 0, l;
+
+	for (;;) {
+		nl = memchr(p, '\n', len - (size_t)(p - text));
+		l = nl != NULL ? (size_t)(nl - p) : len - (size_t)(p - text);
+		if (l == 0) {
+			*why = "an empty line";
+			return -1;
+		}
+		if (n == TURN_SECRETS_MAX) {
+			*why = "more than 8 secrets";
+			return -1;
+		}
+		s[n] = p;
+		lens[n++] = l;
+		if (nl == NULL)
+			return (int)n;
+		p = nl + 1;
+	}
+}
 
 /*
  * Read a secret file: 0 with *out (malloc'd, NUL-terminated) and *len, or
@@ -166,12 +198,14 @@ sup_secret_make(const struct sup_conf *c, size_t *len)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	uint8_t			 raw[SUP_SECRET_RAND];
-	const char		*why;
+	const char		*why, *set[TURN_SECRETS_MAX];
+	size_t			 lens[TURN_SECRETS_MAX];
 	char			*s;
 	size_t			 i;
 
 	if (c->secret_file != NULL) {
-		if (sup_secret_read(c->secret_file, &s, len, &why) == -1)
+		if (sup_secret_read(c->secret_file, &s, len, &why) == -1 ||
+		    sup_secrets_split(s, *len, set, lens, &why) == -1)
 			sup_usage_error("bad --secret-file '%s': %s",
 			    c->secret_file, why);
 		log_kv(LOG_INFO, "Using the secret from a file", "file",
@@ -347,16 +381,18 @@ int
 sup_cred_main(int argc, char **argv)
 {
 	struct cred_opts	 o;
-	const char		*why;
+	const char		*why, *set[TURN_SECRETS_MAX];
 	char			*secret;
-	size_t			 slen;
+	size_t			 slen, lens[TURN_SECRETS_MAX];
 	int			 rc;
 
 	cred_args(argc, argv, &o);
-	if (sup_secret_read(o.file, &secret, &slen, &why) == -1)
+	if (sup_secret_read(o.file, &secret, &slen, &why) == -1 ||
+	    sup_secrets_split(secret, slen, set, lens, &why) == -1)
 		sup_usage_error("bad --secret-file '%s': %s", o.file, why);
 	sup_rng_init(o.seeded, o.seed);
-	rc = cred_mint(secret, slen, (uint64_t)time(NULL) + o.ttl, o.rest,
+	/* the first line mints; the others only verify */
+	rc = cred_mint(set[0], lens[0], (uint64_t)time(NULL) + o.ttl, o.rest,
 	    o.name, o.realm);
 	explicit_bzero(secret, slen);
 	free(secret);

@@ -167,18 +167,20 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 /*
- * SIGHUP (reserved for reloading), SIGUSR1 and SIGUSR2 would end the
- * process by default, and every allocation with it: caught and logged.
+ * SIGHUP reloads the secrets (sup_reload.c); SIGUSR1 and SIGUSR2 would end
+ * the process by default, and every allocation with it: caught and logged.
  */
 static void
 signal_ignored_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	log_info("Ignoring %s (%s)", w->signum == SIGHUP ? "SIGHUP" :
-	    w->signum == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
-	    w->signum == SIGHUP ? "reserved for reloading; nothing to reload" :
-	    "no action bound");
+	if (w->signum == SIGHUP) {
+		sup_reload(w->data);
+		return;
+	}
+	log_kv(LOG_INFO, "Ignoring a signal (no action bound)", "signal",
+	    w->signum == SIGUSR1 ? "SIGUSR1" : "SIGUSR2", (char *)NULL);
 }
 
 static void
@@ -197,6 +199,7 @@ signals_init(struct sup *s)
 	for (i = 0; i < SUP_SIG_IGNORED; i++) {
 		ev_signal_init(&s->sigother[i], signal_ignored_cb,
 		    ignored[i]);
+		s->sigother[i].data = s;
 		ev_signal_start(s->loop, &s->sigother[i]);
 	}
 }

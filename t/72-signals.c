@@ -1,6 +1,7 @@
 /*
- * 72-signals.c: SIGHUP, SIGUSR1 and SIGUSR2 never end the relay, and a
- * drain has a deadline by default (README.md, "Draining").
+ * 72-signals.c: SIGHUP (a secret reload, t/80), SIGUSR1 and SIGUSR2 never
+ * end the relay, and a drain has a deadline by default (README.md,
+ * "Draining").
  */
 #include <signal.h>
 #include <stdio.h>
@@ -37,7 +38,11 @@ t_ignored(void)
 	is_int(tu_allocate(&c, -1, 0, 0), 0, "an allocation");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		kill(r.pid, sigs[i].sig);
-		snprintf(what, sizeof(what), "Ignoring %s", sigs[i].name);
+		if (sigs[i].sig == SIGHUP)
+			snprintf(what, sizeof(what), "\"Reloaded the secrets\"");
+		else
+			snprintf(what, sizeof(what), "\"signal\":\"%s\"",
+			    sigs[i].name);
 		ok(tu_log_wait(&r, 0, what, 2000), "%s is logged",
 		    sigs[i].name);
 		ok(tu_relay_alive(&r) && tu_relay_binding(&r, ADDR_V4),

@@ -1,0 +1,66 @@
+/*
+ * sup_reload.c: SIGHUP re-reads --secret-file (README.md, "Rotating the
+ * secret").
+ *
+ * The file holds one secret per line, at most TURN_SECRETS_MAX: the
+ * first mints (`turncell cred`), every one verifies. An operator adds the
+ * new secret as the first line, sends SIGHUP, and removes the old line
+ * (and sends SIGHUP again) once the longest credential minted with it has
+ * expired. A file that cannot be read or parsed changes nothing: the old
+ * secrets stay and the log says why. Nonces are keyed apart from the
+ * secrets, so they stay valid across a reload.
+ *
+ * Nothing else is reloaded: the other settings come from the command line
+ * and the environment, which a running process cannot read again. With a
+ * portal token the secret is the one the relay joined the portal with
+ * (the portal mints with it), and without --secret-file it was generated
+ * at start: in both cases SIGHUP is logged and changes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sup.h"
+
+void
+sup_reload(struct sup *s)
+{
+	const struct sup_conf	*c = s->conf;
+	const char		*set[TURN_SECRETS_MAX], *why = NULL;
+	char			*text = NULL, n[16];
+	size_t			 len = 0, lens[TURN_SECRETS_MAX];
+	int			 nsec = -1;
+
+	if (c->token != NULL || c->secret_file == NULL) {
+		log_kv(LOG_INFO, "Nothing to reload on SIGHUP", "reason",
+		    c->token != NULL ? "the secret is the one joined to the "
+		    "portal" : "no --secret-file (the generated secret stays)",
+		    (char *)NULL);
+		return;
+	}
+	if (sup_secret_read(c->secret_file, &text, &len, &why) == 0 &&
+	    (nsec = sup_secrets_split(text, len, set, lens, &why)) > 0 &&
+	    turn_set_secrets(s->turn, set, lens, (size_t)nsec) == -1) {
+		why = "out of memory";
+		nsec = -1;
+	}
+	if (text != NULL) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	if (nsec <= 0) {
+		log_kv(LOG_WARN, "Secret file not reloaded, the old secrets "
+		    "stay", "file", c->secret_file, "reason", why,
+		    (char *)NULL);
+		return;
+	}
+	/* the start's copy is no longer needed standalone: wipe it */
+	if (s->secret != NULL) {
+		explicit_bzero(s->secret, s->secret_len);
+		s->secret = NULL;
+	}
+	snprintf(n, sizeof(n), "%d", nsec);
+	log_kv(LOG_INFO, "Reloaded the secrets", "file", c->secret_file,
+	    "secrets", n, (char *)NULL);
+}
