@@ -336,7 +336,8 @@ phx_closed(struct phx *p, uint64_t now, const char *why)
 		break;
 	case PHX_S_OPEN:
 	case PHX_S_JOINED:
-		phx_log(p, LOG_INFO, "portal: connection closed host=%s reason=\"%s\"",
+		phx_log(p, LOG_INFO, "portal: connection closed host=%s "
+		    "reason=\"%s\"",
 		    p->url.hosthdr, phx_clean(p, why, buf, sizeof(buf)));
 		phx_lost(p, now);
 		break;
@@ -388,7 +389,8 @@ phx_timeout(struct phx *p, uint64_t now)
 	case PHX_S_CONNECTING:
 		if (now < p->at)
 			break;
-		phx_log(p, LOG_WARN, "portal: no connection in time host=%s seconds=%u",
+		phx_log(p, LOG_WARN, "portal: no connection in time host=%s "
+		    "seconds=%u",
 		    p->url.hosthdr, PHX_CONNECT_MS / 1000);
 		phx_lost(p, now);
 		break;
@@ -397,7 +399,8 @@ phx_timeout(struct phx *p, uint64_t now)
 		if (p->hb_ref != -1 && now >= p->hb_due) {
 			p->st.hb_missed++;
 			phx_log(p, LOG_WARN, "portal: heartbeat not answered "
-			    "in time, reconnecting seconds=%u", PHX_REPLY_MS / 1000);
+			    "in time, reconnecting seconds=%u",
+			    PHX_REPLY_MS / 1000);
 			phx_lost(p, now);
 		} else if (now >= p->hb_next)
 			phx_send_heartbeat(p, now);

@@ -115,31 +115,28 @@ turn_auth_keys(struct turn_req *rq)
 	return first;
 }
 
-/* the key the request's MESSAGE-INTEGRITY verifies with, to sign with */
-static void
-turn_auth_sign_key(struct turn_req *rq)
-{
-	size_t	i;
-
-	for (i = 1; i < rq->n_keys; i++)
-		if (stun_check_mi(rq->m, rq->keys[i])) {
-			rq->key = rq->keys[i];
-			return;
-		}
-}
-
+/* the key the request's MESSAGE-INTEGRITY verifies with: 1 (rq->key
+ * set to it) or 0 */
 static int
-turn_auth_mi(struct turn_req *rq)
+turn_auth_match(struct turn_req *rq)
 {
 	size_t	i;
 
 	for (i = 0; i < rq->n_keys; i++)
 		if (stun_check_mi(rq->m, rq->keys[i])) {
 			rq->key = rq->keys[i];
-			rq->authed = 1;
-			return 0;
+			return 1;
 		}
-	return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
+	return 0;
+}
+
+static int
+turn_auth_mi(struct turn_req *rq)
+{
+	if (!turn_auth_match(rq))
+		return turn_req_fail(rq, STUN_ERR_UNAUTHORIZED);
+	rq->authed = 1;
+	return 0;
 }
 
 /*
@@ -168,7 +165,7 @@ turn_auth(struct turn_req *rq)
 		/* signed if the USERNAME has a valid form, with the key
 		 * of the secret that verifies the request if one does */
 		(void)turn_auth_keys(rq);
-		turn_auth_sign_key(rq);
+		(void)turn_auth_match(rq);
 		return turn_req_fail(rq, (m->has & STUN_HAS_NONCE) ?
 		    STUN_ERR_STALE_NONCE : STUN_ERR_UNAUTHORIZED);
 	}

@@ -32,7 +32,8 @@ turn_alloc_log(struct turn *t, int level, const char *what,
 {
 	char	ab[ADDR_STRLEN];
 
-	turn_log(t, level, "%s id=%u client=%s port=%u reason=\"%s\"", what, a->id,
+	turn_log(t, level, "%s id=%u client=%s port=%u reason=\"%s\"", what,
+	    a->id,
 	    addr_fmt(&a->client, ab, sizeof(ab)), a->port, why);
 }
 

@@ -6,7 +6,8 @@
  * every one verifies, so that a secret can be rotated with SIGHUP) or 32
  * random bytes hex-encoded, written mode 0600 to a runtime file so that
  * `turncell cred --secret-file <that file>` can mint credentials for the
- * running relay. The log names the file, never a secret. `turncell cred` prints one JSON line (cJSON):
+ * running relay. The log names the file, never a secret. `turncell cred`
+ * prints one JSON line (cJSON), minted with the first secret:
  * {"username": ..., "password": ..., "realm": "firezone"} (or --realm).
  */
 #include <sys/stat.h>

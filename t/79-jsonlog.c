@@ -123,6 +123,38 @@ check_messages(const struct tu_relay *r)
 	    n);
 }
 
+/* per event: a jq filter over the slurped log, and what it must print */
+static const struct {
+	const char	*filter, *want, *what;
+} typed[] = {
+	{ "[.[] | select(.message == \"Created new allocation\")]"
+	    " | .[0] | [(.id|type), (.port|type), (.lifetime|type), "
+	    "(.client|type), (.lifetime|tostring)] | join(\",\")",
+	    "number,number,number,string,600", "Created new allocation: "
+	    "id, port, lifetime numbers; client a string" },
+	{ "[.[] | select(.message == \"Successfully bound "
+	    "channel\")] | .[0] | [(.channel|type), .channel, (.peer|type)] | "
+	    "map(tostring) | join(\",\")", "number,16384,string",
+	    "channel bind: channel is the number 16384, peer a string" },
+	{ "[.[] | select(.message == \"Deleted allocation\")] | "
+	    ".[0] | [.reason, (.port|type)] | join(\",\")", "deleted,number",
+	    "refresh 0: reason deleted, port a number" },
+	{ "[.[] | select(.message == \"Request failed\" and "
+	    ".code == 401)] | .[0] | [(.code|type), .method, .reason] | "
+	    "join(\",\")", "number,allocate,Unauthorized",
+	    "the nonce dance's 401: code a number, method, reason" },
+	{ "[.[] | select(.src == \"worker\" and .message == "
+	    "\"Relaying\")] | .[0] | [(.alloc_id|type), (.port|type)] | "
+	    "join(\",\")", "number,number",
+	    "a worker's line keeps its fields through the supervisor" },
+	{ "[.[] | select(.message == \"Listening for incoming "
+	    "traffic on UDP\")] | .[0].port | type", "number",
+	    "listen port a number" },
+	{ "[.[] | select(.message == \"Received a signal, "
+	    "draining\")] | .[0] | [.signal, (.allocations|type)] | "
+	    "join(\",\")", "SIGTERM,number", "drain: signal and count" },
+};
+
 static int
 exited(void *arg)
 {
@@ -137,6 +169,7 @@ t_events(void)
 	struct tu_client	c;
 	struct taddr		pa;
 	uint8_t			buf[64];
+	size_t			i;
 	int			pfd;
 
 	memset(&o, 0, sizeof(o));
@@ -168,32 +201,8 @@ t_events(void)
 	check_messages(&r);
 	jq_is(&r, 1, "[.[] | select(.time and .severity and .proc)] | "
 	    "length == (. | length)", "true", "time, severity, proc on all");
-	jq_is(&r, 1, "[.[] | select(.message == \"Created new allocation\")]"
-	    " | .[0] | [(.id|type), (.port|type), (.lifetime|type), "
-	    "(.client|type), (.lifetime|tostring)] | join(\",\")",
-	    "number,number,number,string,600", "Created new allocation: "
-	    "id, port, lifetime numbers; client a string");
-	jq_is(&r, 1, "[.[] | select(.message == \"Successfully bound "
-	    "channel\")] | .[0] | [(.channel|type), .channel, (.peer|type)] | "
-	    "map(tostring) | join(\",\")", "number,16384,string",
-	    "channel bind: channel is the number 16384, peer a string");
-	jq_is(&r, 1, "[.[] | select(.message == \"Deleted allocation\")] | "
-	    ".[0] | [.reason, (.port|type)] | join(\",\")", "deleted,number",
-	    "refresh 0: reason deleted, port a number");
-	jq_is(&r, 1, "[.[] | select(.message == \"Request failed\" and "
-	    ".code == 401)] | .[0] | [(.code|type), .method, .reason] | "
-	    "join(\",\")", "number,allocate,Unauthorized",
-	    "the nonce dance's 401: code a number, method, reason");
-	jq_is(&r, 1, "[.[] | select(.src == \"worker\" and .message == "
-	    "\"Relaying\")] | .[0] | [(.alloc_id|type), (.port|type)] | "
-	    "join(\",\")", "number,number",
-	    "a worker's line keeps its fields through the supervisor");
-	jq_is(&r, 1, "[.[] | select(.message == \"Listening for incoming "
-	    "traffic on UDP\")] | .[0].port | type", "number",
-	    "listen port a number");
-	jq_is(&r, 1, "[.[] | select(.message == \"Received a signal, "
-	    "draining\")] | .[0] | [.signal, (.allocations|type)] | "
-	    "join(\",\")", "SIGTERM,number", "drain: signal and count");
+	for (i = 0; i < sizeof(typed) / sizeof(typed[0]); i++)
+		jq_is(&r, 1, typed[i].filter, typed[i].want, typed[i].what);
 	close(pfd);
 	tu_client_close(&c);
 	tu_relay_stop(&r);
