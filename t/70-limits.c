@@ -178,20 +178,17 @@ int
 main(void)
 {
 	struct tu_relay_opts	o;
-	char			addr[32];
 
 	tu_init(60);
 	if (access(tu_path("bin/turncell"), X_OK) == -1)
 		skip_all("bin/turncell not built");
-	hport = tp_tcp_port();
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u", hport);
 	memset(&o, 0, sizeof(o));
 	o.nports = 64;
 	o.allow[0] = "127.0.0.0/8";
-	o.extra[0] = "--health-check-addr";
-	o.extra[1] = addr;
+	o.health = "127.0.0.1:0";	/* the kernel's port, from --port-file */
 	if (!ok(tu_relay_start(&relay, &o) == 0, "relay with default limits"))
 		return done_testing();
+	hport = relay.health_port;
 	t_churn();
 	t_cred_ttl();
 	t_quiet_flood();
