@@ -96,6 +96,7 @@ udp_batch_flush(struct udp_batch *b)
 	}
 	b->n = 0;
 	b->niov = 0;
+	b->total = 0;
 }
 
 /* one more segment on the last send: 1 done, 0 not possible */
@@ -168,6 +169,8 @@ udp_batch_add(struct udp_batch *b, const struct taddr *to, const uint8_t *p,
 	b->last = *to;
 	b->n++;
 added:
-	if (b->n == UDP_BATCH_MSGS || b->niov == UDP_BATCH_IOVS)
+	b->total += len;
+	if (b->n == UDP_BATCH_MSGS || b->niov == UDP_BATCH_IOVS ||
+	    b->total >= UDP_BATCH_BYTES)
 		udp_batch_flush(b);
 }

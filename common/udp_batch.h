@@ -3,12 +3,14 @@
  * supervisor towards clients and by the worker towards peers.
  *
  * Not part of the pure core: it makes system calls. Datagrams are added
- * one at a time and go out with sendmmsg when the batch is full or on
- * udp_batch_flush(). The bytes are not copied: they must stay put until
- * the flush. Consecutive datagrams to the same address where the first
- * is at most UDP_BATCH_SEG_MAX bytes and the others are not longer (the
- * last may be shorter) become one UDP GSO send (UDP_SEGMENT), up to
- * UDP_BATCH_SEGS segments and UDP_BATCH_GSO_BYTES bytes.
+ * one at a time and go out with sendmmsg on udp_batch_flush(), or by
+ * themselves once UDP_BATCH_MSGS sends, UDP_BATCH_IOVS datagrams or
+ * UDP_BATCH_BYTES are pending (one call stays within a default socket
+ * buffer). The bytes are not copied: they must stay put until sent.
+ * Consecutive datagrams to the same address where the first is at most
+ * UDP_BATCH_SEG_MAX bytes and the others are not longer (the last may be
+ * shorter) become one UDP GSO send (UDP_SEGMENT), up to UDP_BATCH_SEGS
+ * segments and UDP_BATCH_GSO_BYTES bytes.
  *
  * Error policy (counted in struct udp_batch_stats, datagrams, never
  * logged: errors the network produces are expected):
@@ -39,6 +41,8 @@
 #define UDP_BATCH_SEG_MAX	1200	/* fits any path MTU >= 1280 */
 #define UDP_BATCH_SEGS		64	/* segments per GSO send */
 #define UDP_BATCH_GSO_BYTES	65000	/* one GSO send before segmentation */
+#define UDP_BATCH_BYTES		(128 * 1024)	/* per sendmmsg: below the
+						 * default SO_SNDBUF (208 KiB) */
 
 struct udp_batch_stats {
 	uint64_t	 pkts, bytes;	/* datagrams sent, their bytes */
@@ -55,6 +59,7 @@ union udp_batch_ctl {
 struct udp_batch {
 	int			 fd;		/* -1: every add is an err */
 	unsigned		 n, niov;
+	size_t			 total;		/* bytes in the batch */
 	struct taddr		 last;		/* address of msg[n - 1] */
 	struct mmsghdr		 msg[UDP_BATCH_MSGS];
 	struct iovec		 iov[UDP_BATCH_IOVS];
