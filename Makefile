@@ -2,6 +2,8 @@
 #
 #   make            build bin/turncell, bin/turncell-worker, bin/mock-portal
 #   make check      build and run every TAP test with prove
+#   make check-asan the integration tests against ASan+UBSan binaries
+#   make check-sbxdebug the integration tests with a trapping worker filter
 #   make run        install what is missing, build, start a local relay
 #   make deps       install the Debian packages of contrib/deps.sh
 #   make fuzz       build the libFuzzer harnesses (clang, ASan+UBSan)
@@ -76,7 +78,7 @@ FUZZ_BIN = $(FUZZ_SRC:contrib/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all check test run fuzz fuzz-run bench bench-scale clean deps install \
-	uninstall
+	uninstall check-asan check-sbxdebug fuzz-long
 .SECONDARY:
 
 all: $(BINS)
@@ -137,6 +139,69 @@ $(INT_T): $(HOSTILE_WRK)
 
 check: $(BINS) $(TESTS)
 	prove -e '' $(PROVE_FLAGS) $(TESTS) $(wildcard t/*.sh)
+
+# make check-sbxdebug: the integration tests with a worker whose filter
+# traps instead of killing (-DWRK_SANDBOX_DEBUG): a call it does not allow
+# comes back as the worker log line "syscall N", and the test launcher
+# fails the running test with it. Test builds only: bin/ keeps the kill.
+SBXD	 = build/sbxdebug/bin
+
+$(SBXD)/turncell-worker: $(WRK_SRC) $(IO_SRC) build/libcore.a \
+    $(wildcard common/*.h worker/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) -DWRK_SANDBOX_DEBUG -Iworker \
+	    $(LDHARDEN) -o $@ $(WRK_SRC) $(IO_SRC) build/libcore.a $(WRK_LIBS)
+
+# copies, not links: the supervisor runs the worker next to its own path
+$(SBXD)/turncell $(SBXD)/mock-portal: $(SBXD)/%: bin/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+check-sbxdebug: $(SBXD)/turncell $(SBXD)/turncell-worker \
+    $(SBXD)/mock-portal $(INT_T)
+	TU_BIN_DIR=$(CURDIR)/$(SBXD) prove -e '' $(PROVE_FLAGS) $(INT_T)
+
+# make check-asan: supervisor, worker and mock portal under ASan+UBSan,
+# the integration tests against them. The workers run without their
+# sandbox (-DWRK_NO_SANDBOX, which does not compile without ASan) and the
+# tests skip the checks of it (TU_NO_SANDBOX). The sanitizers write their
+# reports under build/asan/reports (contrib/asan/asan_options.c): any
+# report fails the run. Run by .ci/run, not by make check (time).
+ASAN	 = build/asan
+ASAN_LOG = $(CURDIR)/$(ASAN)/reports/san
+ASAN_IO	 = $(IO_SRC:%.c=$(ASAN)/obj/%.o) \
+	   $(ASAN)/obj/contrib/asan/asan_options.o
+ASAN_BIN = $(ASAN)/bin/turncell $(ASAN)/bin/turncell-worker \
+	   $(ASAN)/bin/mock-portal
+
+$(ASAN)/obj/%.o: %.c $(wildcard common/*.h supervisor/*.h worker/*.h \
+    contrib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(SANFLAGS) -fPIE -DWRK_NO_SANDBOX \
+	    -DTC_SAN_LOG='"$(ASAN_LOG)"' -c -o $@ $<
+
+$(ASAN)/bin/turncell: $(SUP_SRC:%.c=$(ASAN)/obj/%.o) $(ASAN_IO) \
+    build/libcore-san.a
+$(ASAN)/bin/turncell-worker: $(WRK_SRC:%.c=$(ASAN)/obj/%.o) $(ASAN_IO) \
+    build/libcore-san.a
+$(ASAN)/bin/mock-portal: $(MOCK_SRC:%.c=$(ASAN)/obj/%.o) $(ASAN_IO) \
+    build/libcore-san.a
+$(ASAN)/bin/turncell $(ASAN)/bin/mock-portal:
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -pie $(LDFLAGS) -o $@ $^ $(SUP_LIBS)
+$(ASAN)/bin/turncell-worker:
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -pie $(LDFLAGS) -o $@ $^ $(WRK_LIBS)
+
+check-asan: $(ASAN_BIN) $(INT_T)
+	rm -rf $(ASAN)/reports && mkdir -p $(ASAN)/reports && \
+	    chmod 1777 $(ASAN)/reports
+	@rc=0; TU_BIN_DIR=$(CURDIR)/$(ASAN)/bin TU_NO_SANDBOX=1 \
+	    prove -e '' $(PROVE_FLAGS) $(INT_T) || rc=$$?; \
+	if [ -n "$$(ls -A $(ASAN)/reports)" ]; then \
+	    head -n 60 $(ASAN)/reports/*; \
+	    echo "check-asan: sanitizer reports in $(ASAN)/reports"; exit 1; \
+	fi; exit $$rc
 
 test: check
 

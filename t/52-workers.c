@@ -95,15 +95,21 @@ check_status(pid_t w, const char *what)
 	ok(tu_proc_read(w, &p) == 0 && p.ppid == relay.pid,
 	    "%s: the worker is a child of the supervisor", what);
 	check_cmdline(w, what);
-	v[0] = '\0';
-	tu_proc_status(w, "Seccomp", v, sizeof(v));
-	is_str(v, "2", "%s: Seccomp: 2 (filter mode)", what);
-	v[0] = '\0';
-	tu_proc_status(w, "Seccomp_filters", v, sizeof(v));
-	ok(atoi(v) >= 1, "%s: Seccomp_filters >= 1 (got '%s')", what, v);
-	v[0] = '\0';
-	tu_proc_status(w, "NoNewPrivs", v, sizeof(v));
-	is_str(v, "1", "%s: NoNewPrivs: 1", what);
+	if (!tu_sandboxed()) {
+		skip(3, "%s: ASan build, workers run without their filter",
+		    what);
+	} else {
+		v[0] = '\0';
+		tu_proc_status(w, "Seccomp", v, sizeof(v));
+		is_str(v, "2", "%s: Seccomp: 2 (filter mode)", what);
+		v[0] = '\0';
+		tu_proc_status(w, "Seccomp_filters", v, sizeof(v));
+		ok(atoi(v) >= 1, "%s: Seccomp_filters >= 1 (got '%s')", what,
+		    v);
+		v[0] = '\0';
+		tu_proc_status(w, "NoNewPrivs", v, sizeof(v));
+		is_str(v, "1", "%s: NoNewPrivs: 1", what);
+	}
 	if (geteuid() != 0) {
 		skip(2, "%s: not root: no privilege drop to check", what);
 		return;

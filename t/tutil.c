@@ -168,9 +168,24 @@ tu_init(int seconds)
 const char *
 tu_path(const char *rel)
 {
-	snprintf(tu_pathbuf, sizeof(tu_pathbuf), "%s/%s",
-	    tu_root[0] ? tu_root : ".", rel);
+	const char	*bin = getenv("TU_BIN_DIR");
+
+	/* make check-asan and check-sbxdebug: the same tests, other builds */
+	if (bin != NULL && *bin != '\0' && strncmp(rel, "bin/", 4) == 0)
+		snprintf(tu_pathbuf, sizeof(tu_pathbuf), "%s/%s", bin,
+		    rel + 4);
+	else
+		snprintf(tu_pathbuf, sizeof(tu_pathbuf), "%s/%s",
+		    tu_root[0] ? tu_root : ".", rel);
 	return tu_pathbuf;
+}
+
+int
+tu_sandboxed(void)
+{
+	const char	*v = getenv("TU_NO_SANDBOX");
+
+	return v == NULL || *v == '\0' || strcmp(v, "0") == 0;
 }
 
 uint64_t

@@ -72,6 +72,8 @@ int	 tu_kill(pid_t, int sig);
 
 /* path of a file next to the test binary's tree: "bin/turncell" etc. */
 const char *tu_path(const char *rel);
+/* 0 under make check-asan (TU_NO_SANDBOX): workers run unfiltered */
+int	 tu_sandboxed(void);
 
 /* ---- tutil_relay.c: the relay and its log ---- */
 
