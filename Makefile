@@ -8,6 +8,7 @@
 #   make deps       install the Debian packages of contrib/deps.sh
 #   make fuzz       build the libFuzzer harnesses (clang, ASan+UBSan)
 #   make fuzz-run   run each harness for FUZZ_SECONDS (default 60)
+#   make fuzz-long  the same for 30 minutes per harness
 #   make bench      turncell and coturn side by side (figures, not tests)
 #   make bench-scale the same at 10,000 allocations
 #   make install    bin/turncell and bin/turncell-worker into $(BINDIR), the
@@ -230,6 +231,10 @@ fuzz-run: $(FUZZ_BIN)
 	        2>build/fuzz/$$n.log || { tail -50 build/fuzz/$$n.log; exit 1; }; \
 	    grep -E 'stat::number_of_executed_units|stat::peak_rss' build/fuzz/$$n.log; \
 	done
+
+# for humans: half an hour per target, the corpora kept in build/fuzz
+fuzz-long: $(FUZZ_BIN)
+	$(MAKE) fuzz-run FUZZ_SECONDS=1800
 
 # the load generator of make bench (contrib/bench/tcload.c): always
 # optimised, whatever CFLAGS says, so that it is not the bottleneck

@@ -77,7 +77,14 @@ t_churn(void)
 	ms = tu_now_ms() - t0;
 	diag("churn: %d cycles in %llu ms: %d started, %d got 486, %d other",
 	    i, (unsigned long long)ms, good, quota, other);
-	ok(quota > 0, "allocate/delete churn from one source meets 486");
+	/* under ASan (make check-asan) a cycle may take longer than the
+	 * budget's refill: then there is nothing to meet */
+	if ((long long)i <= START_RATE + (long long)ms * START_RATE / 1000)
+		skip(1, "%d cycles in %llu ms did not outrun the start budget",
+		    i, (unsigned long long)ms);
+	else
+		ok(quota > 0, "allocate/delete churn from one source meets "
+		    "486");
 	ok(good <= START_RATE + (int)(ms * START_RATE / 1000) + 1,
 	    "at most %d + %d/s workers started (%d)", START_RATE, START_RATE,
 	    good);
