@@ -136,7 +136,16 @@ build/test/turncell-worker-hostile: $(WRK_SRC) $(IO_SRC) build/libcore.a \
 	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) -DWRK_HOSTILE -Iworker \
 	    $(LDHARDEN) -o $@ $(WRK_SRC) $(IO_SRC) build/libcore.a $(WRK_LIBS)
 
-$(INT_T): $(HOSTILE_WRK)
+# the same with the sandbox debug switch (t/79-sbxdebug.c)
+build/test/turncell-worker-hostile-sbxdebug: $(WRK_SRC) $(IO_SRC) \
+    build/libcore.a $(wildcard common/*.h worker/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) -DWRK_HOSTILE \
+	    -DWRK_SANDBOX_DEBUG -Iworker $(LDHARDEN) -o $@ $(WRK_SRC) \
+	    $(IO_SRC) build/libcore.a $(WRK_LIBS)
+
+$(INT_T): $(HOSTILE_WRK) \
+    $(if $(WRK_SRC),build/test/turncell-worker-hostile-sbxdebug)
 
 check: $(BINS) $(TESTS)
 	prove -e '' $(PROVE_FLAGS) $(TESTS) $(wildcard t/*.sh)
@@ -160,7 +169,8 @@ $(SBXD)/turncell $(SBXD)/mock-portal: $(SBXD)/%: bin/%
 
 check-sbxdebug: $(SBXD)/turncell $(SBXD)/turncell-worker \
     $(SBXD)/mock-portal $(INT_T)
-	TU_BIN_DIR=$(CURDIR)/$(SBXD) prove -e '' $(PROVE_FLAGS) $(INT_T)
+	TU_BIN_DIR=$(CURDIR)/$(SBXD) TU_SBXDEBUG=1 \
+	    prove -e '' $(PROVE_FLAGS) $(INT_T)
 
 # make check-asan: supervisor, worker and mock portal under ASan+UBSan,
 # the integration tests against them. The workers run without their

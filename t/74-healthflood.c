@@ -97,8 +97,8 @@ main(void)
 	struct tu_relay		 r;
 	char			 token[64];
 	static const char	 half[] = "GET /healthz HTTP/1.1\r\nHost: x";
-	long			 ms, worst = 0;
-	int			 i, n = 0, nfds, got200 = 1;
+	long			 ms, worst = 0, rss0;
+	int			 i, n = 0, nfds, fds0, got200 = 1;
 
 	tu_init(60);
 	if (access(tu_path("bin/turncell"), X_OK) == -1 ||
@@ -117,6 +117,8 @@ main(void)
 	    "relay with a token and health"))
 		goto out;
 	o.health_port = r.health_port;
+	rss0 = tu_proc_rss_kb(r.pid);
+	fds0 = tu_proc_nfds(r.pid);
 	for (i = 0; i < IDLE + SLOW; i++) {
 		held[i] = connect_nb(o.health_port);
 		n += held[i] >= 0;
@@ -150,6 +152,9 @@ main(void)
 	i = closed_by_relay(IDLE + SLOW);
 	ok(i >= IDLE + SLOW - 10, "the relay closed %d of %d held connections",
 	    i, IDLE + SLOW);
+	diag("health flood: supervisor VmRSS %ld -> %ld kB, fds %d -> %d "
+	    "(%d while held)", rss0, tu_proc_rss_kb(r.pid), fds0,
+	    tu_proc_nfds(r.pid), nfds);
 	ms = healthz_ms(o.health_port);
 	ok(ms >= 0 && ms < 1000, "/healthz afterwards (%ld ms)", ms);
 	ok(tp_mock_wait(&m, "joins", 1, 100) == 1,
