@@ -136,7 +136,7 @@ build/test/turncell-worker-hostile: $(WRK_SRC) $(IO_SRC) build/libcore.a \
 	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) -DWRK_HOSTILE -Iworker \
 	    $(LDHARDEN) -o $@ $(WRK_SRC) $(IO_SRC) build/libcore.a $(WRK_LIBS)
 
-# the same with the sandbox debug switch (t/79-sbxdebug.c)
+# the same with the sandbox debug switch (t/81-sbxdebug.c)
 build/test/turncell-worker-hostile-sbxdebug: $(WRK_SRC) $(IO_SRC) \
     build/libcore.a $(wildcard common/*.h worker/*.h)
 	@mkdir -p $(@D)

@@ -1,5 +1,5 @@
 /*
- * 79-sbxdebug: the sandbox debug build and the production filter side by
+ * 81-sbxdebug: the sandbox debug build and the production filter side by
  * side (attack cases 46, 47).
  *
  * build/test/turncell-worker-hostile-sbxdebug is the hostile test worker
