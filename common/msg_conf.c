@@ -138,6 +138,7 @@ msg_put_conf(struct buf_w *w, const struct msg_conf *c)
 	for (i = 0; i < f->n_host; i++)
 		msg_put_addr(w, &f->host[i]);
 	buf_put_zero(w, MSG_CONF_SLOT * (PEER_MAX_HOST - f->n_host));
+	buf_put_u32(w, c->max_bps);
 	return msg_put_done(w);
 }
 
@@ -235,7 +236,8 @@ msg_get_conf(const struct msg *m, struct msg_conf *out)
 	if (zero != 0 || msg_get_addr(&r, &out->bind4) == -1 ||
 	    msg_get_addr(&r, &out->bind6) == -1 ||
 	    mc_get_filter(&r, &out->filter) == -1 ||
-	    mc_get_hosts(&r, &out->filter) == -1 || buf_r_done(&r) == -1 ||
+	    mc_get_hosts(&r, &out->filter) == -1 ||
+	    buf_get_u32(&r, &out->max_bps) == -1 || buf_r_done(&r) == -1 ||
 	    !msg_conf_ok(out)) {
 		memset(out, 0, sizeof(*out));
 		return msg_bad();

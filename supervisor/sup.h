@@ -67,6 +67,8 @@ struct sup_conf {
 	int		 indications;		/* --indications */
 	int		 one_per_user;		/* --one-allocation-per-user */
 	int		 sched_batch;		/* --sched-batch */
+	uint32_t	 max_bps;		/* --max-bps, per allocation and
+						 * direction; 0 = no limit */
 };
 
 /* counters of the shell itself (the engine counts protocol events) */
@@ -76,6 +78,8 @@ struct sup_counters {
 	uint64_t	 worker_drops;		/* records not queued to a worker */
 	uint64_t	 log_suppressed;	/* worker log lines rate-limited */
 	uint64_t	 peer_denied;		/* MSG_STATS: sends a worker refused */
+	uint64_t	 throttled_c2p;		/* MSG_STATS: over --max-bps */
+	uint64_t	 throttled_p2c;
 };
 
 struct sup {

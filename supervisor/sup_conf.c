@@ -32,7 +32,7 @@ enum {
 	O_UNAUTH_RATE, O_UNAUTH_ALL, O_BINDING_RATE, O_BINDING_ALL,
 	O_MAX_CRED_TTL, O_AUTH, O_REALM, O_ONE_PER_USER, O_INDICATIONS,
 	O_SCHED_BATCH, O_HELP,
-	O_VERSION, O_PORT_FILE,
+	O_VERSION, O_PORT_FILE, O_MAX_BPS,
 	O_END
 };
 #define O_N	(O_END - O_LISTEN_PORT)
@@ -140,6 +140,10 @@ static const struct sup_opt sup_opts[] = {
 	    "run relay processes as SCHED_BATCH: fewer wake-ups,\n"
 	    "less CPU per packet, but more latency when the CPU\n"
 	    "is contended (default off)" },
+	{ "max-bps", O_MAX_BPS, NULL, "N",
+	    "bytes per second each allocation may relay in each\n"
+	    "direction; more is dropped and counted, 0 = no limit\n"
+	    "(default 0)" },
 	{ "help", O_HELP, NULL, NULL, "show this help and exit" },
 	{ "version", O_VERSION, NULL, NULL, "show the version and exit" },
 };
@@ -495,6 +499,8 @@ conf_limits(struct sup_conf *c, const char **val)
 	    "200");
 	c->binding_global = conf_rate(val, O_BINDING_ALL,
 	    "binding-global-rate", "20000");
+	c->max_bps = (uint32_t)conf_uint("max-bps",
+	    conf_def(val, O_MAX_BPS, "0"), 0, UINT32_MAX);
 	c->max_cred_ttl = (unsigned)conf_uint("max-credential-ttl",
 	    conf_def(val, O_MAX_CRED_TTL, "2592000"), 0, 100 * 365 * 86400U);
 	c->auth_schemes = schemes[conf_choice("auth",

@@ -149,21 +149,27 @@ mresponses(struct mbuf *m)
 	}
 }
 
+/* a counter with one line per direction */
+static void
+mdirs(struct mbuf *m, const char *name, const char *help, uint64_t c2p,
+    uint64_t p2c)
+{
+	mhead(m, name, "counter", help);
+	mput(m, "%s{direction=\"client_to_peer\"} %llu\n", name,
+	    (unsigned long long)c2p);
+	mput(m, "%s{direction=\"peer_to_client\"} %llu\n", name,
+	    (unsigned long long)p2c);
+}
+
 static void
 mrelayed(struct mbuf *m, const struct turn_stats *st)
 {
-	mhead(m, "turncell_relayed_packets_total", "counter",
-	    "Packets relayed, by direction.");
-	mput(m, "turncell_relayed_packets_total{direction=\"client_to_peer\"}"
-	    " %llu\n", (unsigned long long)st->packets_c2p);
-	mput(m, "turncell_relayed_packets_total{direction=\"peer_to_client\"}"
-	    " %llu\n", (unsigned long long)st->packets_p2c);
-	mhead(m, "turncell_relayed_bytes_total", "counter",
-	    "Payload bytes relayed (ChannelData header excluded).");
-	mput(m, "turncell_relayed_bytes_total{direction=\"client_to_peer\"}"
-	    " %llu\n", (unsigned long long)st->bytes_c2p);
-	mput(m, "turncell_relayed_bytes_total{direction=\"peer_to_client\"}"
-	    " %llu\n", (unsigned long long)st->bytes_p2c);
+	mdirs(m, "turncell_relayed_packets_total",
+	    "Packets relayed, by direction.", st->packets_c2p,
+	    st->packets_p2c);
+	mdirs(m, "turncell_relayed_bytes_total",
+	    "Payload bytes relayed (ChannelData header excluded).",
+	    st->bytes_c2p, st->bytes_p2c);
 }
 
 /* one labelled line per (label, value) pair */
@@ -242,6 +248,9 @@ mshell(struct mbuf *m, const struct turn_stats *st)
 	mone(m, "turncell_peer_denied_total", "counter",
 	    "Sends to peers refused by a worker's own peer filter.",
 	    c->peer_denied);
+	mdirs(m, "turncell_throttled_packets_total",
+	    "Datagrams dropped over --max-bps, by direction.",
+	    c->throttled_c2p, c->throttled_p2c);
 }
 
 size_t

@@ -127,6 +127,7 @@ wk_conf_send(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
 	if (c->public6.family != 0)
 		mc.bind6 = c->bind6;
 	mc.filter = c->filter;
+	mc.max_bps = c->max_bps;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_conf(&b, &mc) == -1 || msg_send_rec(fd, rec, b.len) == -1)
 		return -1;

@@ -552,6 +552,8 @@ wk_on_stats(struct worker *w, const struct msg *m)
 	w->stats.tx_bytes += st.tx_bytes;
 	w->stats.denied += st.denied;
 	w->sup->cnt.peer_denied += st.denied;
+	w->sup->cnt.throttled_p2c += st.rx_throttled;
+	w->sup->cnt.throttled_c2p += st.tx_throttled;
 }
 
 static void

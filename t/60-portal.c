@@ -93,23 +93,6 @@ wait_readyz(uint16_t port, int want, int timeout_ms)
 	return st;
 }
 
-/* a metric's value from /metrics, -1 if absent */
-static long long
-metric(uint16_t port, const char *name)
-{
-	char		 b[16384], pat[128];
-	const char	*at;
-	long long	 v;
-
-	if (tp_http_get(port, "/metrics", b, sizeof(b)) != 200)
-		return -1;
-	snprintf(pat, sizeof(pat), "\n%s ", name);
-	if ((at = strstr(b, pat)) == NULL ||
-	    sscanf(at + strlen(pat), "%lld", &v) != 1)
-		return -1;
-	return v;
-}
-
 /* 1 once needle is in at least n log lines after `from` */
 static int
 wait_log_count(const struct tu_relay *r, off_t from, const char *needle,
@@ -265,7 +248,7 @@ t_junk(struct world *w)
 	    tu_log_count(&w->r, at, "frame without an event ignored") > 0,
 	    "and logged");
 	ok(tu_relay_alive(&w->r), "relay alive");
-	ok(metric(w->health, "turncell_portal_junk_frames_total") >= 5,
+	ok(tp_metric(w->health, "turncell_portal_junk_frames_total") >= 5,
 	    "and counted in /metrics");
 	ok(tp_mock_control(&w->m, "action=big") == 0, "portal sends 70 kB");
 	ok(tu_log_wait(&w->r, at, "oversized frame ignored",

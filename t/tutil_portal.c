@@ -156,6 +156,22 @@ tp_http_get(uint16_t port, const char *path, char *body, size_t cap)
 	return tp_http(port, "GET", path, NULL, 0, body, cap, 2000);
 }
 
+long long
+tp_metric(uint16_t port, const char *name)
+{
+	char		 b[16384], pat[160];
+	const char	*at;
+	long long	 v;
+
+	if (tp_http_get(port, "/metrics", b, sizeof(b)) != 200)
+		return -1;
+	snprintf(pat, sizeof(pat), "\n%s ", name);
+	if ((at = strstr(b, pat)) == NULL ||
+	    sscanf(at + strlen(pat), "%lld", &v) != 1)
+		return -1;
+	return v;
+}
+
 /*
  * JSON (the mock's compact cJSON output; enough for tests)
  */

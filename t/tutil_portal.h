@@ -50,6 +50,8 @@ int	 tp_http(uint16_t port, const char *method, const char *path,
 	    char *hdrs, size_t hcap, char *body, size_t cap, int timeout_ms);
 int	 tp_http_get(uint16_t port, const char *path, char *body,
 	    size_t cap);
+/* a metric's value from /metrics (name with its labels), -1 if absent */
+long long tp_metric(uint16_t port, const char *name);
 
 int	 tp_mock_state(const struct tp_mock *, char *body, size_t cap);
 int	 tp_mock_control(const struct tp_mock *, const char *query);

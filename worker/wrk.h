@@ -26,6 +26,7 @@
 #include "msg_conf.h"
 #include "peer.h"
 #include "relay.h"
+#include "tbucket.h"
 
 #define WRK_CTL_FD		3	/* the socketpair, by contract */
 #define WRK_STATS_MS		10000	/* MSG_STATS period */
@@ -51,6 +52,8 @@ struct wrk_counters {
 	uint64_t	 tx_nopeer;		/* unbound or denied channel */
 	uint64_t	 tx_err;		/* error on one datagram */
 	uint64_t	 tx_lost;		/* socket buffer full */
+	uint64_t	 rx_throttled;		/* over --max-bps, peer side */
+	uint64_t	 tx_throttled;		/* over --max-bps, client side */
 };
 
 struct wrk {
@@ -67,6 +70,9 @@ struct wrk {
 	struct wrk_counters	 cnt;
 	struct wrk_counters	 last;		/* at the last MSG_STATS */
 	uint64_t		 last_denied;
+	/* --max-bps, one bucket per direction (rate 0: no limit) */
+	struct tbucket		 bucket_rx;	/* peer -> client */
+	struct tbucket		 bucket_tx;	/* client -> peer */
 };
 
 /* wrk_conf.c: 1 with the checked MSG_CONF, 0 on end of file, -1 with

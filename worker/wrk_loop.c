@@ -93,6 +93,13 @@ wrk_rx_pause(struct wrk *w)
 	ev_io_start(w->loop, &wrk_wio);
 }
 
+/* the loop's time in ms, for the --max-bps buckets (no system call) */
+static uint64_t
+wrk_ms(struct wrk *w)
+{
+	return (uint64_t)(ev_now(w->loop) * 1000.0);
+}
+
 /* send one record to the supervisor: 0 sent or dropped (counted), -1 it
  * is kept until fd 3 is writable (nothing more may be sent before it) */
 static int
@@ -203,14 +210,21 @@ wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
 		w->cnt.rx_nochan++;
 		return 0;
 	}
-	if ((chan = relay_from_peer(w->relay, &peer)) != 0)
+	if ((chan = relay_from_peer(w->relay, &peer)) == 0 &&
+	    !relay_perm_has(w->relay, &peer)) {
+		w->cnt.rx_nochan++;
+		return 0;
+	}
+	/* over --max-bps: dropped and counted, before any work is done */
+	if (!tbucket_take(&w->bucket_rx, mm->msg_len, wrk_ms(w))) {
+		w->cnt.rx_throttled++;
+		return 0;
+	}
+	if (chan != 0)
 		return wrk_frame(w, chan, mm->msg_hdr.msg_iov->iov_base,
 		    mm->msg_len);
-	if (relay_perm_has(w->relay, &peer))
-		return wrk_peer_data(w, &peer, mm->msg_hdr.msg_iov->iov_base,
-		    mm->msg_len);
-	w->cnt.rx_nochan++;
-	return 0;
+	return wrk_peer_data(w, &peer, mm->msg_hdr.msg_iov->iov_base,
+	    mm->msg_len);
 }
 
 /* frame datagrams wrk_rx_i..wrk_rx_n-1; -1 when blocked on fd 3 */
@@ -322,6 +336,10 @@ wrk_tx_add(struct wrk *w, const struct taddr *peer, const uint8_t *p,
 
 	if (wrk_tx[fam].fd == -1) {	/* family not relayed here */
 		w->cnt.tx_nopeer++;
+		return;
+	}
+	if (!tbucket_take(&w->bucket_tx, len, wrk_ms(w))) {
+		w->cnt.tx_throttled++;
 		return;
 	}
 	udp_batch_add(&wrk_tx[fam], peer, p, len);
@@ -492,7 +510,7 @@ wrk_ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
 void
 wrk_send_stats(struct wrk *w)
 {
-	uint8_t			 rec[MSG_HDR_LEN + 40];
+	uint8_t			 rec[MSG_HDR_LEN + 7 * 8];
 	struct buf_w		 b;
 	struct msg_stats	 st;
 	const struct wrk_counters *c = &w->cnt, *l = &w->last;
@@ -503,6 +521,8 @@ wrk_send_stats(struct wrk *w)
 	st.tx_pkts = c->tx_pkts - l->tx_pkts;
 	st.tx_bytes = c->tx_bytes - l->tx_bytes;
 	st.denied = denied - w->last_denied;
+	st.rx_throttled = c->rx_throttled - l->rx_throttled;
+	st.tx_throttled = c->tx_throttled - l->tx_throttled;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_stats(&b, &st) == -1 ||
 	    wrk_send_rec(w->ctl_fd, rec, b.len) == -1)
@@ -554,6 +574,8 @@ wrk_loop_init(struct wrk *w)
 	buf_w_init(&wrk_bw, wrk_batch, sizeof(wrk_batch));
 	msg_data_begin(&wrk_bw);
 	wrk_bw_frames = 0;
+	tbucket_init(&w->bucket_rx, w->conf.max_bps, wrk_ms(w));
+	tbucket_init(&w->bucket_tx, w->conf.max_bps, wrk_ms(w));
 
 	ev_io_init(&w->ctl_io, wrk_ctl_cb, w->ctl_fd, EV_READ);
 	w->ctl_io.data = w;
