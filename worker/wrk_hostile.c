@@ -12,6 +12,11 @@
  *	one MSG_LOG line made to break a JSON log (quotes, backslashes,
  *	control bytes, the line's own member names, too many fields); the
  *	supervisor must log it as data. The worker then carries on.
+ *   TURNCELL_HOSTILE=flood
+ *	once channel 0x4000 is bound, records of the largest size full of
+ *	one-byte frames on it, as fast as fd 3 takes them, for at most
+ *	WRK_FLOOD_SECS (valid records: the supervisor's budget per worker
+ *	and loop iteration must keep everyone else served).
  *   TURNCELL_SYSCALL=open|socket|connect|exec|fork|ptrace|mprotect|int80|x32
  *	that call right after the sandbox is applied (it must be killed
  *	with SIGSYS; if it survives, it logs so and exits 7).
@@ -35,6 +40,15 @@
 #ifdef WRK_HOSTILE
 
 #define WRK_HOSTILE_SURVIVED	7
+#define WRK_FLOOD_CHAN		0x4000
+#define WRK_FLOOD_SECS		30.	/* bounded: a test never runs on */
+#define WRK_FLOOD_TICK		0.001
+#define WRK_FLOOD_BURST		64	/* records per tick at most */
+
+static ev_timer		wrk_flood_timer;
+static ev_tstamp	wrk_flood_end;
+static uint8_t		wrk_flood_rec[MSG_MAX_RECORD];
+static size_t		wrk_flood_len;
 
 static void
 wrk_hostile_call(const char *what)
@@ -128,6 +142,49 @@ wrk_hostile_log(struct wrk *w)
 		(void)wrk_send_rec(w->ctl_fd, rec, b.len);
 }
 
+/* one record of one-byte frames on WRK_FLOOD_CHAN, built once */
+static void
+wrk_flood_build(void)
+{
+	struct buf_w	b;
+	uint8_t		c = 'x';
+
+	buf_w_init(&b, wrk_flood_rec, sizeof(wrk_flood_rec));
+	msg_data_begin(&b);
+	while (msg_data_add(&b, WRK_FLOOD_CHAN, &c, 1) == 0)
+		;
+	wrk_flood_len = msg_data_end(&b);
+}
+
+static void
+wrk_flood_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct wrk	*w = t->data;
+	int		 i;
+
+	(void)revents;
+	if (ev_now(loop) >= wrk_flood_end) {
+		ev_timer_stop(loop, t);
+		return;
+	}
+	if (relay_to_peer(w->relay, WRK_FLOOD_CHAN) == NULL)
+		return;		/* not bound yet */
+	for (i = 0; i < WRK_FLOOD_BURST; i++)
+		if (wrk_send_rec(w->ctl_fd, wrk_flood_rec, wrk_flood_len) == -1)
+			break;	/* full: the next tick tries again */
+}
+
+static void
+wrk_flood_start(struct wrk *w)
+{
+	wrk_flood_build();
+	wrk_flood_end = ev_now(w->loop) + WRK_FLOOD_SECS;
+	ev_timer_init(&wrk_flood_timer, wrk_flood_cb, WRK_FLOOD_TICK,
+	    WRK_FLOOD_TICK);
+	wrk_flood_timer.data = w;
+	ev_timer_start(w->loop, &wrk_flood_timer);
+}
+
 void
 wrk_hostile_after_ready(struct wrk *w)
 {
@@ -147,6 +204,10 @@ wrk_hostile_after_ready(struct wrk *w)
 	}
 	if (strcmp(what, "log-inject") == 0) {
 		wrk_hostile_log(w);
+		return;
+	}
+	if (strcmp(what, "flood") == 0) {
+		wrk_flood_start(w);
 		return;
 	}
 	buf_w_init(&b, rec, sizeof(rec));
