@@ -26,11 +26,27 @@
 #include "msg.h"
 #include "msg_io.h"
 #include "sup.h"
+#include "sup_carry.h"
 #include "sup_metrics.h"
 #include "sup_wq.h"
 
 #define WK_BUCKETS		4096
-#define WK_READS		16	/* records per wakeup */
+/*
+ * The budget of one worker per loop iteration, so that one worker cannot
+ * hold the loop: its io watcher is level triggered, so a worker that used
+ * its budget is read again on the next iteration, after every other ready
+ * descriptor (clients, other workers) had its turn. The cost of a record
+ * is its frames (one send each): a record of the largest size holds some
+ * 13,000 one-byte frames, several milliseconds of sends. So frames are
+ * counted inside a record, which is cut at a frame boundary when they run
+ * out; the rest is kept and comes first on the next iteration
+ * (sup_carry.c). 256 frames are about 0.2 ms of sends: a client's Binding
+ * waits for at most that per busy worker. Records and bytes bound the
+ * reads themselves (checked before each record).
+ */
+#define WK_BUDGET_RECS		16	/* records per iteration */
+#define WK_BUDGET_BYTES		262144	/* bytes of records per iteration */
+#define WK_BUDGET_FRAMES	256	/* MSG_DATA frames per iteration */
 #define WK_LOG_BURST		20	/* log lines per window */
 #define WK_LOG_WINDOW_MS	10000
 
@@ -53,6 +69,8 @@ struct worker {
 	uint64_t		 log_t0;
 	unsigned		 log_n, log_dropped;
 	struct msg_stats	 stats;
+	struct sup_carry	 carry;		/* frames left for later */
+	unsigned		 served;	/* ev_iteration() of last read */
 };
 
 static struct worker		*wk_hash[WK_BUCKETS];
@@ -69,11 +87,13 @@ static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
 static void	wk_hostile(struct worker *, const char *);
 static void	wk_log_suppressed(struct worker *);
 static void	wk_wq_fail(struct sup_wq *, const char *);
+static void	wk_carry_cb(struct sup_carry *);
 
 void
 sup_worker_init(struct sup *s)
 {
 	sup_wq_pool_init();
+	sup_carry_init(s->loop);
 }
 
 size_t
@@ -255,6 +275,7 @@ wk_detach(struct worker *w)
 {
 	wk_hash_del(w);
 	sup_wq_release(&w->wq);
+	sup_carry_drop(&w->carry);
 	w->stopping = 1;
 	ev_timer_stop(w->sup->loop, &w->ready_timer);
 	if (w->wq.fd != -1) {
@@ -365,6 +386,9 @@ wk_new(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 	w->port = port;
 	w->families = families;
 	w->state = MSG_ST_STARTING;
+	w->served = UINT_MAX;	/* not read in any iteration yet */
+	w->carry.fn = wk_carry_cb;
+	w->carry.arg = w;
 	return w;
 }
 
@@ -502,17 +526,53 @@ wk_on_bind_fail(struct worker *w, const struct msg *m)
 	sup_pump_event(s, SUP_IN_BIND_FAILED, id);
 }
 
+/* frames of a checked MSG_DATA to the engine; the worker may be stopped */
 static void
-wk_on_data(struct worker *w, const struct msg *m)
+wk_feed(struct worker *w, const uint8_t *p, size_t len)
 {
 	struct sup_input	in;
 
 	memset(&in, 0, sizeof(in));
 	in.type = SUP_IN_DATA;
 	in.alloc_id = w->alloc_id;
-	in.data = m->payload;
-	in.len = m->len;
+	in.data = p;
+	in.len = len;
 	sup_pump(w->sup, &in, 1);
+}
+
+/* as many frames as *frames allows; the rest is kept for later (or fed
+ * too when no carry buffer is free) */
+static void
+wk_on_data(struct worker *w, const struct msg *m, size_t *frames)
+{
+	size_t	cut = sup_carry_cut(m->payload, m->len, frames);
+
+	if (cut < m->len && sup_carry_take(&w->carry, m->payload + cut,
+	    m->len - cut) == -1)
+		cut = m->len;
+	wk_feed(w, m->payload, cut);
+}
+
+/* the kept frames first, within *frames: 1 if some are still kept */
+static int
+wk_carry_feed(struct worker *w, size_t *frames)
+{
+	struct sup_carry	*c = &w->carry;
+	const uint8_t		*p = c->buf + c->off;
+	size_t			 cut;
+
+	if (c->buf == NULL)
+		return 0;
+	cut = sup_carry_cut(p, c->len - c->off, frames);
+	c->off += cut;
+	if (c->off == c->len) {
+		/* the pump is done with it when wk_feed() returns */
+		wk_feed(w, p, cut);
+		sup_carry_drop(c);
+		return 0;
+	}
+	wk_feed(w, p, cut);
+	return c->buf != NULL;
 }
 
 /* one datagram from a peer without a channel (--indications) */
@@ -557,7 +617,7 @@ wk_on_stats(struct worker *w, const struct msg *m)
 }
 
 static void
-wk_dispatch(struct worker *w, const struct msg *m)
+wk_dispatch(struct worker *w, const struct msg *m, size_t *frames)
 {
 	struct msg_log	l;
 
@@ -569,7 +629,7 @@ wk_dispatch(struct worker *w, const struct msg *m)
 		wk_on_bind_fail(w, m);
 		break;
 	case MSG_DATA:
-		wk_on_data(w, m);
+		wk_on_data(w, m, frames);
 		break;
 	case MSG_LOG:
 		if (msg_get_log(m, &l) == -1)
@@ -590,19 +650,30 @@ wk_dispatch(struct worker *w, const struct msg *m)
 }
 
 /*
- * Read up to WK_READS records. Returns 1 when the budget ran out (more
- * may be queued), 0 otherwise; the worker may be detached on return.
+ * Read records within the budget of one iteration (WK_BUDGET_*), kept
+ * frames first. Returns 1 when the budget ran out (more may be queued or
+ * kept), 0 otherwise; the worker may be detached on return. Once per
+ * iteration unless `drain` (a dead worker's last records).
  */
 static int
-wk_read(struct worker *w)
+wk_read(struct worker *w, int drain)
 {
 	struct msg	m;
 	ssize_t		n;
+	size_t		bytes = 0, frames = WK_BUDGET_FRAMES;
+	unsigned	iter = ev_iteration(w->sup->loop);
 	int		i;
 
-	for (i = 0; i < WK_READS; i++) {
+	if (!drain && w->served == iter)
+		return 1;
+	w->served = iter;
+	if (wk_carry_feed(w, &frames) == 1)
+		return 1;
+	for (i = 0; i < WK_BUDGET_RECS; i++) {
 		if (w->wq.fd == -1)
 			return 0;
+		if (bytes >= WK_BUDGET_BYTES || frames == 0)
+			return 1;
 		n = msg_recv_rec(w->wq.fd, wk_rbuf, sizeof(wk_rbuf));
 		if (n == -1 && errno == EAGAIN)
 			return 0;
@@ -623,7 +694,10 @@ wk_read(struct worker *w)
 			wk_hostile(w, "malformed or unexpected message");
 			return 0;
 		}
-		wk_dispatch(w, &m);
+		bytes += (size_t)n;
+		wk_dispatch(w, &m, &frames);
+		if (w->carry.buf != NULL)
+			return 1;	/* the rest comes first, next time */
 	}
 	return 1;
 }
@@ -633,7 +707,13 @@ wk_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	(void)loop;
 	(void)revents;
-	(void)wk_read(io->data);
+	(void)wk_read(io->data, 0);
+}
+
+static void
+wk_carry_cb(struct sup_carry *c)
+{
+	(void)wk_read(c->arg, 0);
 }
 
 static void
@@ -685,7 +765,7 @@ wk_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	w->pid = -1;		/* reaped: never signal it again */
 	/* what it sent before dying comes first (e.g. BIND_FAIL); the
 	 * queue of a dead process is finite, the loop bounded anyway */
-	for (i = 0; i < 64 && !w->stopping && wk_read(w) == 1; i++)
+	for (i = 0; i < 64 && !w->stopping && wk_read(w, 1) == 1; i++)
 		;
 	if (!w->stopping)
 		wk_crashed(w, c->rstatus);

@@ -25,11 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
 #include "tutil.h"
 
+#define FLOOD_BINDINGS	200
+#define FLOOD_P99_US	10000	/* about 100 ms without a budget per worker */
 #define HOSTILE_BIN	"build/test/turncell-worker-hostile"
 
 static struct tu_relay	relay;
@@ -238,6 +241,125 @@ run_mode(const char *mode, int sys)
 	tu_relay_stop(&relay);
 }
 
+static long
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long	x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * "flood" (attack case 49): A's worker sends valid records of the
+ * largest size, each full of one-byte frames on its bound channel, as
+ * fast as the socketpair takes them. Meanwhile client C's Binding round
+ * trip (p99 of FLOOD_BINDINGS) must stay under FLOOD_P99_US and every
+ * datagram a peer sends to B must reach B: one worker cannot take the
+ * supervisor's loop for itself. A's worker breaks no rule: it stays.
+ */
+static void
+run_flood(void)
+{
+	struct tu_relay_opts	o;
+	struct tu_client	a, b, c;
+	struct taddr		peer, peer_a;
+	static long		rtt[FLOOD_BINDINGS];
+	uint8_t			buf[200], seen[FLOOD_BINDINGS];
+	char			path[200];
+	uint16_t		chan;
+	long			t0, n;
+	int			pfd, pfd_a, i, sent = 0, got = 0, rc;
+
+	if (write_wrapper("TURNCELL_HOSTILE", "flood", path,
+	    sizeof(path)) == -1) {
+		ok(0, "flood: wrapper script (%s)", strerror(errno));
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.allow[0] = "127.0.0.0/8";
+	o.worker_path = path;
+	arm(0);
+	if (tu_relay_start(&relay, &o) == -1) {
+		ok(0, "flood: relay started");
+		return;
+	}
+	tu_client_open(&b, &relay, ADDR_V4);
+	pfd = tu_udp_bind(ADDR_V4, 0);
+	tu_sock_addr(pfd, &peer);
+	rc = tu_allocate(&b, -1, 0, 0);
+	ok(rc == 0 && tu_chanbind(&b, 0x4000, &peer) == 0 &&
+	    relays(&b, pfd, 0x4000), "flood: allocation B relays");
+
+	tu_client_open(&a, &relay, ADDR_V4);
+	pfd_a = tu_udp_bind(ADDR_V4, 0);
+	tu_sock_addr(pfd_a, &peer_a);
+	arm(1);
+	rc = tu_allocate(&a, -1, 0, 0);
+	arm(0);
+	rc = rc == 0 ? tu_chanbind(&a, 0x4000, &peer_a) : rc;
+	n = rc == 0 ? tu_cdata_recv(&a, &chan, buf, sizeof(buf), 2000) : -1;
+	ok(n == 1 && chan == 0x4000 && buf[0] == 'x',
+	    "flood: A's worker floods one-byte frames on its channel");
+
+	/* C's Bindings, and a datagram from B's peer every other one */
+	tu_client_open(&c, &relay, ADDR_V4);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < FLOOD_BINDINGS; i++) {
+		if (i % 2 == 0) {
+			memset(buf, 0, 40);
+			buf[0] = (uint8_t)(i >> 8);
+			buf[1] = (uint8_t)i;
+			buf[2] = 0xb0;
+			tu_sendto(pfd, &b.relayed[0], buf, 40);
+			sent++;
+		}
+		t0 = now_us();
+		if (tu_request(&c, &(struct tu_req){
+		    .method = STUN_BINDING }, 1000) == 0)
+			rtt[i] = now_us() - t0;
+		else
+			rtt[i] = 1000000;
+	}
+	while ((n = tu_cdata_recv(&b, &chan, buf, sizeof(buf), 500)) >= 0) {
+		i = buf[0] << 8 | buf[1];
+		if (n == 40 && chan == 0x4000 && buf[2] == 0xb0 &&
+		    i < FLOOD_BINDINGS && !seen[i]) {
+			seen[i] = 1;
+			got++;
+		}
+	}
+	qsort(rtt, FLOOD_BINDINGS, sizeof(rtt[0]), cmp_long);
+	diag("flood: Binding RTT median %ld us, p99 %ld us, max %ld us",
+	    rtt[FLOOD_BINDINGS / 2], rtt[FLOOD_BINDINGS * 99 / 100 - 1],
+	    rtt[FLOOD_BINDINGS - 1]);
+	ok(rtt[FLOOD_BINDINGS * 99 / 100 - 1] < FLOOD_P99_US,
+	    "flood: C's Binding RTT p99 %ld us < %d us",
+	    rtt[FLOOD_BINDINGS * 99 / 100 - 1], FLOOD_P99_US);
+	is_int(got, sent, "flood: every datagram to B arrived (%d of %d)",
+	    got, sent);
+	is_int((long long)tu_wait_workers(&relay, 2, 0), 2,
+	    "flood: A's worker (valid records) is not killed");
+	ok(tu_relay_alive(&relay), "flood: the supervisor survives");
+	close(pfd);
+	close(pfd_a);
+	tu_client_close(&a);
+	tu_client_close(&b);
+	tu_client_close(&c);
+	unlink(path);
+	if (tap_failed())
+		tu_log_dump(&relay, 12);
+	tu_relay_stop(&relay);
+}
+
 int
 main(void)
 {
@@ -249,7 +371,7 @@ main(void)
 				    "ptrace" };
 	size_t			 i;
 
-	tu_init(90);
+	tu_init(150);
 	if (access(tu_path("bin/turncell"), X_OK) == -1)
 		skip_all("bin/turncell not built");
 	if (access(tu_path(HOSTILE_BIN), X_OK) == -1)
@@ -269,5 +391,6 @@ main(void)
 		run_mode(modes[i], 0);
 	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		run_mode(calls[i], 1);
+	run_flood();
 	return done_testing();
 }
