@@ -1,5 +1,5 @@
 /*
- * 81-maxbps.c: --max-bps (README.md, "Bandwidth limit"): each allocation
+ * 82-maxbps.c: --max-bps (README.md, "Bandwidth limit"): each allocation
  * gets a token bucket per direction in its worker. A stream at twice the
  * limit is cut to about the limit (delivered bytes within a tolerance of
  * rate x time + burst), a stream at half the limit loses nothing, and the
