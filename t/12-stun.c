@@ -171,8 +171,9 @@ test_rfc5769(void)
 	struct stun_msg	 m;
 	int		 rc, code;
 
-	/* §2.1: PRIORITY (0x0024) is comprehension-required and unknown to
-	 * a TURN server: 420 listing it; ICE-CONTROLLED (0x8029) ignored */
+	/* the RFC 5769 §2.1 request: PRIORITY (0x0024) is comprehension-
+	 * required and unknown to a TURN server: 420 listing it;
+	 * ICE-CONTROLLED (0x8029) ignored */
 	rc = decode_hex(rfc_req, b, &m, &code);
 	is_int(rc, STUN_REPLY, "5769 2.1: decodes with a reply");
 	is_int(code, STUN_ERR_UNKNOWN_ATTRIBUTE, "5769 2.1: 420");

@@ -664,7 +664,7 @@ logs_on_request(void)
 }
 
 /*
- * Reference §17: the relay restarts with a new nonce key and a new
+ * A relay restart, as clients detect it: a new nonce key and a new
  * secret. Old nonce: 438 (signed: the USERNAME has a valid form). Fresh
  * nonce, old credentials: 401 signed with the key the new relay derives.
  * New credentials from a client without an allocation: 437.

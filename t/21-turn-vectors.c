@@ -273,7 +273,7 @@ feed(struct turn *t, const char *hex, const struct taddr *from,
 	te_collect(t);
 }
 
-/* §13.2: the client-recorded BINDING request, unchanged */
+/* the BINDING request recorded from a client by Firezone's tests */
 static void
 test_binding(void)
 {
