@@ -15,12 +15,12 @@
 
 #include <nettle/base64.h>
 #include <nettle/hmac.h>
-#include <nettle/md5.h>
 #include <nettle/memops.h>
 #include <nettle/sha1.h>
 #include <nettle/sha2.h>
 
 #include "auth.h"
+#include "stun.h"
 
 #define AUTH_USER_MAX		512	/* RFC 8489 §14.3: < 513 bytes */
 #define AUTH_U64_DIGITS		20	/* "18446744073709551615" */
@@ -200,22 +200,6 @@ auth_expiry_check(uint64_t expiry, int64_t wall_s, int64_t max_ttl_s)
 	return AUTH_OK;
 }
 
-/* MD5(user ":" realm ":" password) */
-static void
-auth_lt_key(const uint8_t *user, size_t ulen, const char *realm,
-    const char *pass, size_t plen, uint8_t key[16])
-{
-	struct md5_ctx	ctx;
-
-	md5_init(&ctx);
-	md5_update(&ctx, ulen, user);
-	md5_update(&ctx, 1, (const uint8_t *)":");
-	md5_update(&ctx, strlen(realm), (const uint8_t *)realm);
-	md5_update(&ctx, 1, (const uint8_t *)":");
-	md5_update(&ctx, plen, (const uint8_t *)pass);
-	md5_digest(&ctx, 16, key);
-}
-
 static int
 auth_key_firezone(const char *realm, const char *secret, size_t secret_len,
     const uint8_t *user, size_t ulen, int64_t wall_s, int64_t max_ttl_s,
@@ -234,7 +218,7 @@ auth_key_firezone(const char *realm, const char *secret, size_t secret_len,
 	auth_password(expiry, secret, secret_len, (const char *)salt,
 	    salt_len, pass);
 	/* the key uses the USERNAME bytes as sent, as the client does */
-	auth_lt_key(user, ulen, realm, pass, AUTH_PASS_LEN, key);
+	stun_lt_key(user, ulen, realm, pass, AUTH_PASS_LEN, key);
 	explicit_bzero(pass, sizeof(pass));
 	return r;
 }
@@ -252,7 +236,7 @@ auth_key_rest(const char *realm, const char *secret, size_t secret_len,
 		return AUTH_BAD_USERNAME;
 	r = auth_expiry_check(expiry, wall_s, max_ttl_s);
 	auth_rest_password(secret, secret_len, user, ulen, pass);
-	auth_lt_key(user, ulen, realm, pass, AUTH_REST_PASS_LEN, key);
+	stun_lt_key(user, ulen, realm, pass, AUTH_REST_PASS_LEN, key);
 	explicit_bzero(pass, sizeof(pass));
 	return r;
 }
