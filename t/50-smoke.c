@@ -325,9 +325,7 @@ main(void)
 	int			peer, rc;
 
 	tu_init(30);
-	if (access(tu_path("bin/turncell"), X_OK) != 0 ||
-	    access(tu_path("bin/turncell-worker"), X_OK) != 0)
-		skip_all("bin/turncell and bin/turncell-worker not built");
+	tu_need("bin/turncell", "bin/turncell-worker", NULL);
 	memset(&c, 0, sizeof(c));
 	if ((c.fd = udp_bind(0)) == -1 || sock_addr(c.fd, &c.local) == -1 ||
 	    (peer = udp_bind(0)) == -1 || sock_addr(peer, &peer_addr) == -1)

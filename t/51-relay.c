@@ -25,15 +25,6 @@ fam_name(int fam)
 	return fam == ADDR_V6 ? "v6" : "v4";
 }
 
-static void
-fill(uint8_t *p, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)tu_rand();
-}
-
 /* expect ip to be the relay's public address of that family */
 static int
 is_public(const struct taddr *a, int fam)
@@ -78,7 +69,7 @@ data_both_ways(struct tu_client *c, int pfd, const struct taddr *peer,
 
 	(void)peer;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		fill(out, sizes[i]);
+		tu_fill(out, sizes[i]);
 		if (tu_cdata_send(c, chan, out, sizes[i]) == -1)
 			c2p = 0;
 		n = tu_recvfrom(pfd, in, sizeof(in), 1000, &from);
@@ -96,7 +87,7 @@ data_both_ways(struct tu_client *c, int pfd, const struct taddr *peer,
 			src = 0;
 		}
 
-		fill(out, sizes[i]);
+		tu_fill(out, sizes[i]);
 		if (tu_sendto(pfd, relayed, out, sizes[i]) == -1)
 			p2c = 0;
 		got_chan = 0;
@@ -184,7 +175,7 @@ test_family(int fam)
 	    "%s: REFRESH 0 response LIFETIME 0", f);
 	ok(w > 0 && tu_wait_gone(w, 0, 2000),
 	    "%s: the worker is gone (and reaped) after REFRESH 0", f);
-	fill(junk, sizeof(junk));
+	tu_fill(junk, sizeof(junk));
 	tu_sendto(pfd, &c.relayed[0], junk, sizeof(junk));
 	n = tu_cdata_recv(&c, NULL, junk,
 	    sizeof(junk), 300);
@@ -338,8 +329,7 @@ main(void)
 	int			v6;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	v6 = tu_have_ipv6();
 	memset(&o, 0, sizeof(o));
 	o.v6 = v6;

@@ -212,8 +212,7 @@ main(void)
 	size_t			n, i;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	v6 = tu_have_ipv6();
 	memset(&o, 0, sizeof(o));
 	o.v6 = v6;

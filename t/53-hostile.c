@@ -374,10 +374,7 @@ main(void)
 	size_t			 i;
 
 	tu_init(150);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
-	if (access(tu_path(HOSTILE_BIN), X_OK) == -1)
-		skip_all("%s not built", HOSTILE_BIN);
+	tu_need("bin/turncell", HOSTILE_BIN, NULL);
 	snprintf(bindir, sizeof(bindir), "/tmp/turncell-h.XXXXXX");
 	if (mkdtemp(bindir) == NULL) {
 		bindir[0] = '\0';

@@ -224,8 +224,7 @@ main(void)
 	int	v6;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	v6 = tu_have_ipv6();
 	canary4 = tu_udp_bind(ADDR_V4, 0);
 	tu_sock_addr(canary4, &c4addr);

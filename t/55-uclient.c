@@ -244,8 +244,7 @@ main(void)
 	if (access(uclient, X_OK) == -1 || access(peerbin, X_OK) == -1)
 		skip_all("turnutils_uclient/turnutils_peer not installed "
 		    "(Debian package coturn)");
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	memset(&o, 0, sizeof(o));
 	o.allow[0] = "127.0.0.0/8";
 	o.extra[0] = "--indications";

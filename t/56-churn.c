@@ -68,15 +68,6 @@ static struct live	lv[NLIVE];
 static long		churn_max = CHURN_MAX;
 static long		churn_ms = CHURN_MS;
 
-static void
-fill(uint8_t *p, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)tu_rand();
-}
-
 static int
 in_range(const struct tu_client *c)
 {
@@ -94,7 +85,7 @@ both_ways(struct tu_client *c, int pfd, const char *what, int idx)
 	long		n;
 	size_t		len = 20 + tu_rand() % 64;
 
-	fill(out, len);
+	tu_fill(out, len);
 	if (tu_cdata_send(c, CHAN, out, len) == -1) {
 		diag("%s %d: send ChannelData failed", what, idx);
 		return 0;
@@ -106,7 +97,7 @@ both_ways(struct tu_client *c, int pfd, const char *what, int idx)
 		    n, len);
 		return 0;
 	}
-	fill(out, len);
+	tu_fill(out, len);
 	if (tu_sendto(pfd, &c->relayed[0], out, len) == -1) {
 		diag("%s %d: peer send failed", what, idx);
 		return 0;
@@ -453,8 +444,7 @@ main(void)
 		churn_max = 1L << 30;
 	}
 	tu_init((int)(churn_ms / 1000) + 40);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	memset(&opts, 0, sizeof(opts));
 	opts.nports = NPORTS;
 	opts.allow[0] = "127.0.0.0/8";

@@ -138,15 +138,6 @@ diag_metrics(void)
 	}
 }
 
-static void
-fill(uint8_t *p, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)tu_rand();
-}
-
 /*
  * The flood side (runs in a child process: no TAP output, _exit only)
  */
@@ -158,7 +149,7 @@ pkt_alloc(uint8_t *out, size_t cap)
 	uint8_t		tid[STUN_TID_LEN], v[4] = { 17, 0, 0, 0 };
 	long		n;
 
-	fill(tid, sizeof(tid));
+	tu_fill(tid, sizeof(tid));
 	stun_enc_init(&e, out, cap, STUN_ALLOCATE, STUN_REQUEST, tid);
 	stun_put_attr(&e, STUN_A_REQUESTED_TRANSPORT, v, 4);
 	n = stun_enc_finish(&e);
@@ -175,9 +166,9 @@ pkt_bad_mi(uint8_t *out, size_t cap)
 	char		user[64];
 	long		n;
 
-	fill(tid, sizeof(tid));
-	fill(nonce, sizeof(nonce));
-	fill(key, sizeof(key));
+	tu_fill(tid, sizeof(tid));
+	tu_fill(nonce, sizeof(nonce));
+	tu_fill(key, sizeof(key));
 	snprintf(user, sizeof(user), "%lu:%08x", 2000000000UL + tu_rand() %
 	    100000, tu_rand());
 	stun_enc_init(&e, out, cap, STUN_ALLOCATE, STUN_REQUEST, tid);
@@ -198,7 +189,7 @@ pkt_garbage(uint8_t *out, size_t cap, long i, struct flood_res *r)
 	switch (i % 3) {
 	case 0:		/* random bytes, 1..200 */
 		n = 1 + tu_rand() % 200;
-		fill(out, n);
+		tu_fill(out, n);
 		break;
 	case 1:		/* a STUN header cut short: 1..19 bytes */
 		n = pkt_alloc(out, cap);
@@ -401,7 +392,7 @@ test_ratios(void)
 		skip(6, "127.0.0.3 not bindable");
 		return;
 	}
-	fill(tid, sizeof(tid));
+	tu_fill(tid, sizeof(tid));
 	stun_enc_init(&e, req, sizeof(req), STUN_BINDING, STUN_REQUEST, tid);
 	qn = stun_enc_finish(&e);
 	tu_sendto(fd, &relay.addr4, req, (size_t)qn);
@@ -482,7 +473,7 @@ legit(const char *when, int *sends)
 	}
 	/* ChannelData is not retransmitted; the flood hits the supervisor's
 	 * socket, not the worker's, so one datagram each way must pass */
-	fill(out, sizeof(out));
+	tu_fill(out, sizeof(out));
 	tu_cdata_send(&c, CHAN, out, sizeof(out));
 	n = tu_recvfrom(pfd, in, sizeof(in), 2000, &from);
 	if (n != (long)sizeof(out) || memcmp(in, out, sizeof(out)) != 0 ||
@@ -490,7 +481,7 @@ legit(const char *when, int *sends)
 		diag("%s: client->peer: %ld bytes", when, n);
 		goto out;
 	}
-	fill(out, sizeof(out));
+	tu_fill(out, sizeof(out));
 	tu_sendto(pfd, &c.relayed[0], out, sizeof(out));
 	n = tu_cdata_recv(&c, &chan, in, sizeof(in), 2000);
 	if (n != (long)sizeof(out) || memcmp(in, out, sizeof(out)) != 0) {
@@ -725,8 +716,7 @@ main(void)
 	if (pps != NULL)
 		flood_pps = atol(pps);
 	tu_init(40);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	memset(&o, 0, sizeof(o));
 	o.allow[0] = "127.0.0.0/8";
 	o.extra[0] = "--unauth-rate";

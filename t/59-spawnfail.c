@@ -46,8 +46,7 @@ main(void)
 	int			rc, top;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	memset(&o, 0, sizeof(o));
 	o.allow[0] = "127.0.0.0/8";
 	if (tu_relay_start(&relay, &o) == -1) {

@@ -717,9 +717,7 @@ main(void)
 	static struct muted	 b;
 
 	tu_init(120);
-	if (access(tu_path("bin/mock-portal"), X_OK) == -1 ||
-	    access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell or bin/mock-portal not built");
+	tu_need("bin/mock-portal", "bin/turncell", NULL);
 
 	t_muted_start(&b);
 	if (!ok(tp_mock_start(&w.m, 0) == 0, "mock portal starts"))

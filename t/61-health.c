@@ -261,8 +261,7 @@ main(void)
 	uint16_t		 port;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	t_unit();
 	memset(&o, 0, sizeof(o));
 	o.health = "127.0.0.1:0";	/* the kernel's choice, via --port-file */

@@ -107,8 +107,7 @@ main(void)
 	size_t			len;
 
 	tu_init(30);
-	if (access(tu_path("bin/turncell"), X_OK) != 0)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	memset(&o, 0, sizeof(o));
 	o.v6 = tu_have_ipv6();
 	snprintf(rate, sizeof(rate), "%d", RATE);

@@ -90,8 +90,7 @@ int
 main(void)
 {
 	tu_init(40);
-	if (access(tu_path("bin/turncell"), X_OK) != 0)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	run(1);
 	run(0);
 	return done_testing();

@@ -187,8 +187,7 @@ main(void)
 	struct tu_relay_opts	o;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	memset(&o, 0, sizeof(o));
 	o.nports = 64;
 	o.allow[0] = "127.0.0.0/8";

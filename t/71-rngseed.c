@@ -156,8 +156,7 @@ int
 main(void)
 {
 	tu_init(40);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	t_secret();
 	t_nonce();
 	return done_testing();

@@ -94,8 +94,7 @@ main(void)
 	long	l;
 
 	tu_init(40);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	t_ignored();
 	l = drain_lifetime(NULL);
 	ok(l > 3500 && l < 3600, "draining with the default deadline: "

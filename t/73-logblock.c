@@ -56,8 +56,7 @@ main(void)
 	long long		 dropped = -1;
 
 	tu_init(40);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	if (pipe(pfd) == -1) {
 		ok(0, "pipe");
 		return done_testing();

@@ -101,9 +101,7 @@ main(void)
 	int			 i, n = 0, nfds, fds0, got200 = 1;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1 ||
-	    access(tu_path("bin/mock-portal"), X_OK) == -1)
-		skip_all("binaries not built");
+	tu_need("bin/turncell", "bin/mock-portal", NULL);
 	memset(&m, 0, sizeof(m));
 	if (!ok(tp_mock_start(&m, 0) == 0, "mock portal"))
 		return done_testing();

@@ -194,9 +194,7 @@ main(void)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_CORE, &rl);
 	}
-	if (access(tu_path("bin/turncell"), X_OK) == -1 ||
-	    access(tu_path("bin/mock-portal"), X_OK) == -1)
-		skip_all("binaries not built");
+	tu_need("bin/turncell", "bin/mock-portal", NULL);
 	memset(&m, 0, sizeof(m));
 	if (!ok(tp_mock_start(&m, 0) == 0, "mock portal"))
 		return done_testing();

@@ -32,8 +32,7 @@ main(void)
 	int			pfd, i, got = 0;
 
 	tu_init(60);
-	if (access(tu_path("bin/turncell"), X_OK) == -1)
-		skip_all("bin/turncell not built");
+	tu_need("bin/turncell", NULL);
 	memset(&o, 0, sizeof(o));
 	o.allow[0] = "127.0.0.0/8";
 	if (tu_relay_start(&r, &o) == -1 ||

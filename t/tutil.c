@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,27 @@ tu_rand(void)
 	tu_rstate ^= tu_rstate >> 17;
 	tu_rstate ^= tu_rstate << 5;
 	return tu_rstate;
+}
+
+void
+tu_fill(uint8_t *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)tu_rand();
+}
+
+void
+tu_need(const char *bin, ...)
+{
+	va_list	ap;
+
+	va_start(ap, bin);
+	for (; bin != NULL; bin = va_arg(ap, const char *))
+		if (access(tu_path(bin), X_OK) == -1)
+			skip_all("%s not built", bin);
+	va_end(ap);
 }
 
 /*

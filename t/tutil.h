@@ -54,6 +54,11 @@ void	 tu_sleep_ms(int);
 int	 tu_wait_for(int (*cond)(void *), void *arg, int timeout_ms);
 /* a pseudo-random u32 (not for secrets; seeded from pid and clock) */
 uint32_t tu_rand(void);
+/* n bytes of tu_rand() */
+void	 tu_fill(uint8_t *, size_t);
+/* skip the whole test unless every program named (below the top of the
+ * tree, NULL-terminated) is built and executable */
+void	 tu_need(const char *, ...) __attribute__((sentinel));
 
 /*
  * Spawn argv (stdin /dev/null, stdout+stderr to out_path or /dev/null,
