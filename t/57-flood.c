@@ -545,21 +545,69 @@ report(const char *what, const struct flood_res *r)
 /* responses allowed over a span: the cap's windows are whole seconds of
  * the supervisor's clock, and a span of s seconds touches at most
  * floor(s) + 2 of them: RATE * (s + 1) plus one window (RATE) of slack */
+/* what the supervisor's children looked like while a flood ran */
+struct watch {
+	size_t	max_kids;
+	size_t	max_z;
+	long	polls;
+};
+
+/*
+ * Poll the relay's children for the whole flood; 700 ms in, run mid()
+ * once (what it does is waited out before polling on). mid()'s result,
+ * or -1 if the flood was over before it ran.
+ */
+static int
+flood_watch(struct flood *f, struct watch *w,
+    int (*mid)(struct flood *, int *), int *sends)
+{
+	size_t	kids, z;
+	int	rv = -1;
+
+	memset(w, 0, sizeof(*w));
+	while (!flood_poll(f, 0) && tu_now_ms() < f->t0 + FLOOD_MS + 3000) {
+		kids = kids_now(&z);
+		w->polls++;
+		if (kids > w->max_kids)
+			w->max_kids = kids;
+		if (z > w->max_z)
+			w->max_z = z;
+		if (rv == -1 && tu_now_ms() >= f->t0 + 700) {
+			rv = mid(f, sends);
+			continue;
+		}
+		tu_sleep_ms(10);
+	}
+	return rv;
+}
+
 static long
 cap_for(uint64_t span_ms)
 {
 	return (long)(RATE * ((double)span_ms / 1000.0 + 1.0)) + RATE;
 }
 
+/* the legit client in the middle of the unauthenticated flood */
+static int
+unauth_mid(struct flood *f, int *sends)
+{
+	int	good;
+
+	good = legit("legit during the flood", sends);
+	diag("legit during the flood: %d request datagrams, flood %s when "
+	    "it finished", *sends, flood_poll(f, 0) ? "over" : "still running");
+	return good;
+}
+
 static void
 test_unauth_flood(void)
 {
 	struct flood	f;
-	size_t		kids, z, max_kids = 0, max_z = 0;
+	struct watch	w;
 	long long	st0, st1, s401_0, s401_1;
-	long		cap, polls = 0;
-	int		during = 0, during_running = 0, after, sends_d = 0;
-	int		sends_a = 0, legit_401 = 0;
+	long		cap;
+	int		during, after, sends_d = 0;
+	int		sends_a = 0, legit_401;
 
 	st0 = m_started();
 	s401_0 = m_alloc_401();
@@ -567,31 +615,12 @@ test_unauth_flood(void)
 		ok(0, "unauth flood: fork");
 		return;
 	}
-	/* poll the children for the whole flood; the legit client runs in
-	 * the middle of it (its worker is waited out before polling on) */
-	while (!flood_poll(&f, 0) && tu_now_ms() < f.t0 + FLOOD_MS + 3000) {
-		kids = kids_now(&z);
-		polls++;
-		if (kids > max_kids)
-			max_kids = kids;
-		if (z > max_z)
-			max_z = z;
-		if (!during_running && tu_now_ms() >= f.t0 + 700) {
-			during_running = 1;
-			during = legit("legit during the flood", &sends_d);
-			legit_401++;
-			diag("legit during the flood: %d request datagrams, "
-			    "flood %s when it finished", sends_d,
-			    flood_poll(&f, 0) ? "over" : "still running");
-			continue;
-		}
-		tu_sleep_ms(10);
-	}
-	if (!during_running) {
+	during = flood_watch(&f, &w, unauth_mid, &sends_d);
+	if (during == -1) {
 		/* an unpaced flood (TU_FLOOD_PPS=0) can be over by now */
 		during = legit("legit right after the flood", &sends_d);
-		legit_401++;
 	}
+	legit_401 = 1;
 	flood_stop(&f);
 	report("unauth flood", &f.res);
 	ok(f.res.sent > 0, "unauth flood: %ld ALLOCATEs sent in %llu ms",
@@ -599,9 +628,9 @@ test_unauth_flood(void)
 	ok(f.res.sent == FLOOD_N || f.res.send_ms >= FLOOD_MS,
 	    "unauth flood: bounded by count (%d) or time (%d ms)", FLOOD_N,
 	    FLOOD_MS);
-	is_int((long long)max_kids, 0, "unauth flood: the supervisor had no "
-	    "child in %ld polls during the flood", polls);
-	is_int((long long)max_z, 0, "unauth flood: no zombies");
+	is_int((long long)w.max_kids, 0, "unauth flood: the supervisor had no "
+	    "child in %ld polls during the flood", w.polls);
+	is_int((long long)w.max_z, 0, "unauth flood: no zombies");
 	ok(f.res.recv_401 > 0, "unauth flood: some 401s came back (%ld)",
 	    f.res.recv_401);
 	cap = cap_for(f.res.span_ms);
@@ -637,36 +666,34 @@ test_unauth_flood(void)
 	    (double)f.res.sent : 0.0);
 }
 
+/* a Binding from another source in the middle of the garbage flood */
+static int
+garbage_mid(struct flood *f, int *sends)
+{
+	int	good;
+
+	(void)f;
+	good = binding_from(2, sends) == 0;
+	diag("garbage flood: Binding from 127.0.0.2 during the flood: %s "
+	    "after %d datagrams", good ? "answered" : "NOT answered", *sends);
+	return good;
+}
+
 static void
 test_garbage_flood(void)
 {
 	struct flood	f;
-	size_t		kids, z, max_kids = 0, max_z = 0;
+	struct watch	w;
 	long long	st0, st1;
-	long		cap, polls = 0, answered;
-	int		during = -1, sends_d = 0, sends_a = 0, rc;
+	long		cap, answered;
+	int		during, sends_d = 0, sends_a = 0, rc;
 
 	st0 = m_started();
 	if (flood_start(&f, FLOOD_GARBAGE) == -1) {
 		ok(0, "garbage flood: fork");
 		return;
 	}
-	while (!flood_poll(&f, 0) && tu_now_ms() < f.t0 + FLOOD_MS + 3000) {
-		kids = kids_now(&z);
-		polls++;
-		if (kids > max_kids)
-			max_kids = kids;
-		if (z > max_z)
-			max_z = z;
-		if (during == -1 && tu_now_ms() >= f.t0 + 700) {
-			during = binding_from(2, &sends_d) == 0;
-			diag("garbage flood: Binding from 127.0.0.2 during the "
-			    "flood: %s after %d datagrams", during ? "answered" :
-			    "NOT answered", sends_d);
-			continue;
-		}
-		tu_sleep_ms(10);
-	}
+	during = flood_watch(&f, &w, garbage_mid, &sends_d);
 	if (during == -1)
 		during = binding_from(2, &sends_d) == 0;
 	flood_stop(&f);
@@ -678,9 +705,9 @@ test_garbage_flood(void)
 	    f.res.send_ms >= FLOOD_MS), "garbage flood: %ld datagrams sent, "
 	    "bounded by count or time", f.res.sent);
 	ok(tu_relay_alive(&relay), "garbage flood: the supervisor is alive");
-	is_int((long long)max_kids, 0, "garbage flood: no child in %ld polls",
-	    polls);
-	is_int((long long)max_z, 0, "garbage flood: no zombies");
+	is_int((long long)w.max_kids, 0, "garbage flood: no child in %ld polls",
+	    w.polls);
+	is_int((long long)w.max_z, 0, "garbage flood: no zombies");
 	ok(during == 1, "garbage flood: Binding from 127.0.0.2 answered "
 	    "during the flood");
 	rc = binding_from(2, &sends_a);
