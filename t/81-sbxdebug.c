@@ -133,10 +133,7 @@ main(void)
 	tu_init(90);
 	/* this test makes trapped calls on purpose: not a failure here */
 	unsetenv("TU_SBXDEBUG");
-	if (access(tu_path("bin/turncell"), X_OK) == -1 ||
-	    access(tu_path(DEBUG_BIN), X_OK) == -1 ||
-	    access(tu_path(PROD_BIN), X_OK) == -1)
-		skip_all("bin/turncell or the hostile test workers not built");
+	tu_need("bin/turncell", DEBUG_BIN, PROD_BIN, NULL);
 	snprintf(bindir, sizeof(bindir), "/tmp/turncell-sd.XXXXXX");
 	if (mkdtemp(bindir) == NULL) {
 		ok(0, "mkdtemp");
