@@ -138,20 +138,14 @@ t_token(struct tp_mock *m, int env)
 static void
 t_worker(void)
 {
-	struct tu_relay_opts	 o;
 	struct tu_relay		 r;
 	struct tu_client	 c;
 	struct stat		 st;
 	char			 path[64], uid[64];
 	pid_t			 w;
 
-	memset(&o, 0, sizeof(o));
-	o.allow[0] = "127.0.0.0/8";
-	if (tu_relay_start(&r, &o) == -1 ||
-	    tu_client_open(&c, &r, ADDR_V4) == -1) {
-		ok(0, "relay and client");
+	if (tu_relay_client(&r, &c) == -1)
 		return;
-	}
 	is_int(tu_allocate(&c, -1, 0, 0), 0, "an allocation");
 	w = tu_new_worker(&r, NULL, 0, 2000);
 	if (!ok(w > 0, "its worker"))

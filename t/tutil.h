@@ -244,6 +244,9 @@ struct tu_req {
 int	 tu_client_open(struct tu_client *, const struct tu_relay *,
 	    int family);
 void	 tu_client_close(struct tu_client *);
+/* a relay with the defaults but loopback peers allowed (127.0.0.0/8) and
+ * an IPv4 client of it; 0, or a failed test point and -1 */
+int	 tu_relay_client(struct tu_relay *, struct tu_client *);
 /* 0 success, > 0 the error code of the final response, -1 no answer */
 int	 tu_transact(struct tu_client *, const struct tu_req *);
 /* one request, no nonce dance; same results */

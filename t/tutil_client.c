@@ -56,6 +56,21 @@ tu_client_on(struct tu_client *c, const struct tu_relay *r, int fd,
 }
 
 int
+tu_relay_client(struct tu_relay *r, struct tu_client *c)
+{
+	struct tu_relay_opts	o;
+
+	memset(&o, 0, sizeof(o));
+	o.allow[0] = "127.0.0.0/8";
+	if (tu_relay_start(r, &o) == -1 ||
+	    tu_client_open(c, r, ADDR_V4) == -1) {
+		ok(0, "relay and client");
+		return -1;
+	}
+	return 0;
+}
+
+int
 tu_client_open(struct tu_client *c, const struct tu_relay *r, int family)
 {
 	return tu_client_on(c, r, tu_udp_bind(family, 0), family);
