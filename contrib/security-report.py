@@ -392,6 +392,8 @@ def main():
                     metavar="TARGET=LOG",
                     help="a saved log of make TARGET PROVE_FLAGS=-v "
                     "(check-asan, check-sbxdebug) to summarise")
+    ap.add_argument("--commit", help="the commit the --log run was made "
+                    "from (default: HEAD)")
     ap.add_argument("--update", action="store_true",
                     help="write the tables into t/SECURITY.md")
     a = ap.parse_args()
@@ -409,9 +411,9 @@ def main():
         sh(["make", "fuzz-run", "FUZZ_SECONDS=%d" % a.fuzz_seconds],
            os.path.join(ROOT, "build/report/fuzz.log"))
     files = split_tap(open(log, errors="replace").read())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
-                            cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
+    commit = a.commit or subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+        capture_output=True, text=True).stdout.strip()
     total = [0, 0, 0, 0]
     whole = 0
     for lines in files.values():
