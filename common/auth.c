@@ -126,6 +126,8 @@ auth_password(uint64_t expiry, const char *secret, size_t secret_len,
 	sha256_digest(&ctx, sizeof(digest), digest);
 	(void)auth_b64(digest, sizeof(digest), out, AUTH_PASS_LEN + 1, 0);
 	explicit_bzero(digest, sizeof(digest));
+	/* its block buffer may still hold bytes of the secret */
+	explicit_bzero(&ctx, sizeof(ctx));
 }
 
 void

@@ -485,8 +485,9 @@ phx_new(const struct phx_conf *c, phx_rng_fn *rng, void *rng_arg,
 		goto fail;
 	}
 	*why = "out of memory";
+	/* the secret is referenced: it stays in one copy, the caller's */
+	p->secret = c->secret;
 	if ((p->token = strdup(c->token)) == NULL ||
-	    (p->secret = strdup(c->secret)) == NULL ||
 	    (p->rx = malloc(PHX_MAX_FRAME)) == NULL)
 		goto fail;
 	p->rng = rng;
@@ -513,10 +514,6 @@ phx_free(struct phx *p)
 	if (p->token != NULL) {
 		explicit_bzero(p->token, strlen(p->token));
 		free(p->token);
-	}
-	if (p->secret != NULL) {
-		explicit_bzero(p->secret, strlen(p->secret));
-		free(p->secret);
 	}
 	free(p->rx);
 	free(p);

@@ -57,7 +57,8 @@ struct phx_url {
 struct phx_conf {
 	const char	*api_url;	/* http, https, ws or wss */
 	const char	*token;		/* bearer token */
-	const char	*secret;	/* stamp_secret */
+	const char	*secret;	/* stamp_secret; referenced, not copied:
+					 * alive until phx_free() */
 	const char	*name;		/* query parameters, NULL = omitted */
 	const char	*ipv4;
 	const char	*ipv6;

@@ -29,7 +29,7 @@ struct phx {
 	enum phx_state	 state;
 	struct phx_url	 url;
 	char		*token;
-	char		*secret;
+	const char	*secret;	/* the caller's, not a copy */
 	phx_rng_fn	*rng;
 	void		*rng_arg;
 

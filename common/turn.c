@@ -56,40 +56,30 @@ turn_seed(const uint8_t key[AUTH_NONCE_KEY_LEN])
 	return s;
 }
 
-static void
-turn_secrets_free(char **s, const size_t *lens, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		explicit_bzero(s[i], lens[i]);
-		free(s[i]);
-	}
-}
-
+/*
+ * Pointers only: the secrets stay in the caller's storage (the
+ * supervisor's vault), so that no second copy of them exists in this
+ * process. The caller keeps them alive and unchanged until the next call
+ * or turn_free().
+ */
 int
 turn_set_secrets(struct turn *t, const char *const *secrets,
     const size_t *lens, size_t n)
 {
-	char	*s[TURN_SECRETS_MAX];
 	size_t	 i;
 
 	if (n == 0 || n > TURN_SECRETS_MAX)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if ((secrets[i] == NULL && lens[i] != 0) ||
-		    (s[i] = malloc(lens[i] + 1)) == NULL) {
-			turn_secrets_free(s, lens, i);
+	for (i = 0; i < n; i++)
+		if (secrets[i] == NULL && lens[i] != 0)
 			return -1;
-		}
-		if (lens[i] > 0)
-			memcpy(s[i], secrets[i], lens[i]);
-		s[i][lens[i]] = '\0';
-	}
-	turn_secrets_free(t->secrets, t->secret_lens, t->n_secrets);
 	for (i = 0; i < n; i++) {
-		t->secrets[i] = s[i];
+		t->secrets[i] = secrets[i] != NULL ? secrets[i] : "";
 		t->secret_lens[i] = lens[i];
+	}
+	for (; i < TURN_SECRETS_MAX; i++) {
+		t->secrets[i] = NULL;
+		t->secret_lens[i] = 0;
 	}
 	t->n_secrets = n;
 	t->conf.secret = t->secrets[0];
@@ -97,7 +87,8 @@ turn_set_secrets(struct turn *t, const char *const *secrets,
 	return 0;
 }
 
-/* private copies of the strings the configuration points to */
+/* private copies of the strings the configuration points to, except the
+ * secret (a reference, see turn_set_secrets) */
 static int
 turn_conf_copy(struct turn *t, const struct turn_conf *c)
 {
@@ -156,7 +147,6 @@ turn_free(struct turn *t)
 		return;
 	turn_tables_free(t);
 	turn_q_free(t);
-	turn_secrets_free(t->secrets, t->secret_lens, t->n_secrets);
 	free(t->software);
 	explicit_bzero(t->nkey, sizeof(t->nkey));
 	free(t);

@@ -61,7 +61,8 @@ struct turn_conf {
 	uint16_t	 lowest_port;	/* inclusive range */
 	uint16_t	 highest_port;
 	const char	*secret;	/* text, as hashed into passwords;
-					 * more: turn_set_secrets() */
+					 * referenced, not copied: see
+					 * turn_set_secrets() */
 	size_t		 secret_len;
 	const char	*software;	/* "turncell/<version>" */
 	/* AUTH_NONCE_KEY_LEN bytes, copied; NULL = drawn from the rng */
@@ -165,8 +166,15 @@ void		 turn_set_response_hook(struct turn *, turn_response_fn *, void *);
 void		 turn_set_filter(struct turn *, const struct peer_filter *);
 /*
  * Replace the secrets credentials are checked against (1 to
- * TURN_SECRETS_MAX, copied; the first signs unauthenticated replies).
- * Nonces do not depend on them. 0, or -1 with the old set kept.
+ * TURN_SECRETS_MAX; the first signs unauthenticated replies). Nonces do
+ * not depend on them. 0, or -1 with the old set kept.
+ *
+ * Ownership: the engine keeps pointers, never copies (so that a secret
+ * exists once in the process, in the caller's locked, undumpable
+ * storage). The caller keeps the secrets (and conf.secret given to
+ * turn_new) alive and unchanged until the next turn_set_secrets() or
+ * turn_free(); only then may it wipe and release them. The array of
+ * pointers and the lengths are copied.
  */
 #define TURN_SECRETS_MAX	8
 int		 turn_set_secrets(struct turn *, const char *const *secrets,

@@ -115,7 +115,7 @@ enum turn_rc {
 struct turn {
 	struct turn_conf conf;		/* secret/software point to copies */
 	/* every secret verifies, secrets[0] (= conf.secret) signs 401/438 */
-	char		*secrets[TURN_SECRETS_MAX];
+	const char	*secrets[TURN_SECRETS_MAX];	/* the caller's */
 	size_t		 secret_lens[TURN_SECRETS_MAX];
 	size_t		 n_secrets;
 	char		*software;

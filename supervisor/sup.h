@@ -98,7 +98,8 @@ struct sup {
 	int			 portal_gone;	/* 1: no token, or left */
 	int			 exit_status;	/* -1 = keep running */
 	uint64_t		 stats_bytes;	/* relayed bytes at last line */
-	char			*secret;	/* the start's secrets (vault) */
+	char			*secret;	/* the secrets' text (vault), the
+						 * one copy engine and portal use */
 	size_t			 secret_len;
 	struct sup_counters	 cnt;
 };
@@ -130,6 +131,7 @@ void		 sup_self_start(struct sup *);
 void		 sup_secure_early(void);
 void		 sup_secure_token(struct sup_conf *, int, char **);
 char		*sup_secure_secret(char *, size_t);
+void		 sup_secure_release(char *, size_t);
 
 /* sup_rng.c */
 void		 sup_rng_init(int seeded, uint64_t seed);

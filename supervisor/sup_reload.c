@@ -39,27 +39,28 @@ sup_reload(struct sup *s)
 		    (char *)NULL);
 		return;
 	}
-	if (sup_secret_read(c->secret_file, &text, &len, &why) == 0 &&
-	    (nsec = sup_secrets_split(text, len, set, lens, &why)) > 0 &&
-	    turn_set_secrets(s->turn, set, lens, (size_t)nsec) == -1) {
-		why = "out of memory";
-		nsec = -1;
-	}
-	if (text != NULL) {
-		explicit_bzero(text, len);
-		free(text);
+	/* the new text goes into the vault's free slot (the read buffer is
+	 * wiped there); the engine is switched to it, then the old slot is
+	 * wiped: the secrets never exist twice */
+	if (sup_secret_read(c->secret_file, &text, &len, &why) == 0) {
+		text = sup_secure_secret(text, len);
+		if ((nsec = sup_secrets_split(text, len, set, lens,
+		    &why)) > 0 &&
+		    turn_set_secrets(s->turn, set, lens, (size_t)nsec) == -1) {
+			why = "refused by the engine";
+			nsec = -1;
+		}
 	}
 	if (nsec <= 0) {
+		sup_secure_release(text, len);
 		log_kv(LOG_WARN, "Secret file not reloaded, the old secrets "
 		    "stay", "file", c->secret_file, "reason", why,
 		    (char *)NULL);
 		return;
 	}
-	/* the start's copy is no longer needed standalone: wipe it */
-	if (s->secret != NULL) {
-		explicit_bzero(s->secret, s->secret_len);
-		s->secret = NULL;
-	}
+	sup_secure_release(s->secret, s->secret_len);
+	s->secret = text;
+	s->secret_len = len;
 	snprintf(n, sizeof(n), "%d", nsec);
 	log_kv(LOG_INFO, "Reloaded the secrets", "file", c->secret_file,
 	    "secrets", n, (char *)NULL);

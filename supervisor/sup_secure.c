@@ -4,9 +4,12 @@
  *
  * - no core dumps and no ptrace by our own uid: PR_SET_DUMPABLE 0 and
  *   RLIMIT_CORE 0, first thing in main();
- * - the portal token and the secret live in one small vault mapping,
+ * - the portal token and the secrets live in one small vault mapping,
  *   excluded from core dumps (MADV_DONTDUMP) and locked in memory when
- *   the limits allow; the copies they came from are wiped;
+ *   the limits allow; the copies they came from are wiped. The vault's
+ *   copy is the only one: the engine and the portal core hold pointers
+ *   into it. The secrets have two slots: a SIGHUP reload fills the free
+ *   one, switches the engine to it, then wipes the old one;
  * - a token from FIREZONE_TOKEN is wiped from the environment block
  *   (/proc/PID/environ shows that block, not environ[]) and unset; a
  *   token given as an argument is wiped from the argument block
@@ -24,10 +27,13 @@
 #include "log.h"
 #include "sup.h"
 
-#define SUP_VAULT_LEN	(2 * SUP_SECRET_MAX + 64)
+/* two secret slots, then the token's room */
+#define SUP_VAULT_SLOT	(SUP_SECRET_MAX + 1)
+#define SUP_VAULT_LEN	(3 * SUP_SECRET_MAX + 64)
 
 static char	*sup_vault;
-static size_t	 sup_vault_cap, sup_vault_used;
+static size_t	 sup_vault_cap, sup_vault_used = 2 * SUP_VAULT_SLOT;
+static int	 sup_vault_slot;	/* the slot the next secret takes */
 
 void
 sup_secure_early(void)
@@ -38,9 +44,8 @@ sup_secure_early(void)
 	(void)setrlimit(RLIMIT_CORE, &rl);
 }
 
-/* len + 1 bytes of the vault, or NULL */
-static char *
-sup_vault_alloc(size_t len)
+static void
+sup_vault_map(void)
 {
 	long	pg = sysconf(_SC_PAGESIZE);
 	char	*p;
@@ -57,6 +62,15 @@ sup_vault_alloc(size_t len)
 		(void)mlock(p, sup_vault_cap);	/* best effort */
 		sup_vault = p;
 	}
+}
+
+/* len + 1 bytes of the vault's token room, or NULL */
+static char *
+sup_vault_alloc(size_t len)
+{
+	char	*p;
+
+	sup_vault_map();
 	if (len >= sup_vault_cap - sup_vault_used)
 		return NULL;
 	p = sup_vault + sup_vault_used;
@@ -78,14 +92,38 @@ sup_vault_keep(char *s, size_t len)
 	return v;
 }
 
-/* the secret, moved into the vault; the malloc'd original is freed */
+/*
+ * The secrets' text (len bytes, at most SUP_SECRET_MAX), moved into the
+ * free slot of the vault (NUL added); the malloc'd original is wiped and
+ * freed. The other slot is untouched: the caller wipes it with
+ * sup_secure_release() once nothing points into it.
+ */
 char *
 sup_secure_secret(char *secret, size_t len)
 {
-	char	*v = sup_vault_keep(secret, len);
+	char	*v;
 
+	if (len > SUP_SECRET_MAX)
+		fatalx("secret too long for the vault");
+	sup_vault_map();
+	v = sup_vault + (size_t)sup_vault_slot * SUP_VAULT_SLOT;
+	sup_vault_slot ^= 1;
+	memcpy(v, secret, len);
+	v[len] = '\0';
+	explicit_bzero(secret, len);
 	free(secret);
 	return v;
+}
+
+/* wipe a slot sup_secure_secret() returned (len bytes); the next secret
+ * takes it */
+void
+sup_secure_release(char *v, size_t len)
+{
+	if (v == NULL)
+		return;
+	explicit_bzero(v, len + 1);
+	sup_vault_slot = v == sup_vault ? 0 : 1;
 }
 
 /* move the token into the vault and wipe where it came from */

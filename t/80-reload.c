@@ -3,6 +3,8 @@
  * secret"): one secret per line, the first mints (`turncell cred`), every
  * one verifies; a bad file keeps the old set and the log says why; a
  * relay with a generated secret logs the SIGHUP and changes nothing.
+ * Each secret is in the relay's memory exactly once (its vault), and a
+ * secret dropped by a reload not at all (attack case 50).
  */
 #include <sys/wait.h>
 
@@ -50,6 +52,23 @@ alloc_with(const struct tu_relay *r, const char *secret)
 	rc = tu_allocate(&c, 600, 0, 0);
 	tu_client_close(&c);
 	return rc;
+}
+
+/*
+ * 1 if `secret` occurs `want` times in the relay's memory; -1 if
+ * /proc/PID/mem cannot be read
+ */
+static int
+mem_count(const struct tu_relay *r, const char *secret, long want,
+    const char *what)
+{
+	long	n = tu_mem_search(r->pid, secret, strlen(secret));
+
+	if (n < 0)
+		return -1;
+	is_int(n, want, "%s: %ld cop%s in the relay's memory", what, want,
+	    want == 1 ? "y" : "ies");
+	return n == want;
 }
 
 /* SIGHUP, then wait for the next line holding `needle`; 1 if it came */
@@ -114,6 +133,9 @@ t_rotate(void)
 	}
 	snprintf(a, sizeof(a), "%s", r.secret);
 	is_int(tu_allocate(&c, 600, 0, 0), 0, "secret A: A's credentials");
+	if (mem_count(&r, a, 1, "A at start") == -1)
+		skip(1, "cannot read /proc/PID/mem (need root or ptrace "
+		    "rights)");
 	is_int(alloc_with(&r, SECRET_B), 401, "secret A: B's get 401");
 	ok(cred_mints_with(r.secret_path, a), "cred mints with A");
 
@@ -127,11 +149,17 @@ t_rotate(void)
 	is_int(tu_refresh(&c, 600), 0, "B, A: A's allocation refreshes");
 	ok(cred_mints_with(r.secret_path, SECRET_B) &&
 	    !cred_mints_with(r.secret_path, a), "cred mints with B now");
+	/* the file's text "B\nA" is one string in the vault */
+	if (mem_count(&r, a, 1, "B, A: A") != -1)
+		(void)mem_count(&r, SECRET_B, 1, "B, A: B");
 
 	write_file(r.secret_path, SECRET_B "\n");
 	ok(hup(&r, "\"secrets\":1"), "\"B\": SIGHUP reloads 1 secret");
 	is_int(alloc_with(&r, a), 401, "B: A's credentials get 401");
 	is_int(alloc_with(&r, SECRET_B), 0, "B: B's credentials work");
+	/* the old slot wiped: A is gone from the relay's memory */
+	if (mem_count(&r, a, 0, "B: A") != -1)
+		(void)mem_count(&r, SECRET_B, 1, "B: B");
 
 	write_file(r.secret_path, "");
 	ok(hup(&r, "\"reason\":\"empty\""),
@@ -149,6 +177,9 @@ t_rotate(void)
 	    "secrets stay\""), 4, "four WARNs");
 	is_int(alloc_with(&r, SECRET_B), 0, "after them B still works");
 	is_int(alloc_with(&r, a), 401, "and A still gets 401");
+	/* a refused file's text was wiped from the vault's free slot */
+	if (mem_count(&r, SECRET_B, 1, "after the refusals: B") != -1)
+		(void)mem_count(&r, a, 0, "after the refusals: A");
 	ok(tu_relay_alive(&r), "the relay runs on");
 	tu_client_close(&c);
 	tu_relay_stop(&r);
