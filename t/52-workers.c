@@ -3,7 +3,7 @@
  * 45, 46, 50). Its /proc status (seccomp, no_new_privs, unprivileged
  * uid), its constant argv, its fds (relay sockets, socketpair, event
  * loop fds only), the secret absent from its memory and present exactly
- * once in the supervisor's (the vault; attack case 50); worker and
+ * once in the supervisor's (the vault; attack case 46); worker and
  * supervisor crashes; no zombies, no leaked fds.
  */
 #include <sys/types.h>

@@ -3,7 +3,7 @@
  * 11, item 8): the portal token is gone from /proc/PID/cmdline (with a
  * WARN) or /proc/PID/environ, neither process may dump core, the secret's
  * vault is excluded from dumps, and workers are non-dumpable with memory
- * and CPU limits.
+ * and CPU limits. The secret a relay joined with is in its memory once.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -95,6 +95,46 @@ vault_mapped(pid_t pid)
 	return found;
 }
 
+/* the stamp_secret of the mock's last connection, or "" */
+static void
+joined_secret(const struct tp_mock *m, char *out, size_t cap)
+{
+	static char	body[65536], conn[16384];
+	int		n;
+
+	out[0] = '\0';
+	if (tp_mock_state(m, body, sizeof(body)) == -1 ||
+	    (n = tp_json_count(body, "connections")) <= 0 ||
+	    tp_json_elem(body, "connections", n - 1, conn, sizeof(conn)) == -1)
+		return;
+	(void)tp_json_str(conn, "stamp_secret", out, cap);
+}
+
+/*
+ * The secret the relay generated and joined with: once in its memory,
+ * the vault. The portal core references it, the join frame's buffers
+ * (the core's text and the libwebsockets send buffer) are wiped after the
+ * send.
+ */
+static void
+secret_once(const struct tp_mock *m, const struct tu_relay *r,
+    const char *what)
+{
+	char	secret[128];
+	long	n;
+
+	joined_secret(m, secret, sizeof(secret));
+	if (!ok(tp_hexlen(secret) == 64, "%s: the join's stamp_secret is 64 "
+	    "hex", what))
+		return;
+	if ((n = tu_mem_search(r->pid, secret, strlen(secret))) < 0) {
+		skip(1, "cannot read /proc/PID/mem");
+		return;
+	}
+	is_int(n, 1, "%s: the secret is in the relay's memory once (the "
+	    "vault)", what);
+}
+
 static void
 t_token(struct tp_mock *m, int env)
 {
@@ -132,6 +172,7 @@ t_token(struct tp_mock *m, int env)
 	    "%s: supervisor RLIMIT_CORE 0", what);
 	ok(vault_mapped(r.pid), "%s: an anonymous writable mapping excluded "
 	    "from core dumps (the vault)", what);
+	secret_once(m, &r, what);
 	tu_relay_stop(&r);
 }
 

@@ -4,7 +4,7 @@
  * one verifies; a bad file keeps the old set and the log says why; a
  * relay with a generated secret logs the SIGHUP and changes nothing.
  * Each secret is in the relay's memory exactly once (its vault), and a
- * secret dropped by a reload not at all (attack case 50).
+ * secret dropped by a reload not at all (attack case 46).
  */
 #include <sys/wait.h>
 
