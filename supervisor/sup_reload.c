@@ -8,7 +8,9 @@
  * (and sends SIGHUP again) once the longest credential minted with it has
  * expired. A file that cannot be read or parsed changes nothing: the old
  * secrets stay and the log says why. Nonces are keyed apart from the
- * secrets, so they stay valid across a reload.
+ * secrets, so they stay valid across a reload. The secrets are kept in one
+ * copy, in the vault (sup_secure.c): the new text takes the vault's free
+ * slot, the engine is switched to it, the old slot is wiped.
  *
  * Nothing else is reloaded: the other settings come from the command line
  * and the environment, which a running process cannot read again. With a
