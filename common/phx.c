@@ -10,6 +10,7 @@
  * Outgoing frames are built here with cJSON; incoming ones are taken
  * apart in phx_rx.c.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,28 @@ phx_clean(const struct phx *p, const char *s, char *out, size_t cap)
 /* -------------------------------------------------------------------- */
 /* outgoing frames */
 
+/*
+ * The text of a frame holding the secret (slen bytes), in one buffer of
+ * ours: cJSON_PrintUnformatted() grows and shrinks its buffer with
+ * realloc, and an allocator that moves it (ASan's does) leaves a copy of
+ * the secret in freed memory that nobody wipes. The room covers every
+ * byte of the secret escaped as \uXXXX plus the rest of a join.
+ */
+static char *
+phx_print_secret(cJSON *o, size_t slen)
+{
+	size_t	 cap = 6 * slen + 512;
+	char	*txt;
+
+	if (cap > INT_MAX || (txt = cJSON_malloc(cap)) == NULL)
+		return NULL;
+	if (!cJSON_PrintPreallocated(o, txt, (int)cap, 0)) {
+		phx_wipe_free(txt, cap, 1);
+		return NULL;
+	}
+	return txt;
+}
+
 /* queue {"topic","event","payload","ref"}; payload is consumed */
 static int
 phx_send(struct phx *p, const char *topic, const char *event,
@@ -130,7 +153,10 @@ phx_send(struct phx *p, const char *topic, const char *event,
 	cJSON_AddItemToObject(o, "event", cJSON_CreateStringReference(event));
 	cJSON_AddItemToObject(o, "payload", payload);
 	cJSON_AddItemToObject(o, "ref", cJSON_CreateNumber((double)ref));
-	txt = cJSON_PrintUnformatted(o);
+	if (secret)
+		txt = phx_print_secret(o, strlen(p->secret));
+	else
+		txt = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (txt == NULL)
 		return -1;
