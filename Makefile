@@ -11,6 +11,8 @@
 #   make fuzz-long  the same for 30 minutes per harness
 #   make bench      turncell and coturn side by side (figures, not tests)
 #   make bench-scale the same at 10,000 allocations
+#   make xdp-pass   build/test/xdp-pass (built by make too): attaches an
+#                   XDP_PASS program to the far side of a test veth
 #   make install    bin/turncell and bin/turncell-worker into $(BINDIR), the
 #                   manual page and the systemd unit (PREFIX, DESTDIR)
 #
@@ -78,11 +80,20 @@ FUZZ_SRC = $(wildcard contrib/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:contrib/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check test run fuzz fuzz-run bench bench-scale clean deps install \
+.PHONY: all xdp-pass check test run fuzz fuzz-run bench bench-scale clean deps install \
 	uninstall check-asan check-sbxdebug fuzz-long
 .SECONDARY:
 
-all: $(BINS)
+all: $(BINS) build/test/xdp-pass
+
+# build/test/xdp-pass IFACE: a veth delivers frames its peer sends with
+# XDP_TX only when it has an XDP program itself; the XDP tests and make
+# bench-xdp attach this pass-everything one to the client and peer side
+xdp-pass: build/test/xdp-pass
+
+build/test/xdp-pass: contrib/bpf/xdp-pass.c
+	@mkdir -p $(@D)
+	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) $(LDHARDEN) -o $@ $< -lbpf
 
 build/libcore.a: $(CORE_OBJ)
 	@mkdir -p $(@D)

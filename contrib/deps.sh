@@ -13,9 +13,12 @@
 #   python3			contrib/vectors/derive.py (t/21-vectors-derive.sh)
 #   coturn			turnutils_uclient/turnutils_peer (t/55), bench
 #   openssl			a throw-away certificate for the wss test (t/60)
+#   libbpf-dev			loads the XDP fast path (--xdp); build/test/xdp-pass
+#   iproute2 ethtool		the XDP tests' namespaces and veth pairs
 set -e
 PKGS="build-essential clang perl libev-dev nettle-dev libcjson-dev
-libwebsockets-dev zlib1g-dev python3 coturn openssl"
+libwebsockets-dev zlib1g-dev python3 coturn openssl libbpf-dev iproute2
+ethtool"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
