@@ -11,6 +11,8 @@
 #   make fuzz-long  the same for 30 minutes per harness
 #   make bench      turncell and coturn side by side (figures, not tests)
 #   make bench-scale the same at 10,000 allocations
+#   make bench-xdp  the same through a veth between two network namespaces,
+#                   with turncell --xdp as a third server (root)
 #   make xdp-pass   build/test/xdp-pass (built by make too): attaches an
 #                   XDP_PASS program to the far side of a test veth
 #   make install    bin/turncell and bin/turncell-worker into $(BINDIR), the
@@ -80,7 +82,8 @@ FUZZ_SRC = $(wildcard contrib/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:contrib/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all xdp-pass check test run fuzz fuzz-run bench bench-scale clean deps install \
+.PHONY: all xdp-pass check test run fuzz fuzz-run bench bench-scale bench-xdp \
+	clean deps install \
 	uninstall check-asan check-sbxdebug fuzz-long
 .SECONDARY:
 
@@ -272,6 +275,9 @@ bench: $(BINS) build/bench/tcload
 
 bench-scale: $(BINS) build/bench/tcload
 	python3 contrib/bench/bench.py --scale
+
+bench-xdp: $(BINS) build/bench/tcload build/test/xdp-pass
+	python3 contrib/bench/bench.py --veth
 
 # The supervisor runs the worker found next to its own binary, so both go
 # to BINDIR. The unit's ExecStart names the installed supervisor.

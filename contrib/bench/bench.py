@@ -1,22 +1,32 @@
 #!/usr/bin/env python3
-"""make bench and make bench-scale: turncell and Debian's coturn on the same
-load in the same run, alternating, repeated; prints a table.
+"""make bench, make bench-scale and make bench-xdp: turncell and Debian's
+coturn on the same load in the same run, alternating, repeated; prints a
+table.
 
-Both relays listen on loopback, speak UDP only and use the same long-term
+make bench and make bench-scale put both relays on loopback; make bench-xdp
+(--veth) puts them in a network namespace of their own, joined to the
+load's by a veth pair (contrib/bench/benchnet.py), and runs turncell with
+--xdp on its side of the veth as a third server when the binary has the
+flag. The relays speak UDP only and use the same long-term
 credentials (the TURN REST scheme: username "<expiry>:<name>", password =
 base64 HMAC-SHA1(secret, username), realm firezone; turncell runs with
 --auth rest), and get relay port ranges of the same size. The load comes
 from build/bench/tcload (contrib/bench/tcload.c): one UDP socket per
-allocation, ChannelData through a channel to echo peers on 127.0.0.2,
-server CPU measured exactly over the server's whole process tree
-(contrib/bench/tcload_proc.c says how).
+allocation, ChannelData through a channel to echo peers (127.0.0.2, or
+10.77.0.3 across the veth), server CPU measured exactly over the server's
+whole process tree (contrib/bench/tcload_proc.c says how) and, for
+bench-xdp, the whole machine's busy CPU from /proc/stat (XDP work is
+charged to no process).
 
     python3 contrib/bench/bench.py            # make bench
     python3 contrib/bench/bench.py --scale    # make bench-scale
+    python3 contrib/bench/bench.py --veth     # make bench-xdp
 
 Environment (or flags): ROUNDS (3), SECONDS per phase (2), RATE (40000
 pkt/s in total), WINDOW (128 packets outstanding when saturated), K (64
-set-ups in flight), SERVERS ("turncell coturn"), BUDGET (540 s), NICE (10:
+set-ups in flight), SERVERS ("turncell coturn"; --veth: "turncell-xdp
+turncell coturn"), ALLOCS (--veth: "100 1000"), SIZES (--veth: "100 1200"),
+BUDGET (540 s), TCLOAD (build/bench/tcload), NICE (10:
 everything runs at nice -10 when allowed). Every step is bounded: tcload
 stops itself, each run is killed after a timeout, and a step that would
 overrun BUDGET is skipped.
@@ -38,8 +48,11 @@ import sys
 import tempfile
 import time
 
+import benchnet
+
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TCLOAD = os.path.join(ROOT, "build", "bench", "tcload")
+TCLOAD = os.environ.get("TCLOAD") or os.path.join(ROOT, "build", "bench",
+                                                   "tcload")
 # relay ranges of the same size, below the ephemeral range (32768-60999 by
 # default) where the load generator's 10,000 client sockets are bound
 TC_RANGE, CT_RANGE = (10000, 20999), (21000, 31999)
@@ -59,14 +72,15 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def stun_ready(port, timeout=10.0):
-    """True once a STUN Binding request to 127.0.0.1:port is answered."""
+def stun_ready(net, port, timeout=10.0):
+    """True once a STUN Binding request to the relay's port is answered
+    (sent from where the load comes from)."""
     req = b"\x00\x01\x00\x00\x21\x12\xa4\x42" + secrets.token_bytes(12)
     deadline = time.time() + timeout
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with net.udp_socket() as s:
         s.settimeout(0.2)
         while time.time() < deadline:
-            s.sendto(req, ("127.0.0.1", port))
+            s.sendto(req, (net.listen_ip, port))
             try:
                 data, _ = s.recvfrom(2048)
                 if data[8:20] == req[8:20]:
@@ -76,15 +90,42 @@ def stun_ready(port, timeout=10.0):
     return False
 
 
+def has_xdp_flag():
+    """the turncell binary knows --xdp"""
+    try:
+        r = subprocess.run([os.path.join(ROOT, "bin", "turncell"), "--help"],
+                           capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--xdp" in r.stdout + r.stderr
+
+
+def xdp_attached(net):
+    """an XDP program is attached to the relay side of the veth"""
+    r = subprocess.run(net.server_prefix + ["ip", "-d", "link", "show",
+                                            "dev", net.xdp_iface],
+                       capture_output=True, text=True, timeout=30)
+    return "prog/xdp" in r.stdout
+
+
+class XdpNotLoaded(Exception):
+    """turncell --xdp started, but its program is not on the interface"""
+
+
 class Server:
-    def __init__(self, name, tmp):
-        self.name, self.tmp = name, tmp
+    def __init__(self, name, tmp, net):
+        self.name, self.tmp, self.net = name, tmp, net
         self.secret = secrets.token_hex(32)
         self.proc = None
 
     def start(self):
+        net = self.net
         log = open(os.path.join(self.tmp, self.name + ".log"), "a")
-        if self.name == "turncell":
+        if net.xdp_iface and xdp_attached(net) and \
+                self.name != "turncell-xdp":
+            sys.exit("bench: an XDP program is still attached to %s "
+                     "(turncell --xdp left it behind)" % net.xdp_iface)
+        if self.name.startswith("turncell"):
             sf = os.path.join(self.tmp, "secret")
             with open(os.open(sf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(self.secret + "\n")
@@ -93,13 +134,14 @@ class Server:
             pf = os.path.join(self.tmp, "turncell.port")
             if os.path.exists(pf):
                 os.unlink(pf)
-            argv = [os.path.join(ROOT, "bin", "turncell"),
+            argv = net.server_prefix + [
+                    os.path.join(ROOT, "bin", "turncell"),
                     "--listen-port", "0", "--port-file", pf,
-                    "--bind-ip4-addr", "127.0.0.1",
-                    "--public-ip4-addr", "127.0.0.1",
+                    "--bind-ip4-addr", net.listen_ip,
+                    "--public-ip4-addr", net.relay_ip,
                     "--lowest-port", str(TC_RANGE[0]),
                     "--highest-port", str(TC_RANGE[1]),
-                    "--allow-peer", "127.0.0.0/8", "--secret-file", sf,
+                    "--allow-peer", net.allow_peer, "--secret-file", sf,
                     "--auth", "rest", "--health-check-addr", "none",
                     "--log-level", "warn",
                     # every bench client comes from one loopback address
@@ -108,11 +150,14 @@ class Server:
                     "--unauth-rate", "0", "--max-allocations-per-ip", "0",
                     "--max-allocations-per-user", "0",
                     "--max-starts-per-ip", "0", "--max-starts", "0"]
+            if self.name == "turncell-xdp":
+                argv += ["--xdp", net.xdp_iface]
         else:
-            self.port = free_udp_port()
-            argv = ["turnserver", "-n", "--listening-ip", "127.0.0.1",
+            self.port = net.fixed_port or free_udp_port()
+            argv = net.server_prefix + [
+                    "turnserver", "-n", "--listening-ip", net.listen_ip,
                     "--listening-port", str(self.port),
-                    "--relay-ip", "127.0.0.1",
+                    "--relay-ip", net.relay_ip,
                     "--min-port", str(CT_RANGE[0]),
                     "--max-port", str(CT_RANGE[1]),
                     "--use-auth-secret", "--static-auth-secret", self.secret,
@@ -125,7 +170,7 @@ class Server:
         self.proc = subprocess.Popen(argv, stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL)
         log.close()
-        if self.name == "turncell":
+        if self.name.startswith("turncell"):
             deadline = time.time() + 10
             while (not os.path.exists(pf) or not open(pf).read().strip()) \
                     and time.time() < deadline and self.proc.poll() is None:
@@ -134,11 +179,16 @@ class Server:
                 self.port = int(open(pf).read().split()[0])
             except (OSError, ValueError, IndexError):
                 self.port = 0
-        if not self.port or not stun_ready(self.port) or \
+        if not self.port or not stun_ready(net, self.port) or \
                 self.proc.poll() is not None:
             sys.exit("bench: %s did not start:\n%s" % (
                 self.name, open(os.path.join(self.tmp, self.name + ".log"))
                 .read()[-2000:]))
+        # a turncell that fell back to userspace is not measured as XDP
+        if self.name == "turncell-xdp" and not xdp_attached(net):
+            self.stop()
+            raise XdpNotLoaded(open(os.path.join(
+                self.tmp, self.name + ".log")).read()[-2000:])
 
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:
@@ -162,17 +212,21 @@ class Server:
         # keep a freed client's 5-tuple for a while (coturn does), and the
         # next run's sockets must not land on one of them
         Server.runs += 1
-        client_ip = "127.1.%d.%d" % (Server.runs // 250, Server.runs % 250 + 1)
+        client_ip = self.net.client_ip(Server.runs)
         # every run starts from a fresh server: what an earlier run left
         # (coturn keeps freed sessions' memory) must not count in this one
         self.stop()
         self.start()
-        argv = [TCLOAD, "-s", "127.0.0.1:%d" % self.port, "-u", user,
-                "-p", pw, "-n", str(n), "-k", str(k), "-b", client_ip,
+        argv = self.net.tool_prefix + [
+                TCLOAD, "-s", "%s:%d" % (self.net.listen_ip, self.port),
+                "-u", user, "-p", pw, "-n", str(n), "-k", str(k),
+                "-b", client_ip, "-r", self.net.peer_ip,
                 "-P", str(self.proc.pid)]
         argv += ["-t"] if setup_only else phases
+        c0 = self.net.counters()
         r = subprocess.run(argv, capture_output=True, text=True,
                            timeout=RUN_TIMEOUT)
+        c1 = self.net.counters()
         if r.returncode != 0:
             sys.exit("bench: tcload failed against %s: %s" %
                      (self.name, r.stderr.strip()))
@@ -181,6 +235,11 @@ class Server:
             kind, *kv = line.split()
             d = dict(x.split("=", 1) for x in kv)
             d["kind"] = kind
+            out.append(d)
+        if c0 is not None:
+            # what crossed the veth during the run, set-up included
+            d = {k: str(c1[k] - c0[k]) for k in c0}
+            d["kind"] = "veth"
             out.append(d)
         return out
 
@@ -208,10 +267,14 @@ def table(title, cols, rows):
         print("| " + " | ".join(r) + " |")
 
 
-def report(res, servers, rounds):
-    """res[(case, server)] = list of dicts, one per round."""
-    relay_cols = [("case", None, 0), ("server", None, 0),
-                  ("pkts/CPU-s", "pkts_per_cpu_s", 0),
+def report(res, servers, rounds, missing=None, machine=False):
+    """res[(case, server)] = list of dicts, one per round; missing: {server:
+    why it has no figures ("not built", ...)}; machine: the whole-machine
+    CPU column (bench-xdp)."""
+    relay_cols = [("case", None, 0), ("server", None, 0)]
+    if machine:
+        relay_cols += [("pkts/machine-CPU-s", "pkts_per_machine_cpu_s", 0)]
+    relay_cols += [("pkts/CPU-s", "pkts_per_cpu_s", 0),
                   ("offered/s", "offered_per_s", 0),
                   ("delivered/s", "delivered_per_s", 0),
                   ("loss %", "loss_pct", 2),
@@ -241,8 +304,14 @@ def report(res, servers, rounds):
                              for _, key, _ in cols[2:]}
                 rows.append([case, srv] + [fmt(meds[srv][key], nd)
                              for _, key, nd in cols[2:]])
-            if len(servers) == 2:
-                a, b = servers
+            for srv, why in (missing or {}).items():
+                rows.append([case, srv] + [why] * (len(cols) - 2))
+            # each other server against coturn (or the last one named)
+            base = "coturn" if "coturn" in servers else servers[-1]
+            for a in servers:
+                if a == base:
+                    continue
+                b = base
                 cells = []
                 for _, key, _ in cols[2:]:
                     rr = ratio(meds[a][key], meds[b][key])
@@ -254,6 +323,8 @@ def report(res, servers, rounds):
                         cell += " (%.2f-%.2f)" % (min(per), max(per))
                     cells.append(cell)
                 rows.append([case, "%s/%s" % (a, b)] + cells)
+        if not rows:
+            continue
         table("%s (median of %d rounds; ratio rows: ratio of the medians "
               "and its range over rounds)" % (title, rounds), cols, rows)
 
@@ -282,8 +353,9 @@ def derive(d):
             out["rtt_%s_ms" % q] = us / 1000 if us >= 0 else None
         if out["server_cpu_s"] > 0:
             out["tool_share"] = out["tool_cpu_s"] / out["server_cpu_s"]
-        if out["pkts_per_cpu_s"] < 0:
-            out["pkts_per_cpu_s"] = None
+        for k in ("pkts_per_cpu_s", "pkts_per_machine_cpu_s"):
+            if out.get(k, 0) < 0:
+                out[k] = None
     return out
 
 
@@ -298,19 +370,34 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", action="store_true",
                     help="10,000 allocations, 1 pkt/s each for 30 s")
+    ap.add_argument("--veth", action="store_true",
+                    help="make bench-xdp: relays in a namespace of their "
+                    "own behind a veth, turncell --xdp as a third server")
+    ap.add_argument("--allocs", default=env("ALLOCS", "100 1000"),
+                    help="--veth: allocation counts")
+    ap.add_argument("--sizes", default=env("SIZES", "100 1200"),
+                    help="--veth: payload sizes")
     ap.add_argument("--rounds", type=int, default=int(env("ROUNDS", "3")))
     ap.add_argument("--seconds", type=float,
                     default=float(env("SECONDS", "2")))
     ap.add_argument("--rate", type=int, default=int(env("RATE", "40000")))
     ap.add_argument("--window", type=int, default=int(env("WINDOW", "128")))
     ap.add_argument("-k", type=int, default=int(env("K", "64")))
-    ap.add_argument("--servers", default=env("SERVERS", "turncell coturn"))
+    ap.add_argument("--servers", default=env("SERVERS"))
     ap.add_argument("--budget", type=float,
                     default=float(env("BUDGET", "540")),
                     help="seconds; later rounds are skipped rather than "
                     "run past it")
     a = ap.parse_args()
-    servers = a.servers.split()
+    servers = (a.servers or ("turncell-xdp turncell coturn" if a.veth else
+                             "turncell coturn")).split()
+    missing = {}
+    if "turncell-xdp" in servers and not (a.veth and has_xdp_flag()):
+        if not a.veth:
+            sys.exit("bench: turncell-xdp needs --veth (make bench-xdp)")
+        # the table says so; the other servers are still measured
+        servers.remove("turncell-xdp")
+        missing["turncell-xdp"] = "not built"
     if not os.access(TCLOAD, os.X_OK):
         sys.exit("bench: build %s first (make bench does)" % TCLOAD)
     if "coturn" in servers and shutil.which("turnserver") is None:
@@ -340,21 +427,38 @@ def main():
     # SIGTERM (timeout, a CI runner) must still stop the servers in the
     # finally below: as SystemExit, not the default death
     signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(143))
+    signal.signal(signal.SIGINT, lambda sig, frame: sys.exit(130))
     tmp = tempfile.mkdtemp(prefix="tcbench.")
-    srv = {name: Server(name, tmp) for name in servers}
+    net = benchnet.Veth() if a.veth else benchnet.Loopback()
+    srv = {name: Server(name, tmp, net) for name in servers}
     res = {}
     t0 = time.time()
     busy0, all0 = busy_jiffies()
     load0 = os.getloadavg()
     try:
-        for s in srv.values():
-            s.start()
+        try:
+            net.create()
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            sys.exit("bench: cannot set up the network namespaces: %s" % e)
+        print("# network: %s" % net.describe(), flush=True)
+        for name in list(servers):
+            try:
+                srv[name].start()
+            except XdpNotLoaded as e:
+                print("# turncell --xdp: its program did not load; the "
+                      "log:\n# " + str(e).replace("\n", "\n# "))
+                servers.remove(name)
+                missing[name] = "XDP did not load"
         s_ = "%g" % a.seconds
-        phases = ["paced:%d:100:%s" % (a.rate, s_),
-                  "sat:%d:100:%s" % (a.window, s_),
-                  "paced:%d:1200:%s" % (a.rate, s_),
-                  "sat:%d:1200:%s" % (a.window, s_)]
-        if a.scale:
+        sizes = [int(x) for x in a.sizes.split()] if a.veth else [100, 1200]
+        phases = []
+        for size in sizes:
+            phases += ["paced:%d:%d:%s" % (a.rate, size, s_),
+                       "sat:%d:%d:%s" % (a.window, size, s_)]
+        if a.veth:
+            rounds = a.rounds
+            plan = [("n", int(n), phases, False) for n in a.allocs.split()]
+        elif a.scale:
             rounds = 1
             plan = [("scale", 10000, ["paced:10000:100:30"], False)]
         else:
@@ -377,7 +481,10 @@ def main():
                     continue
                 ts = time.time()
                 for name in order:
-                    lines = srv[name].load(n, ph, setup_only, a.k)
+                    try:
+                        lines = srv[name].load(n, ph, setup_only, a.k)
+                    except XdpNotLoaded:
+                        lines = []
                     if ph and not any(d["kind"] == "phase" for d in lines):
                         bad_runs.append((r + 1, name, n))
                     for d in lines:
@@ -386,7 +493,8 @@ def main():
                                 "%s=%s" % kv for kv in d.items()
                                 if kv[0] != "kind")), flush=True)
                         x = derive(d)
-                        if x["kind"] == "setup" and (n >= 1000):
+                        if x["kind"] == "setup" and n >= 1000 and \
+                                not a.veth:
                             case = "set-up of %d, %d in flight" % (n, a.k)
                         elif x["kind"] == "phase":
                             mode = ("paced %d pkt/s" % x["arg"]
@@ -401,10 +509,11 @@ def main():
     finally:
         for s in srv.values():
             s.stop()
+        net.remove()
         shutil.rmtree(tmp, ignore_errors=True)
     busy1, all1 = busy_jiffies()
     load1 = os.getloadavg()
-    report(res, servers, rounds)
+    report(res, servers, rounds, missing, machine=a.veth)
     failed = sum(int(x.get("failed", 0)) for runs in res.values()
                  for x in runs if x["kind"] == "setup")
     if failed or bad_runs:

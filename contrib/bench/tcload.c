@@ -3,11 +3,11 @@
  * coturn on the same load (contrib/bench/bench.py drives both).
  *
  *   tcload -s IP:PORT -u USER -p PASS -n N [-k K] [-P PID] [-c NPEERS]
- *          [-b IP] [-t] [PHASE ...]
+ *          [-b IP] [-r IP] [-t] [PHASE ...]
  *   tcload -S		check the CPU measurement (tcload_proc.c) first
  *
  * It opens N UDP sockets on IP (127.0.0.1 unless -b; one per allocation)
- * and NPEERS echo peers on 127.0.0.2, then
+ * and NPEERS echo peers on 127.0.0.2 (unless -r), then
  *  1. set-up: ALLOCATE on every socket, K transactions in flight, long-term
  *     credentials (the 401 supplies realm and nonce; the authenticated
  *     ALLOCATE is timed from its first transmission to its success);
@@ -22,7 +22,10 @@
  *  4. Refresh with LIFETIME 0 on every allocation.
  * With -P the server's process tree (PID and every descendant) is measured
  * around the set-up and each phase: CPU exactly (see tcload_proc.c), PSS
- * before and after the set-up.
+ * before and after the set-up. Each phase also reports the busy CPU of the
+ * whole machine over the same interval (/proc/stat: what no process is
+ * charged for, softirq work such as XDP, included; everything else running
+ * on the machine too).
  *
  * A phase's loss is what did not come back within LOAD_DRAIN_MS after
  * sending stopped; tool_drops says how much of it the kernel dropped at
@@ -309,10 +312,10 @@ run_phase(struct load *L, const struct phase *ph)
 	static uint8_t	 pkt[CDATA_HDR_LEN + 65535];
 	uint64_t	 t0, t_end, now, sent = 0, written_off = 0, last_rx;
 	uint64_t	 cpu0, cpu1, self0, self1, got, rx_before, t_stop;
-	uint64_t	 drops0, drops1;
+	uint64_t	 drops0, drops1, mach0, mach1;
 	unsigned	 next = 0, procs, i, active = 0;
 	size_t		 len = CDATA_HDR_LEN + ph->size;
-	double		 secs, server_s;
+	double		 secs, server_s, mach_s;
 
 	for (i = 0; i < L->n; i++)
 		active += L->c[i].state == LC_DONE;
@@ -325,6 +328,7 @@ run_phase(struct load *L, const struct phase *ph)
 	cdata_put_hdr(pkt, LOAD_CHANNEL, ph->size);
 	drops0 = tool_drops(L);
 	cpu_read(L, &cpu0, &procs);
+	(void)proc_machine_cpu(&mach0);
 	self0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	t0 = last_rx = now_ns();
 	t_end = t0 + (uint64_t)(ph->seconds * 1e9);
@@ -375,16 +379,18 @@ run_phase(struct load *L, const struct phase *ph)
 	while (L->delivered < sent && now_ns() < t_end)
 		pump(L, 5);
 	cpu_read(L, &cpu1, &procs);
+	(void)proc_machine_cpu(&mach1);
 	self1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	drops1 = tool_drops(L);
 	secs = (double)(now_ns() - t0) / 1e9;
 	server_s = (double)(cpu1 - cpu0) / 1e9;
+	mach_s = mach1 > mach0 ? (double)(mach1 - mach0) / 1e9 : 0;
 	printf("phase mode=%s arg=%u size=%u allocs=%u seconds=%.3f "
 	    "send_seconds=%.3f sent=%llu "
 	    "at_peer=%llu delivered=%llu stale=%llu loss_pct=%.3f "
 	    "rtt_p50_us=%.0f rtt_p99_us=%.0f relayed=%llu server_cpu_s=%.4f "
 	    "pkts_per_cpu_s=%.0f tool_cpu_s=%.4f tool_drops=%llu "
-	    "server_procs=%u\n",
+	    "server_procs=%u machine_cpu_s=%.2f pkts_per_machine_cpu_s=%.0f\n",
 	    ph->sat ? "sat" : "paced", ph->arg, ph->size, L->n, secs,
 	    (double)(t_stop - t0) / 1e9,
 	    (unsigned long long)sent, (unsigned long long)L->at_peer,
@@ -396,7 +402,8 @@ run_phase(struct load *L, const struct phase *ph)
 	    L->pid > 0 ? server_s : -1.0,
 	    L->pid > 0 && server_s > 0 ? (double)(L->at_peer + L->delivered) /
 	    server_s : -1.0, (double)(self1 - self0) / 1e9,
-	    (unsigned long long)(drops1 - drops0), procs);
+	    (unsigned long long)(drops1 - drops0), procs, mach_s,
+	    mach_s > 0 ? (double)(L->at_peer + L->delivered) / mach_s : -1.0);
 	fflush(stdout);
 }
 
@@ -437,7 +444,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tcload -s IP:PORT -u USER -p PASS -n N [-k K] "
-	    "[-P PID] [-c NPEERS] [-b IP] [-t]\n"
+	    "[-P PID] [-c NPEERS] [-b IP] [-r IP] [-t]\n"
 	    "              [paced:RATE:SIZE:SECONDS | sat:WINDOW:SIZE:SECONDS]"
 	    " ...\n"
 	    "       tcload -S\n");
@@ -457,7 +464,8 @@ main(int argc, char *argv[])
 	L.k = 64;
 	L.npeers = 4;
 	L.client_ip = "127.0.0.1";
-	while ((ch = getopt(argc, argv, "s:u:p:n:k:P:c:b:tS")) != -1) {
+	L.peer_ip = "127.0.0.2";
+	while ((ch = getopt(argc, argv, "s:u:p:n:k:P:c:b:r:tS")) != -1) {
 		switch (ch) {
 		case 's':
 			if (addr_parse_hostport(optarg, &L.server) == -1 ||
@@ -471,6 +479,7 @@ main(int argc, char *argv[])
 		case 'P': L.pid = (pid_t)atoi(optarg); break;
 		case 'c': L.npeers = (unsigned)atoi(optarg); break;
 		case 'b': L.client_ip = optarg; break;
+		case 'r': L.peer_ip = optarg; break;
 		case 't': setup_only = 1; break;
 		case 'S': return proc_selftest() == 0 ? 0 : 1;
 		default: usage();
@@ -496,7 +505,7 @@ main(int argc, char *argv[])
 		struct sockaddr_in	sin;
 		socklen_t		sl = sizeof(sin);
 
-		L.peer_fd[i] = udp_socket("127.0.0.2", 8 << 20, &L.peer_addr,
+		L.peer_fd[i] = udp_socket(L.peer_ip, 8 << 20, &L.peer_addr,
 		    L.peer_ports);
 		if (getsockname(L.peer_fd[i], (struct sockaddr *)&sin,
 		    &sl) == -1)

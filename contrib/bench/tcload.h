@@ -66,6 +66,7 @@ struct load {
 	struct taddr	 server;
 	const char	*user, *pass;
 	const char	*client_ip;
+	const char	*peer_ip;
 	uint8_t		 key[16];
 	int		 have_key;
 	pid_t		 pid;		/* server, 0 = not measured */
@@ -117,6 +118,8 @@ int		 proc_selftest(void);
  * whose port is set in portmap (65536 bits), from /proc/net/udp */
 int		 proc_udp_drops(uint32_t addr, const uint8_t *portmap,
 		    uint64_t *drops);
+/* busy CPU (ns) of the whole machine, all CPUs, from /proc/stat */
+int		 proc_machine_cpu(uint64_t *ns);
 /* clock_gettime in ns: CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, ... */
 uint64_t	 clock_ns(clockid_t);
 

@@ -344,6 +344,29 @@ proc_udp_drops(uint32_t addr, const uint8_t *portmap, uint64_t *drops)
 	return 0;
 }
 
+/*
+ * CPU the whole machine spent (ns) since boot, all CPUs: user, nice,
+ * system, irq and softirq from the first line of /proc/stat. Work done in
+ * interrupt context (an XDP program, the receive path of a veth) is
+ * charged to no process; this is where it shows up. Ticks, so only a
+ * difference over seconds means anything.
+ */
+int
+proc_machine_cpu(uint64_t *ns)
+{
+	char			buf[512];
+	unsigned long long	v[7];
+
+	*ns = 0;
+	if (proc_read("/proc/stat", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+	    &v[2], &v[3], &v[4], &v[5], &v[6]) != 7)
+		return -1;
+	/* v[3] idle and v[4] iowait are not work */
+	*ns = (v[0] + v[1] + v[2] + v[5] + v[6]) * proc_tick_ns();
+	return 0;
+}
+
 uint64_t
 clock_ns(clockid_t clk)
 {
