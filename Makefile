@@ -83,8 +83,7 @@ FUZZ_BIN = $(FUZZ_SRC:contrib/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all xdp-pass check test run fuzz fuzz-run bench bench-scale bench-xdp \
-	clean deps install \
-	uninstall check-asan check-sbxdebug fuzz-long
+	clean deps install uninstall check-asan check-sbxdebug fuzz-long
 .SECONDARY:
 
 all: $(BINS) build/test/xdp-pass
