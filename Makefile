@@ -88,6 +88,18 @@ FUZZ_SECONDS ?= 60
 
 all: $(BINS) build/test/xdp-pass
 
+# The XDP fast path (supervisor/bpf/): C for the BPF target, compiled by
+# clang whatever CC is, without the user's CFLAGS (they are for the host).
+# The kernel headers' asm/ directory is under the multiarch include path.
+MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || \
+	     gcc -dumpmachine)
+BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(MULTIARCH) $(WARN)
+BPF_OBJ	 = build/bpf/xdp_relay.bpf.o
+
+$(BPF_OBJ): supervisor/bpf/xdp_relay.bpf.c supervisor/bpf/xdp_relay.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
 # build/test/xdp-pass IFACE: a veth delivers frames its peer sends with
 # XDP_TX only when it has an XDP program itself; the XDP tests and make
 # bench-xdp attach this pass-everything one to the client and peer side
@@ -135,10 +147,12 @@ $(SBX_T): t/%.t: t/%.c t/tap.c $(WRK_LIB_OBJ) $(IO_OBJ) build/libcore.a
 	$(CC) $(TC_CFLAGS) $(CFLAGS) $(LDFLAGS) -Iworker -o $@ $< t/tap.c \
 	    $(WRK_LIB_OBJ) $(IO_OBJ) build/libcore.a $(WRK_LIBS)
 
-# integration tests: real binaries, real sockets
-$(INT_T): t/%.t: t/%.c t/tap.c $(TUTIL_OBJ) build/libcore.a $(BINS)
+# integration tests: real binaries, real sockets (libbpf: the XDP tests
+# load the program object themselves)
+$(INT_T): t/%.t: t/%.c t/tap.c $(TUTIL_OBJ) build/libcore.a $(BINS) \
+    $(BPF_OBJ) build/test/xdp-pass
 	$(CC) $(TC_CFLAGS) $(CFLAGS) $(LDFLAGS) -It -o $@ $< t/tap.c \
-	    $(TUTIL_OBJ) build/libcore.a $(CORE_LIBS)
+	    $(TUTIL_OBJ) build/libcore.a $(CORE_LIBS) -lbpf
 
 # test-only worker that misbehaves on purpose after READY (t/53-hostile.c)
 HOSTILE_WRK = $(if $(WRK_SRC),build/test/turncell-worker-hostile)
