@@ -14,6 +14,7 @@
  * cannot be loaded (no privileges, no BPF).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,12 +383,27 @@ t_pass(const struct frame *in, int reason, const char *what)
 }
 
 static void
+t_passf(const struct frame *in, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+t_passf(const struct frame *in, int reason, const char *fmt, ...)
+{
+	char	what[96];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	t_pass(in, reason, what);
+}
+
+static void
 t_passes(int f)
 {
 	struct frame	fr;
 	uint8_t		pl[64], cd[128];
 	size_t		n, l3 = f == 4 ? 20 : 40;
-	char		what[96];
 	struct hdrs	c = { f, mac_gw, mac_relay, client_ip(f), relay_ip(f),
 			    CLIENT_PORT, LISTEN_PORT, 64, 0 };
 	struct hdrs	p = { f, mac_gw, mac_relay, peer_ip(f), relay_ip(f),
@@ -399,68 +415,56 @@ t_passes(int f)
 	cd[1] = 0x01;
 	cd[4] = 0x21, cd[5] = 0x12, cd[6] = 0xa4, cd[7] = 0x42;
 	build(&fr, &c, cd, 20);
-	snprintf(what, sizeof(what), "v%d STUN to the listen port", f);
-	t_pass(&fr, XR_PASS_STUN, what);
+	t_passf(&fr, XR_PASS_STUN, "v%d STUN to the listen port", f);
 	/* ChannelData on a channel not in the map */
 	n = cdata(cd, CHAN + 1, pl, 20, 0);
 	build(&fr, &c, cd, n);
-	snprintf(what, sizeof(what), "v%d ChannelData, unknown channel", f);
-	t_pass(&fr, XR_PASS_NO_CHANNEL, what);
+	t_passf(&fr, XR_PASS_NO_CHANNEL, "v%d ChannelData, unknown channel", f);
 	/* the right channel from another client port */
 	c.sport = CLIENT_PORT + 1;
 	n = cdata(cd, CHAN, pl, 20, 0);
 	build(&fr, &c, cd, n);
-	snprintf(what, sizeof(what), "v%d ChannelData, other client port", f);
-	t_pass(&fr, XR_PASS_NO_CHANNEL, what);
+	t_passf(&fr, XR_PASS_NO_CHANNEL, "v%d ChannelData, other client port", f);
 	c.sport = CLIENT_PORT;
 	/* length field past the datagram */
 	n = cdata(cd, CHAN, pl, 20, 0);
 	put16(cd + 2, 21);
 	build(&fr, &c, cd, n);
-	snprintf(what, sizeof(what), "v%d ChannelData longer than datagram", f);
-	t_pass(&fr, XR_PASS_BAD_LENGTH, what);
+	t_passf(&fr, XR_PASS_BAD_LENGTH, "v%d ChannelData longer than datagram", f);
 	/* four bytes after the payload: not padding */
 	n = cdata(cd, CHAN, pl, 20, 4);
 	build(&fr, &c, cd, n);
-	snprintf(what, sizeof(what), "v%d ChannelData with 4 bytes after", f);
-	t_pass(&fr, XR_PASS_BAD_LENGTH, what);
+	t_passf(&fr, XR_PASS_BAD_LENGTH, "v%d ChannelData with 4 bytes after", f);
 	/* a datagram shorter than the ChannelData header */
 	build(&fr, &c, cd, 3);
-	snprintf(what, sizeof(what), "v%d 3-byte datagram to listen port", f);
-	t_pass(&fr, XR_PASS_STUN, what);
+	t_passf(&fr, XR_PASS_STUN, "v%d 3-byte datagram to listen port", f);
 	/* UDP length disagrees with the IP length */
 	n = cdata(cd, CHAN, pl, 20, 0);
 	build(&fr, &c, cd, n);
 	put16(fr.b + 14 + l3 + 4, (uint16_t)(8 + n - 2));
-	snprintf(what, sizeof(what), "v%d UDP length short of IP length", f);
-	t_pass(&fr, XR_PASS_BAD_LENGTH, what);
+	t_passf(&fr, XR_PASS_BAD_LENGTH, "v%d UDP length short of IP length", f);
 	/* IP length past the frame */
 	build(&fr, &c, cd, n);
 	fr.len -= 2;
-	snprintf(what, sizeof(what), "v%d IP length past the frame", f);
-	t_pass(&fr, XR_PASS_BAD_LENGTH, what);
+	t_passf(&fr, XR_PASS_BAD_LENGTH, "v%d IP length past the frame", f);
 	/* from a peer with no channel, and from the peer's other port */
 	p.src = f == 4 ? client4 : client6;
 	build(&fr, &p, pl, 30);
-	snprintf(what, sizeof(what), "v%d UDP from a peer without channel", f);
-	t_pass(&fr, XR_PASS_NO_PEER, what);
+	t_passf(&fr, XR_PASS_NO_PEER, "v%d UDP from a peer without channel", f);
 	p.src = peer_ip(f);
 	p.sport = PEER_PORT + 1;
 	build(&fr, &p, pl, 30);
-	snprintf(what, sizeof(what), "v%d UDP from the peer's other port", f);
-	t_pass(&fr, XR_PASS_NO_PEER, what);
+	t_passf(&fr, XR_PASS_NO_PEER, "v%d UDP from the peer's other port", f);
 	p.sport = PEER_PORT;
 	/* to another relay port */
 	p.dport = RELAY_PORT + 1;
 	build(&fr, &p, pl, 30);
-	snprintf(what, sizeof(what), "v%d UDP to another relay port", f);
-	t_pass(&fr, XR_PASS_NO_PEER, what);
+	t_passf(&fr, XR_PASS_NO_PEER, "v%d UDP to another relay port", f);
 	p.dport = RELAY_PORT;
 	/* over the MTU once the header is added */
 	set_cfg((uint16_t)(l3 + 8 + 30 + 3));
 	build(&fr, &p, pl, 30);
-	snprintf(what, sizeof(what), "v%d peer datagram over the MTU", f);
-	t_pass(&fr, XR_PASS_OVERSIZE, what);
+	t_passf(&fr, XR_PASS_OVERSIZE, "v%d peer datagram over the MTU", f);
 	set_cfg(MTU);
 	/* fragments and options / extension headers */
 	n = cdata(cd, CHAN, pl, 20, 0);
