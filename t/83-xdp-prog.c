@@ -304,62 +304,55 @@ peer_ip(int f)
 	return f == 4 ? peer4 : peer6;
 }
 
-/* client -> peer: plen payload bytes with npad padding, trailer bytes of
- * Ethernet trailer; the output must be the datagram built for the peer */
+/*
+ * One datagram through the fast path: plen payload bytes, from the client
+ * as ChannelData with npad padding bytes (c2p) or from the peer (p2c),
+ * with trailer bytes of Ethernet trailer. The output must be the datagram
+ * built here for the other side, and the direction's counters must move
+ * by one packet and plen bytes.
+ */
 static void
-t_c2p(int f, size_t plen, size_t npad, size_t trailer, int no_csum)
+t_relay(int c2p, int f, size_t plen, size_t npad, size_t trailer,
+    int no_csum)
 {
 	struct frame	in, out, want;
 	uint8_t		pl[1400], cd[1500];
 	size_t		i, n;
-	uint64_t	p0 = stat(XR_C2P_PACKETS), b0 = stat(XR_C2P_BYTES);
-	struct hdrs	h = { f, mac_gw, mac_relay, client_ip(f), relay_ip(f),
+	int		sp = c2p ? XR_C2P_PACKETS : XR_P2C_PACKETS;
+	int		sb = c2p ? XR_C2P_BYTES : XR_P2C_BYTES;
+	uint64_t	p0 = stat(sp), b0 = stat(sb);
+	const char	*d = c2p ? "c2p" : "p2c";
+	struct hdrs	cl = { f, mac_gw, mac_relay, client_ip(f), relay_ip(f),
 			    CLIENT_PORT, LISTEN_PORT, 57, no_csum };
-	struct hdrs	w = { f, mac_relay, mac_gw, relay_ip(f), peer_ip(f),
+	struct hdrs	pe = { f, mac_relay, mac_gw, relay_ip(f), peer_ip(f),
 			    RELAY_PORT, PEER_PORT, 64, no_csum };
 
 	for (i = 0; i < plen; i++)
 		pl[i] = (uint8_t)(i * 7 + plen);
-	n = cdata(cd, CHAN, pl, plen, npad);
-	build(&in, &h, cd, n);
+	n = cdata(cd, CHAN, pl, plen, c2p ? npad : 0);
+	if (!c2p) {
+		/* the peer's datagram in, ChannelData to the client out */
+		pe.smac = mac_gw, pe.dmac = mac_relay;
+		pe.src = peer_ip(f), pe.dst = relay_ip(f);
+		pe.sport = PEER_PORT, pe.dport = RELAY_PORT, pe.ttl = 50;
+		cl.smac = mac_relay, cl.dmac = mac_gw;
+		cl.src = relay_ip(f), cl.dst = client_ip(f);
+		cl.sport = LISTEN_PORT, cl.dport = CLIENT_PORT, cl.ttl = 64;
+		build(&in, &pe, pl, plen);
+		build(&want, &cl, cd, n);
+	} else {
+		build(&in, &cl, cd, n);
+		build(&want, &pe, pl, plen);
+	}
 	memset(in.b + in.len, 0, trailer);
 	in.len += trailer;
-	build(&want, &w, pl, plen);
-	is_int(run(&in, &out), XDP_TX, "v%d c2p %zu+%zu pad %zu trailer%s: "
-	    "XDP_TX", f, plen, npad, trailer, no_csum ? " no csum" : "");
-	is_mem(out.b, out.len, want.b, want.len, "v%d c2p %zu+%zu: byte-exact",
-	    f, plen, npad);
-	ok(csums_ok(&out), "v%d c2p %zu+%zu: checksums hold", f, plen, npad);
-	ok(stat(XR_C2P_PACKETS) == p0 + 1 && stat(XR_C2P_BYTES) == b0 + plen,
-	    "v%d c2p: counted 1 packet, %zu bytes", f, plen);
-}
-
-static void
-t_p2c(int f, size_t plen, size_t trailer, int no_csum)
-{
-	struct frame	in, out, want;
-	uint8_t		pl[1400], cd[1500];
-	size_t		i, n;
-	uint64_t	p0 = stat(XR_P2C_PACKETS), b0 = stat(XR_P2C_BYTES);
-	struct hdrs	h = { f, mac_gw, mac_relay, peer_ip(f), relay_ip(f),
-			    PEER_PORT, RELAY_PORT, 50, no_csum };
-	struct hdrs	w = { f, mac_relay, mac_gw, relay_ip(f), client_ip(f),
-			    LISTEN_PORT, CLIENT_PORT, 64, no_csum };
-
-	for (i = 0; i < plen; i++)
-		pl[i] = (uint8_t)(i * 13 + 5);
-	build(&in, &h, pl, plen);
-	memset(in.b + in.len, 0, trailer);
-	in.len += trailer;
-	n = cdata(cd, CHAN, pl, plen, 0);
-	build(&want, &w, cd, n);
-	is_int(run(&in, &out), XDP_TX, "v%d p2c %zu trailer %zu%s: XDP_TX", f,
-	    plen, trailer, no_csum ? " no csum" : "");
-	is_mem(out.b, out.len, want.b, want.len, "v%d p2c %zu: byte-exact", f,
-	    plen);
-	ok(csums_ok(&out), "v%d p2c %zu: checksums hold", f, plen);
-	ok(stat(XR_P2C_PACKETS) == p0 + 1 && stat(XR_P2C_BYTES) == b0 + plen,
-	    "v%d p2c: counted 1 packet, %zu bytes", f, plen);
+	is_int(run(&in, &out), XDP_TX, "v%d %s %zu+%zu pad, %zu trailer%s: "
+	    "XDP_TX", f, d, plen, npad, trailer, no_csum ? ", no csum" : "");
+	is_mem(out.b, out.len, want.b, want.len, "v%d %s %zu+%zu: byte-exact",
+	    f, d, plen, npad);
+	ok(csums_ok(&out), "v%d %s %zu+%zu: checksums hold", f, d, plen, npad);
+	ok(stat(sp) == p0 + 1 && stat(sb) == b0 + plen,
+	    "v%d %s: counted 1 packet, %zu bytes", f, d, plen);
 }
 
 /* in must come back XDP_PASS, unchanged, with reason counted once and
@@ -532,22 +525,22 @@ main(void)
 	for (f = 4; f <= 6; f += 2) {
 		ok(bind_chan(f, client_ip(f), peer_ip(f)) == 0,
 		    "v%d channel in the maps", f);
-		t_c2p(f, 100, 0, 0, 0);
-		t_c2p(f, 1, 3, 0, 0);
-		t_c2p(f, 5, 3, 0, 0);
-		t_c2p(f, 6, 2, 0, 0);
-		t_c2p(f, 7, 1, 0, 0);
-		t_c2p(f, 0, 0, 0, 0);
-		t_c2p(f, 1400, 0, 0, 0);
-		t_c2p(f, 3, 1, 16, 0);		/* Ethernet trailer */
-		t_p2c(f, 100, 0, 0);
-		t_p2c(f, 1, 0, 0);
-		t_p2c(f, 0, 0, 0);
-		t_p2c(f, 1400, 0, 0);
-		t_p2c(f, 3, 16, 0);
+		t_relay(1, f, 100, 0, 0, 0);
+		t_relay(1, f, 1, 3, 0, 0);
+		t_relay(1, f, 5, 3, 0, 0);
+		t_relay(1, f, 6, 2, 0, 0);
+		t_relay(1, f, 7, 1, 0, 0);
+		t_relay(1, f, 0, 0, 0, 0);
+		t_relay(1, f, 1400, 0, 0, 0);
+		t_relay(1, f, 3, 1, 16, 0);		/* Ethernet trailer */
+		t_relay(0, f, 100, 0, 0, 0);
+		t_relay(0, f, 1, 0, 0, 0);
+		t_relay(0, f, 0, 0, 0, 0);
+		t_relay(0, f, 1400, 0, 0, 0);
+		t_relay(0, f, 3, 0, 16, 0);
 		if (f == 4) {
-			t_c2p(f, 33, 3, 0, 1);	/* no UDP checksum */
-			t_p2c(f, 33, 0, 1);
+			t_relay(1, f, 33, 3, 0, 1);	/* no UDP checksum */
+			t_relay(0, f, 33, 0, 0, 1);
 		}
 		t_passes(f);
 		/* the channel unbound: the next frame is passed */
