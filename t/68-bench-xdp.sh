@@ -3,7 +3,7 @@
 # phases of 0.3 s, one round). The bench creates its two network
 # namespaces and the veth, every server that runs gets packets to the peer
 # and back, and every relayed payload crossed the veth both ways (its byte
-# counters); the table has the bench-xdp columns, a row for every server,
+# counters), turncell's /metrics counted them; the table has the bench-xdp columns, a row for every server,
 # "not built" for turncell --xdp when the binary lacks the flag, and the
 # ratios against coturn. The namespaces are gone afterwards, also when the
 # bench is stopped with SIGTERM halfway. Skipped when network namespaces
@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..14"
+echo "1..15"
 
 why=
 if [ "$(id -u)" != 0 ]; then
@@ -39,7 +39,7 @@ else
 fi
 if [ -n "$why" ]; then
 	i=0
-	while [ $i -lt 14 ]; do skip "$why"; i=$((i + 1)); done
+	while [ $i -lt 15 ]; do skip "$why"; i=$((i + 1)); done
 	exit 0
 fi
 
@@ -118,15 +118,35 @@ through_veth() {
 		exit !(np == 2 && !bad && vrx >= rx && vtx >= tx)
 	}' "$tmp/out"
 }
+# counted SERVER KEY: turncell's /metrics counter KEY (the bench's
+# "metrics" line) moved by at least the packets at the peer and back
+counted() {
+	awk -v s="$1" -v key="$2" '
+	function f(k,   i, a) { for (i = 1; i <= NF; i++) {
+		split($i, a, "="); if (a[1] == k) return a[2] } return -1 }
+	$1 == "#" && $2 == "round" && $4 == s && $6 == "phase" {
+		want += f("at_peer") + f("delivered")
+	}
+	$1 == "#" && $2 == "round" && $4 == s && $6 == "metrics" {
+		got = f(key)
+	}
+	END {
+		printf "%s: %s moved %d, packets at the peer and back %d\n",
+		    s, key, got, want
+		exit !(want > 0 && got >= want)
+	}' "$tmp/out"
+}
 # delivered SERVER: two cases, each with delivered/s > 0
 delivered() {
 	rows "$1" | awk '{ n++; if (!($1 > 0)) bad = 1 }
 	    END { exit !(n == 2 && !bad) }'
 }
 
-# 5-10: each server that ran relayed through the veth
+# 5-11: each server that ran relayed through the veth
 check "turncell: packets delivered in both cases" delivered turncell
 check "turncell: every relayed payload crossed the veth" through_veth turncell
+check "turncell: its /metrics counted every one (userspace path)" \
+    counted turncell relayed_packets
 if [ -n "$have_coturn" ]; then
 	check "coturn: packets delivered in both cases" delivered coturn
 	check "coturn: every relayed payload crossed the veth" through_veth coturn
@@ -146,7 +166,7 @@ else
 	skip "bin/turncell has no --xdp"
 fi
 
-# 11: ratios against coturn for each other server that ran
+# 12: ratios against coturn for each other server that ran
 if [ -n "$have_coturn" ]; then
 	want=$((2 * (1 + ${have_xdp:-0})))
 	check "a ratio row against coturn per case and server ($want)" test \
@@ -156,10 +176,10 @@ else
 	skip "turnserver (Debian's coturn) not installed"
 fi
 
-# 12: nothing left behind
+# 13: nothing left behind
 check "its namespaces (and so the veth) are gone" netns_gone $bpid
 
-# 13-14: stopped halfway, it still removes what it made
+# 14-15: stopped halfway, it still removes what it made
 SERVERS="turncell" NICE=0 $PY contrib/bench/bench.py --veth --rounds 1 \
     --allocs 4 --seconds 30 --rate 1000 -k 4 --budget 120 \
     >"$tmp/out2" 2>&1 &

@@ -142,7 +142,7 @@ class Server:
                     "--lowest-port", str(TC_RANGE[0]),
                     "--highest-port", str(TC_RANGE[1]),
                     "--allow-peer", net.allow_peer, "--secret-file", sf,
-                    "--auth", "rest", "--health-check-addr", "none",
+                    "--auth", "rest", "--health-check-addr", net.health_addr,
                     "--log-level", "warn",
                     # every bench client comes from one loopback address
                     # with one username: the per-source, per-user and
@@ -176,7 +176,9 @@ class Server:
                     and time.time() < deadline and self.proc.poll() is None:
                 time.sleep(0.02)
             try:
-                self.port = int(open(pf).read().split()[0])
+                ports = open(pf).read().split()
+                self.port = int(ports[0])
+                self.health_port = int(ports[1]) if len(ports) > 1 else 0
             except (OSError, ValueError, IndexError):
                 self.port = 0
         if not self.port or not stun_ready(net, self.port) or \
@@ -205,6 +207,44 @@ class Server:
         self.proc.wait()
 
     runs = 0
+    health_port = 0
+
+    def metrics(self):
+        """turncell's packet counters from its /metrics (veth runs only):
+        {"relayed_packets": userspace, summed over both directions, plus
+        every counter whose name has "xdp" in it, by name and labels};
+        None when there is no health listener"""
+        if not self.name.startswith("turncell") or not self.health_port:
+            return None
+        try:
+            with self.net.tcp_socket() as s:
+                s.settimeout(5)
+                s.connect(("127.0.0.1", self.health_port))
+                s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+                body = b""
+                while len(body) < (1 << 20):
+                    got = s.recv(65536)
+                    if not got:
+                        break
+                    body += got
+        except OSError:
+            return None
+        m = {}
+        for line in body.decode("utf-8", "replace").splitlines():
+            f = line.split()
+            if len(f) != 2 or line.startswith("#"):
+                continue
+            name = f[0].split("{")[0]
+            try:
+                v = float(f[1])
+            except ValueError:
+                continue
+            if name == "turncell_relayed_packets_total":
+                m["relayed_packets"] = m.get("relayed_packets", 0) + v
+            elif "xdp" in name:
+                key = f[0].replace("turncell_", "").replace('"', "")
+                m[key] = v
+        return m
 
     def load(self, n, phases, setup_only=False, k=64):
         user, pw = rest_credentials(self.secret)
@@ -223,10 +263,10 @@ class Server:
                 "-b", client_ip, "-r", self.net.peer_ip,
                 "-P", str(self.proc.pid)]
         argv += ["-t"] if setup_only else phases
-        c0 = self.net.counters()
+        c0, m0 = self.net.counters(), self.metrics()
         r = subprocess.run(argv, capture_output=True, text=True,
                            timeout=RUN_TIMEOUT)
-        c1 = self.net.counters()
+        c1, m1 = self.net.counters(), self.metrics()
         if r.returncode != 0:
             sys.exit("bench: tcload failed against %s: %s" %
                      (self.name, r.stderr.strip()))
@@ -240,6 +280,12 @@ class Server:
             # what crossed the veth during the run, set-up included
             d = {k: str(c1[k] - c0[k]) for k in c0}
             d["kind"] = "veth"
+            out.append(d)
+        if m0 is not None and m1 is not None:
+            # who relayed: turncell's own counters over the run
+            d = {k: "%d" % (m1.get(k, 0) - m0.get(k, 0))
+                 for k in sorted(set(m0) | set(m1))}
+            d["kind"] = "metrics"
             out.append(d)
         return out
 

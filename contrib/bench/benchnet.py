@@ -52,6 +52,9 @@ class Loopback:
     def counters(self):
         return None
 
+    # make bench leaves turncell's health listener off
+    health_addr = "none"
+
     def describe(self):
         return "loopback"
 
@@ -133,17 +136,29 @@ class Veth:
     def client_ip(self, run):
         return "10.78.%d.%d" % (run // 250, run % 250 + 1)
 
+    # the relay's /metrics, on the relay namespace's own loopback
+    health_addr = "127.0.0.1:0"
+
     def udp_socket(self):
-        """a UDP socket in the client/peer namespace (a socket stays in
-        the namespace it was made in; this thread goes back at once)"""
+        """a UDP socket in the client/peer namespace"""
+        return self.socket_in(self.ns_tool, socket.SOCK_DGRAM)
+
+    def tcp_socket(self):
+        """a TCP socket in the relay namespace"""
+        return self.socket_in(self.ns_relay, socket.SOCK_STREAM)
+
+    @staticmethod
+    def socket_in(ns, kind):
+        """a socket in namespace ns (a socket stays in the namespace it
+        was made in; this thread goes back to its own at once)"""
         libc = ctypes.CDLL(None, use_errno=True)
         own = os.open("/proc/self/ns/net", os.O_RDONLY)
-        there = os.open("/run/netns/" + self.ns_tool, os.O_RDONLY)
+        there = os.open("/run/netns/" + ns, os.O_RDONLY)
         try:
             if libc.setns(there, CLONE_NEWNET) != 0:
                 raise OSError(ctypes.get_errno(), "setns")
             try:
-                return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                return socket.socket(socket.AF_INET, kind)
             finally:
                 if libc.setns(own, CLONE_NEWNET) != 0:
                     raise OSError(ctypes.get_errno(), "setns back")
