@@ -37,6 +37,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -211,8 +212,9 @@ class Server:
 
     def metrics(self):
         """turncell's packet counters from its /metrics (veth runs only):
-        {"relayed_packets": userspace, summed over both directions, plus
-        every counter whose name has "xdp" in it, by name and labels};
+        "relayed_packets" (userspace) and "xdp_packets" (the XDP fast
+        path), each summed over both directions, and every counter whose
+        name has "xdp" in it, as NAME.LABELVALUE ("xdp_passed_total.stun");
         None when there is no health listener"""
         if not self.name.startswith("turncell") or not self.health_port:
             return None
@@ -239,10 +241,13 @@ class Server:
                 v = float(f[1])
             except ValueError:
                 continue
+            labels = re.findall(r'="([^"]*)"', f[0])
             if name == "turncell_relayed_packets_total":
                 m["relayed_packets"] = m.get("relayed_packets", 0) + v
-            elif "xdp" in name:
-                key = f[0].replace("turncell_", "").replace('"', "")
+            elif name == "turncell_xdp_packets_total":
+                m["xdp_packets"] = m.get("xdp_packets", 0) + v
+            if "xdp" in name:
+                key = ".".join([name.replace("turncell_", "")] + labels)
                 m[key] = v
         return m
 
