@@ -15,11 +15,20 @@
 
 #include "udp_batch.h"
 
+/*
+ * Only the scalars: every entry of the arrays is written by
+ * udp_batch_add() before a flush reads it, so a sender in static storage
+ * (each worker has two) keeps its untouched pages out of memory (some
+ * 37 KiB per worker when the whole struct was cleared).
+ */
 void
 udp_batch_init(struct udp_batch *b, int fd)
 {
-	memset(b, 0, sizeof(*b));
 	b->fd = fd;
+	b->n = b->niov = 0;
+	b->total = 0;
+	memset(&b->last, 0, sizeof(b->last));
+	memset(&b->st, 0, sizeof(b->st));
 }
 
 /*
@@ -75,7 +84,7 @@ udp_batch_flush(struct udp_batch *b)
 		if (r > 0) {
 			for (i = off; i < off + (unsigned)r; i++) {
 				b->st.pkts += b->msg[i].msg_hdr.msg_iovlen;
-				b->st.bytes += b->bytes[i];
+				b->st.bytes += b->ent[i].bytes;
 			}
 			off += (unsigned)r;
 		} else if (r == -1 && errno == EINTR) {
@@ -86,7 +95,7 @@ udp_batch_flush(struct udp_batch *b)
 				b->st.lost += b->msg[i].msg_hdr.msg_iovlen;
 			break;
 		} else {
-			if (b->seg[off] != 0 && (errno == EMSGSIZE ||
+			if (b->ent[off].seg != 0 && (errno == EMSGSIZE ||
 			    errno == EINVAL || errno == EIO))
 				ub_split(b, off);
 			else
@@ -110,16 +119,16 @@ ub_extend(struct udp_batch *b, const struct taddr *to, const uint8_t *p,
 	size_t		 seg;
 	uint16_t	 sz;
 
-	seg = b->seg[i] != 0 ? b->seg[i] : b->bytes[i];
-	if (b->closed[i] || seg > UDP_BATCH_SEG_MAX || len > seg || len == 0 ||
-	    h->msg_iovlen >= UDP_BATCH_SEGS ||
-	    b->bytes[i] + len > UDP_BATCH_GSO_BYTES || !addr_eq(to, &b->last))
+	seg = b->ent[i].seg != 0 ? b->ent[i].seg : b->ent[i].bytes;
+	if (b->ent[i].closed || seg > UDP_BATCH_SEG_MAX || len > seg ||
+	    len == 0 || h->msg_iovlen >= UDP_BATCH_SEGS ||
+	    b->ent[i].bytes + len > UDP_BATCH_GSO_BYTES || !addr_eq(to, &b->last))
 		return 0;
-	if (b->seg[i] == 0) {
-		b->seg[i] = sz = (uint16_t)seg;
-		memset(&b->ctl[i], 0, sizeof(b->ctl[i]));
-		h->msg_control = b->ctl[i].buf;
-		h->msg_controllen = sizeof(b->ctl[i].buf);
+	if (b->ent[i].seg == 0) {
+		b->ent[i].seg = sz = (uint16_t)seg;
+		memset(&b->ent[i].ctl, 0, sizeof(b->ent[i].ctl));
+		h->msg_control = b->ent[i].ctl.buf;
+		h->msg_controllen = sizeof(b->ent[i].ctl.buf);
 		cm = CMSG_FIRSTHDR(h);
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
@@ -131,9 +140,9 @@ ub_extend(struct udp_batch *b, const struct taddr *to, const uint8_t *p,
 	b->iov[b->niov].iov_len = len;
 	b->niov++;
 	h->msg_iovlen++;
-	b->bytes[i] += len;
+	b->ent[i].bytes += len;
 	if (len < seg)
-		b->closed[i] = 1;	/* only the last may be shorter */
+		b->ent[i].closed = 1;	/* only the last may be shorter */
 	return 1;
 }
 
@@ -150,22 +159,22 @@ udp_batch_add(struct udp_batch *b, const struct taddr *to, const uint8_t *p,
 	}
 	if (b->n > 0 && ub_extend(b, to, p, len))
 		goto added;
-	if ((sl = addr_to_sockaddr(to, &b->name[b->n])) == 0) {
+	if ((sl = addr_to_sockaddr(to, &b->ent[b->n].name)) == 0) {
 		b->st.err++;
 		return;
 	}
 	h = &b->msg[b->n].msg_hdr;
 	memset(&b->msg[b->n], 0, sizeof(b->msg[b->n]));
-	h->msg_name = &b->name[b->n];
+	h->msg_name = &b->ent[b->n].name;
 	h->msg_namelen = (socklen_t)sl;
 	h->msg_iov = &b->iov[b->niov];
 	h->msg_iovlen = 1;
 	b->iov[b->niov].iov_base = (void *)(uintptr_t)p;
 	b->iov[b->niov].iov_len = len;
 	b->niov++;
-	b->seg[b->n] = 0;
-	b->closed[b->n] = 0;
-	b->bytes[b->n] = len;
+	b->ent[b->n].seg = 0;
+	b->ent[b->n].closed = 0;
+	b->ent[b->n].bytes = len;
 	b->last = *to;
 	b->n++;
 added:

@@ -56,19 +56,29 @@ union udp_batch_ctl {
 	struct cmsghdr	 align;
 };
 
+/* what one send needs besides its mmsghdr, kept together so that a
+ * send touches one page of it, not five */
+struct udp_batch_ent {
+	struct sockaddr_storage	 name;
+	size_t			 bytes;
+	uint16_t		 seg;		/* 0 = one datagram */
+	uint8_t			 closed;	/* short last seg */
+	union udp_batch_ctl	 ctl;
+};
+
+/*
+ * The scalars and the counters first, the arrays after: a sender in
+ * static storage touches only the pages of the entries it uses.
+ */
 struct udp_batch {
 	int			 fd;		/* -1: every add is an err */
 	unsigned		 n, niov;
 	size_t			 total;		/* bytes in the batch */
 	struct taddr		 last;		/* address of msg[n - 1] */
+	struct udp_batch_stats	 st;
 	struct mmsghdr		 msg[UDP_BATCH_MSGS];
 	struct iovec		 iov[UDP_BATCH_IOVS];
-	struct sockaddr_storage	 name[UDP_BATCH_MSGS];
-	uint16_t		 seg[UDP_BATCH_MSGS];	/* 0 = one datagram */
-	uint8_t			 closed[UDP_BATCH_MSGS]; /* short last seg */
-	size_t			 bytes[UDP_BATCH_MSGS];
-	union udp_batch_ctl	 ctl[UDP_BATCH_MSGS];
-	struct udp_batch_stats	 st;
+	struct udp_batch_ent	 ent[UDP_BATCH_MSGS];
 };
 
 void	udp_batch_init(struct udp_batch *, int fd);

@@ -106,7 +106,7 @@ test_gso(int tx, int rx, const struct taddr *to, const struct taddr *other,
 	udp_batch_init(&b, tx);
 	for (i = 0; i < 10; i++)
 		udp_batch_add(&b, to, data[i], len[i]);
-	ok(b.n == 1 && b.msg[0].msg_hdr.msg_iovlen == 10 && b.seg[0] == 1000,
+	ok(b.n == 1 && b.msg[0].msg_hdr.msg_iovlen == 10 && b.ent[0].seg == 1000,
 	    "ten datagrams to one address, the last shorter: one GSO send "
 	    "of 10 segments of 1000 (n %u)", b.n);
 	udp_batch_flush(&b);
@@ -127,8 +127,8 @@ test_gso(int tx, int rx, const struct taddr *to, const struct taddr *other,
 	udp_batch_add(&b, to, data[6], 100);
 	ok(b.n == 6 && b.msg[0].msg_hdr.msg_iovlen == 2 &&
 	    b.msg[1].msg_hdr.msg_iovlen == 1 &&
-	    b.msg[2].msg_hdr.msg_iovlen == 1 && b.seg[3] == 0 &&
-	    b.seg[4] == 0 && b.seg[5] == 0,
+	    b.msg[2].msg_hdr.msg_iovlen == 1 && b.ent[3].seg == 0 &&
+	    b.ent[4].seg == 0 && b.ent[5].seg == 0,
 	    "shorter closes, longer / other address / above 1200 start anew "
 	    "(n %u)", b.n);
 	udp_batch_flush(&b);
@@ -160,7 +160,7 @@ test_split(int tx, int rx, const struct taddr *to)
 	udp_batch_init(&b, tx);
 	for (i = 0; i < 8; i++)
 		udp_batch_add(&b, to, data[i], len[i]);
-	ok(b.n == 1 && b.seg[0] == 800, "one GSO send of 800-byte segments");
+	ok(b.n == 1 && b.ent[0].seg == 800, "one GSO send of 800-byte segments");
 	udp_batch_flush(&b);
 	ok(b.st.split == 1, "refused by the route (MTU 600): split (%llu)",
 	    (unsigned long long)b.st.split);

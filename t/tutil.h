@@ -311,6 +311,10 @@ int	 tu_sock_kind(unsigned long inode, uint16_t *port, int *unix_type);
 long	 tu_mem_search(pid_t, const void *, size_t);
 /* VmRSS of PID in kB, -1 if gone */
 long	 tu_proc_rss_kb(pid_t);
+/* anonymous memory of PID in kB (smaps_rollup): its own pages, copies of
+ * its data included, not the code it shares (Private_Dirty also counts a
+ * freshly built binary's page cache not yet written back); -1 if gone */
+long	 tu_proc_anon_kb(pid_t);
 /* number of open fds of PID, -1 if gone */
 int	 tu_proc_nfds(pid_t);
 /* direct children of PID (ppid == pid): all of them, and the zombies */

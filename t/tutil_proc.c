@@ -431,6 +431,26 @@ tu_proc_rss_kb(pid_t pid)
 	return strtol(v, NULL, 10);
 }
 
+long
+tu_proc_anon_kb(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Anonymous:", 10) == 0) {
+			kb = strtol(line + 10, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
 int
 tu_proc_nfds(pid_t pid)
 {

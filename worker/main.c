@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,17 @@ main(int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		usage("takes no arguments");
+	/*
+	 * Blocks of 16 KiB and more (the channel table) from fresh mappings,
+	 * and no heap grown ahead of need (glibc serves even a large block
+	 * from a heap that has room; libc's start-up already grew it by
+	 * 128 KiB, given back here): calloc() then clears nothing, and only
+	 * the pages written count in the worker's memory, instead of the
+	 * whole table cleared on the heap.
+	 */
+	(void)mallopt(M_TOP_PAD, 0);
+	(void)mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+	(void)malloc_trim(0);
 
 	/* die with the supervisor */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
