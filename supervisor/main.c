@@ -1,7 +1,8 @@
 /*
  * main.c: bin/turncell, the supervisor.
  *
- * Configuration, secret, listen sockets and engine first (the engine
+ * Configuration, then the worker spawner (sup_spawner.c: forked before
+ * any secret is read), secret, listen sockets and engine (the engine
  * needs the bound port: --listen-port 0 lets the kernel choose it, and
  * --port-file tells a script which one it chose, and the health port);
  * then one libev loop over the listen sockets, the workers, the portal
@@ -189,6 +190,15 @@ main(int argc, char **argv)
 	if (geteuid() == 0 && !conf.drop_privs)
 		log_warnx("Workers will run as root (--user has uid 0) user=%s",
 		    conf.user);
+	/*
+	 * The spawner first: the token is in the vault (which it wipes),
+	 * and no secret, nonce key or listen socket exists yet.
+	 */
+	sup.spawner_fd = -1;
+	if ((sup.spawner_pid = spn_start(&conf, sup.devnull,
+	    &sup.spawner_fd)) == -1)
+		log_warn("Cannot start the worker spawner; the supervisor "
+		    "starts workers itself");
 	secret = sup_secret_make(&conf, &slen);
 	secret = sup_secure_secret(secret, slen);
 	/* checked by sup_secret_make; the portal gets the first line */
@@ -209,6 +219,7 @@ main(int argc, char **argv)
 		fatalx("cannot give the engine its secrets");
 	sup_metrics_init(&sup);
 	sup_worker_init(&sup);
+	sup_pool_init(&sup);
 	sup_loop_init(&sup);
 	sup_self_start(&sup);
 	if (conf.token == NULL)

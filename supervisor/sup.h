@@ -32,6 +32,8 @@
 #define SUP_SIG_IGNORED		3	/* SIGHUP, SIGUSR1, SIGUSR2 */
 #define SUP_DRAIN_TIMEOUT	"3600"	/* s, default --drain-timeout */
 
+struct sup_wq;
+
 struct sup_conf {
 	uint16_t	 listen_port;		/* 0 until bound: ephemeral */
 	const char	*port_file;		/* --port-file, NULL = none */
@@ -67,6 +69,8 @@ struct sup_conf {
 	int		 indications;		/* --indications */
 	int		 one_per_user;		/* --one-allocation-per-user */
 	int		 sched_batch;		/* --sched-batch */
+	unsigned	 pool_size;		/* --worker-pool, 0 = none */
+	unsigned	 pool_rate;		/* --worker-pool-rate, per s */
 	uint32_t	 max_bps;		/* --max-bps, per allocation and
 						 * direction; 0 = no limit */
 };
@@ -88,6 +92,8 @@ struct sup {
 	struct turn		*turn;
 	pid_t			 pid;
 	int			 devnull;	/* stdin/stdout of workers */
+	pid_t			 spawner_pid;	/* -1: none (died) */
+	int			 spawner_fd;	/* its control socket, -1 = none */
 	int			 fd4, fd6;	/* listen sockets, -1 = none */
 	ev_io			 io4, io6;
 	ev_timer		 engine_timer;	/* turn_next_timeout */
@@ -132,6 +138,7 @@ void		 sup_secure_early(void);
 void		 sup_secure_token(struct sup_conf *, int, char **);
 char		*sup_secure_secret(char *, size_t);
 void		 sup_secure_release(char *, size_t);
+void		 sup_secure_forget(void);
 
 /* sup_rng.c */
 void		 sup_rng_init(int seeded, uint64_t seed);
@@ -183,23 +190,46 @@ void		 sup_send_flush(struct sup *);
 /* sup_spawn.c */
 int		 sup_spawn(struct sup *, uint32_t, uint16_t, uint8_t, pid_t *,
 		    int *);
+int		 sup_spawn_pair(int [2]);
+int		 sup_spawn_conf(const struct sup *, int, uint32_t, uint16_t,
+		    uint8_t, pid_t);
+void		 sup_spawn_child(const struct sup_conf *, int, pid_t, int)
+		    __attribute__((noreturn));
+
+/* sup_spawner.c: the spawner process */
+pid_t		 spn_start(const struct sup_conf *, int devnull, int *);
+
+/* sup_pool.c: the spawner's other end, the pool of idle workers */
+void		 sup_pool_init(struct sup *);
+int		 sup_pool_take(struct sup *, void *, uint32_t, uint16_t,
+		    uint8_t, pid_t *, int *);
+size_t		 sup_pool_idle(void);
+void		 sup_pool_cancel(struct sup *, uint32_t);
+void		 sup_pool_kill_all(struct sup *);
 
 /* sup_worker.c */
 void		 sup_worker_init(struct sup *);
 int		 sup_worker_start(struct sup *, uint32_t, uint16_t, uint8_t);
-void		 sup_worker_chan_add(struct sup *, uint32_t, uint16_t,
-		    const struct taddr *);
-void		 sup_worker_chan_del(struct sup *, uint32_t, uint16_t);
-void		 sup_worker_data(struct sup *, uint32_t, uint16_t,
-		    const uint8_t *, size_t);
-void		 sup_worker_perm(struct sup *, uint32_t, const struct taddr *,
-		    int add);
-void		 sup_worker_send(struct sup *, uint32_t, const struct taddr *,
-		    const uint8_t *, size_t);
+struct sup_wq	*sup_worker_wq(uint32_t, int);
 void		 sup_worker_flush(struct sup *);
 void		 sup_worker_stop(struct sup *, uint32_t, int reason);
 void		 sup_worker_kill_all(struct sup *);
 size_t		 sup_worker_count(void);
+void		*sup_worker_spawned(struct sup *, uint32_t, pid_t, int);
+void		 sup_worker_spawn_failed(struct sup *, uint32_t);
+void		 sup_worker_reaped(void *, int, const char *);
+void		 sup_worker_direct(struct sup *, uint32_t);
+
+/* sup_wsend.c */
+void		 sup_wsend_chan_add(struct sup *, uint32_t, uint16_t,
+		    const struct taddr *);
+void		 sup_wsend_chan_del(struct sup *, uint32_t, uint16_t);
+void		 sup_wsend_data(struct sup *, uint32_t, uint16_t,
+		    const uint8_t *, size_t);
+void		 sup_wsend_perm(struct sup *, uint32_t, const struct taddr *,
+		    int add);
+void		 sup_wsend_dgram(struct sup *, uint32_t, const struct taddr *,
+		    const uint8_t *, size_t);
 
 /* sup_metrics.c */
 void		 sup_metrics_init(struct sup *);

@@ -32,7 +32,7 @@ enum {
 	O_UNAUTH_RATE, O_UNAUTH_ALL, O_BINDING_RATE, O_BINDING_ALL,
 	O_MAX_CRED_TTL, O_AUTH, O_REALM, O_ONE_PER_USER, O_INDICATIONS,
 	O_SCHED_BATCH, O_HELP,
-	O_VERSION, O_PORT_FILE, O_MAX_BPS,
+	O_VERSION, O_PORT_FILE, O_MAX_BPS, O_POOL, O_POOL_RATE,
 	O_END
 };
 #define O_N	(O_END - O_LISTEN_PORT)
@@ -144,6 +144,12 @@ static const struct sup_opt sup_opts[] = {
 	    "bytes per second each allocation may relay in each\n"
 	    "direction; more is dropped and counted, 0 = no limit\n"
 	    "(default 0)" },
+	{ "worker-pool", O_POOL, NULL, "N",
+	    "idle workers kept started ahead, so that an ALLOCATE\n"
+	    "does not wait for a process start; 0 = none (default 64)" },
+	{ "worker-pool-rate", O_POOL_RATE, NULL, "N",
+	    "idle workers started per s at most to refill the pool,\n"
+	    "0 = no bound (default 2000)" },
 	{ "help", O_HELP, NULL, NULL, "show this help and exit" },
 	{ "version", O_VERSION, NULL, NULL, "show the version and exit" },
 };
@@ -501,6 +507,10 @@ conf_limits(struct sup_conf *c, const char **val)
 	    "binding-global-rate", "20000");
 	c->max_bps = (uint32_t)conf_uint("max-bps",
 	    conf_def(val, O_MAX_BPS, "0"), 0, UINT32_MAX);
+	c->pool_size = (unsigned)conf_uint("worker-pool",
+	    conf_def(val, O_POOL, "64"), 0, 4096);
+	c->pool_rate = (unsigned)conf_uint("worker-pool-rate",
+	    conf_def(val, O_POOL_RATE, "2000"), 0, 1000000);
 	c->max_cred_ttl = (unsigned)conf_uint("max-credential-ttl",
 	    conf_def(val, O_MAX_CRED_TTL, "2592000"), 0, 100 * 365 * 86400U);
 	c->auth_schemes = schemes[conf_choice("auth",

@@ -226,6 +226,26 @@ mworkers(struct mbuf *m)
 	mone(m, "turncell_sandbox_violations_total", "counter",
 	    "Workers killed by the seccomp filter (SIGSYS).",
 	    sup_metrics.sandbox_violations);
+	mone(m, "turncell_spawner_up", "gauge",
+	    "1 while the worker spawner runs; 0: the supervisor forks "
+	    "workers itself.", (unsigned long long)sup_metrics.spawner_up);
+	mone(m, "turncell_workers_direct_total", "counter",
+	    "Workers the supervisor forked itself (no spawner).",
+	    sup_metrics.workers_direct);
+	mone(m, "turncell_worker_pool_size", "gauge",
+	    "Idle workers the pool keeps (--worker-pool).",
+	    met_sup->conf->pool_size);
+	mone(m, "turncell_worker_pool_idle", "gauge",
+	    "Idle workers ready now.", sup_pool_idle());
+	mone(m, "turncell_worker_pool_taken_total", "counter",
+	    "Allocations given an idle worker from the pool.",
+	    sup_metrics.pool_taken);
+	mone(m, "turncell_worker_pool_misses_total", "counter",
+	    "Allocations that found the pool empty and waited for a worker "
+	    "started for them.", sup_metrics.pool_misses);
+	mone(m, "turncell_worker_pool_lost_total", "counter",
+	    "Idle workers that died or could not be configured (replaced, "
+	    "never handed out).", sup_metrics.pool_lost);
 }
 
 static void

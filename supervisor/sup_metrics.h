@@ -24,6 +24,11 @@ struct sup_metrics {
 	uint64_t	workers_crashed;	/* died without being asked */
 	uint64_t	workers_killed;		/* killed for misbehaviour */
 	uint64_t	sandbox_violations;	/* died of SIGSYS */
+	uint64_t	pool_taken;		/* starts served by an idle worker */
+	uint64_t	pool_misses;		/* starts that found the pool empty */
+	uint64_t	pool_lost;		/* idle workers that died */
+	uint64_t	workers_direct;		/* forked by the supervisor itself */
+	int		spawner_up;
 	int		portal_connected;
 	int		draining;
 };

@@ -67,24 +67,24 @@ exec_cmd(struct sup *s, const struct turn_cmd *c)
 		(void)sup_worker_start(s, c->alloc_id, c->port, c->families);
 		break;
 	case TURN_CMD_WORKER_CHAN_ADD:
-		sup_worker_chan_add(s, c->alloc_id, c->chan, &c->addr);
+		sup_wsend_chan_add(s, c->alloc_id, c->chan, &c->addr);
 		break;
 	case TURN_CMD_WORKER_CHAN_DEL:
-		sup_worker_chan_del(s, c->alloc_id, c->chan);
+		sup_wsend_chan_del(s, c->alloc_id, c->chan);
 		break;
 	case TURN_CMD_WORKER_DATA:
-		sup_worker_data(s, c->alloc_id, c->chan, c->data, c->len);
+		sup_wsend_data(s, c->alloc_id, c->chan, c->data, c->len);
 		break;
 	case TURN_CMD_WORKER_STOP:
 		sup_worker_stop(s, c->alloc_id, c->reason);
 		break;
 	case TURN_CMD_WORKER_PERM_ADD:
 	case TURN_CMD_WORKER_PERM_DEL:
-		sup_worker_perm(s, c->alloc_id, &c->addr,
+		sup_wsend_perm(s, c->alloc_id, &c->addr,
 		    c->type == TURN_CMD_WORKER_PERM_ADD);
 		break;
 	case TURN_CMD_WORKER_SEND:
-		sup_worker_send(s, c->alloc_id, &c->addr, c->data, c->len);
+		sup_wsend_dgram(s, c->alloc_id, &c->addr, c->data, c->len);
 		break;
 	case TURN_CMD_LOG:
 		if (c->text != NULL)

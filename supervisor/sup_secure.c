@@ -115,6 +115,21 @@ sup_secure_secret(char *secret, size_t len)
 	return v;
 }
 
+/*
+ * The spawner, forked after the token moved into the vault: its copy of
+ * the vault wiped and unmapped, so the token is not in its memory (the
+ * secrets are read after the fork and never were).
+ */
+void
+sup_secure_forget(void)
+{
+	if (sup_vault == NULL)
+		return;
+	explicit_bzero(sup_vault, sup_vault_cap);
+	(void)munmap(sup_vault, sup_vault_cap);
+	sup_vault = NULL;
+}
+
 /* wipe a slot sup_secure_secret() returned (len bytes); the next secret
  * takes it */
 void

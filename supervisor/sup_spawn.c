@@ -1,13 +1,17 @@
 /*
  * sup_spawn.c: start one worker process.
  *
- * socketpair(AF_UNIX, SOCK_SEQPACKET), the worker's MSG_CONF queued on
- * it, fork, then in the child the worker end goes to fd 3, everything
- * above is closed, privileges are dropped when root, and the worker
- * binary is exec'd with an EMPTY environment and a constant argv: a fresh
- * address space that never held the secret or the portal token (ntpd's
- * start_child). Nothing that differs per allocation is on its command
- * line.
+ * socketpair(AF_UNIX, SOCK_SEQPACKET), fork, then in the child the worker
+ * end goes to fd 3, everything above is closed, privileges are dropped
+ * when root, and the worker binary is exec'd with an EMPTY environment
+ * and a constant argv: a fresh address space that never held the secret
+ * or the portal token (ntpd's start_child). Nothing that differs per
+ * allocation is on its command line; the worker's configuration is the
+ * first record on the socketpair (MSG_CONF).
+ *
+ * The spawner (sup_spawner.c) runs the same child code for every worker
+ * it starts; the supervisor itself forks with sup_spawn() only when there
+ * is no spawner (it died).
  */
 #define _GNU_SOURCE	/* close_range, setresuid */
 
@@ -55,9 +59,13 @@ wk_drop_privs(const struct sup_conf *c)
 	return 0;
 }
 
-/* the child between fork and exec: async-signal-safe calls only */
-static void __attribute__((noreturn))
-wk_child(const struct sup *s, int fd, char *const argv[])
+/*
+ * The child between fork and exec: async-signal-safe calls only. `parent`
+ * is the process that forked it (the supervisor or the spawner): when it
+ * is already gone, PR_SET_PDEATHSIG came too late and the child stops.
+ */
+void
+sup_spawn_child(const struct sup_conf *c, int devnull, pid_t parent, int fd)
 {
 	char *const	 envp[] = { NULL };
 	struct sigaction sa;
@@ -79,8 +87,8 @@ wk_child(const struct sup *s, int fd, char *const argv[])
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
-	if (dup2(s->devnull, STDIN_FILENO) == -1 ||
-	    dup2(s->devnull, STDOUT_FILENO) == -1)
+	if (dup2(devnull, STDIN_FILENO) == -1 ||
+	    dup2(devnull, STDOUT_FILENO) == -1)
 		_exit(126);
 	if (fd == WK_FD) {
 		if (fcntl(fd, F_SETFD, 0) == -1)
@@ -89,26 +97,26 @@ wk_child(const struct sup *s, int fd, char *const argv[])
 		_exit(126);
 	if (close_range(WK_FD + 1, ~0U, 0) == -1)
 		_exit(126);
-	if (wk_drop_privs(s->conf) == -1)
+	if (wk_drop_privs(c) == -1)
 		_exit(126);
 	/* the worker sets this too; setresuid() above cleared any earlier */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != s->pid)
+	if (getppid() != parent)
 		_exit(126);
-	execve(s->conf->worker_path, argv, envp);
+	execve(c->worker_path, wk_argv, envp);
 	_exit(127);
 }
 
 /*
- * The worker's configuration, written into the socketpair before the
- * fork: it is the first record the worker reads, and the worker never
- * waits for a supervisor that is still forking. Built from the current
- * configuration at every start (the own addresses carry the bound
- * listen port).
+ * The worker's configuration: the first record the worker reads. Built
+ * from the current configuration at every start (the own addresses carry
+ * the bound listen port); `ppid` is the worker's parent, which it checks.
+ * The socketpair is new and empty, so the send cannot meet a full buffer:
+ * it fails only when the worker is gone.
  */
-static int
-wk_conf_send(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
-    uint8_t families)
+int
+sup_spawn_conf(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
+    uint8_t families, pid_t ppid)
 {
 	const struct sup_conf	*c = s->conf;
 	static struct msg_conf	 mc;	/* 1 KiB: not on the stack */
@@ -117,7 +125,7 @@ wk_conf_send(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
 
 	memset(&mc, 0, sizeof(mc));
 	mc.alloc_id = alloc_id;
-	mc.ppid = (uint32_t)s->pid;
+	mc.ppid = (uint32_t)ppid;
 	mc.port = port;
 	mc.families = families;
 	mc.log_level = (uint8_t)c->log_level;
@@ -140,7 +148,7 @@ wk_conf_send(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
  * CAP_NET_ADMIN; otherwise the plain call, capped by net.core.*mem_max.
  */
 static void
-wk_sockbufs(int fd)
+wk_sockbuf(int fd)
 {
 	int	v = WK_SOCKBUF;
 
@@ -150,22 +158,35 @@ wk_sockbufs(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 }
 
-/* fork and exec the worker of one allocation: 0 with its pid and our end
- * of the socketpair, or -1 (logged) */
+/* a worker's socketpair, buffers sized: sp[0] ours, sp[1] the worker's */
+int
+sup_spawn_pair(int sp[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0, sp) == -1)
+		return -1;
+	wk_sockbuf(sp[0]);
+	wk_sockbuf(sp[1]);
+	return 0;
+}
+
+/*
+ * Fork and exec the worker of one allocation from the supervisor itself
+ * (no spawner): its MSG_CONF queued before the fork, so the worker never
+ * waits for a supervisor that is still forking. 0 with its pid and our
+ * end of the socketpair, or -1 (logged).
+ */
 int
 sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
     pid_t *pid, int *fd)
 {
 	int	sp[2];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0, sp) == -1) {
+	if (sup_spawn_pair(sp) == -1) {
 		log_warn("Cannot create a socketpair id=%u", alloc_id);
 		return -1;
 	}
-	wk_sockbufs(sp[0]);
-	wk_sockbufs(sp[1]);
-	if (wk_conf_send(s, sp[0], alloc_id, port, families) == -1) {
+	if (sup_spawn_conf(s, sp[0], alloc_id, port, families, s->pid) == -1) {
 		log_warn("Cannot encode a worker configuration id=%u", alloc_id);
 		close(sp[0]);
 		close(sp[1]);
@@ -178,7 +199,7 @@ sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
 		return -1;
 	}
 	if (*pid == 0)
-		wk_child(s, sp[1], wk_argv);
+		sup_spawn_child(s->conf, s->devnull, s->pid, sp[1]);
 	close(sp[1]);
 	*fd = sp[0];
 	return 0;

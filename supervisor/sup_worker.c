@@ -5,9 +5,12 @@
  * Trust: everything a worker sends passes msg_check() (direction, exact
  * size, state, once-only) and the typed getter before any handler runs.
  * A worker that breaks a rule is SIGKILLed and its allocation freed; the
- * supervisor never dies of it. Every child is reaped by an ev_child
- * watcher; a worker that was not asked to stop is counted as crashed.
- * Starting one is sup_spawn.c's job, its outgoing queue sup_wq.c's.
+ * supervisor never dies of it. A worker comes from the pool of the
+ * spawner (sup_pool.c), which reports its exit, or, without a spawner,
+ * is forked by sup_spawn.c and reaped by an ev_child watcher; a worker
+ * that was not asked to stop is counted as crashed. Until its process is
+ * there (pid 0) a worker has no socketpair; its outgoing queue is
+ * sup_wq.c's.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -55,7 +58,8 @@ struct worker {
 	uint32_t		 alloc_id;
 	uint16_t		 port;
 	uint8_t			 families;
-	pid_t			 pid;
+	pid_t			 pid;		/* 0: none yet, -1: reaped */
+	int			 spawned;	/* by the spawner: it reaps */
 	int			 state;		/* MSG_ST_STARTING/READY */
 	uint32_t		 once;
 	int			 stopping;	/* an exit is expected */
@@ -160,111 +164,18 @@ sup_worker_flush(struct sup *s)
 	sup_wq_flush_all();
 }
 
-void
-sup_worker_data(struct sup *s, uint32_t id, uint16_t chan,
-    const uint8_t *p, size_t len)
+/* the queue towards worker id: NULL without one, or (ready) when it is
+ * not READY or has no socketpair */
+struct sup_wq *
+sup_worker_wq(uint32_t id, int ready)
 {
 	struct worker	*w;
 
-	if ((w = wk_find(id)) == NULL || w->wq.fd == -1 ||
-	    w->state != MSG_ST_READY || sup_wq_data(&w->wq, chan, p, len) == -1)
-		s->cnt.worker_drops++;
-}
-
-/* ---- control messages ---------------------------------------------- */
-
-void
-sup_worker_chan_add(struct sup *s, uint32_t id, uint16_t chan,
-    const struct taddr *peer)
-{
-	struct msg_chan_add	 m;
-	struct buf_w		 b;
-	uint8_t			 rec[64];
-	struct worker		*w;
-
 	if ((w = wk_find(id)) == NULL)
-		return;
-	sup_wq_flush(&w->wq);	/* keep the order data/control */
-	m.chan = chan;
-	m.peer = *peer;
-	buf_w_init(&b, rec, sizeof(rec));
-	if (msg_put_chan_add(&b, &m) == -1) {
-		log_warnx("Cannot encode CHAN_ADD id=%u", id);
-		return;
-	}
-	sup_wq_send(&w->wq, rec, b.len, 1);
-}
-
-void
-sup_worker_chan_del(struct sup *s, uint32_t id, uint16_t chan)
-{
-	struct msg_chan_del	 m;
-	struct buf_w		 b;
-	uint8_t			 rec[32];
-	struct worker		*w;
-
-	if ((w = wk_find(id)) == NULL)
-		return;
-	sup_wq_flush(&w->wq);
-	m.chan = chan;
-	buf_w_init(&b, rec, sizeof(rec));
-	if (msg_put_chan_del(&b, &m) == -1) {
-		log_warnx("Cannot encode CHAN_DEL id=%u", id);
-		return;
-	}
-	sup_wq_send(&w->wq, rec, b.len, 1);
-}
-
-/* ---- --indications: permissions and single datagrams ---------------- */
-
-void
-sup_worker_perm(struct sup *s, uint32_t id, const struct taddr *ip, int add)
-{
-	struct msg_perm	 m;
-	struct buf_w	 b;
-	uint8_t		 rec[MSG_HDR_LEN + MSG_PEER_LEN];
-	struct worker	*w;
-	int		 rv;
-
-	if ((w = wk_find(id)) == NULL)
-		return;
-	sup_wq_flush(&w->wq);	/* keep the order data/control */
-	m.ip = *ip;
-	buf_w_init(&b, rec, sizeof(rec));
-	rv = add ? msg_put_perm_add(&b, &m) : msg_put_perm_del(&b, &m);
-	if (rv == -1) {
-		log_warnx("Cannot encode a permission op=%s id=%u",
-		    add ? "ADD" : "DEL", id);
-		return;
-	}
-	sup_wq_send(&w->wq, rec, b.len, 1);
-}
-
-/* one record per Send indication, after the pending MSG_DATA batch */
-void
-sup_worker_send(struct sup *s, uint32_t id, const struct taddr *peer,
-    const uint8_t *p, size_t len)
-{
-	static uint8_t	 rec[MSG_MAX_RECORD];
-	struct msg_pkt	 k;
-	struct buf_w	 b;
-	struct worker	*w;
-
-	if ((w = wk_find(id)) == NULL || w->wq.fd == -1 ||
-	    w->state != MSG_ST_READY) {
-		s->cnt.worker_drops++;
-		return;
-	}
-	sup_wq_flush(&w->wq);
-	k.peer = *peer;
-	k.data = p;
-	k.len = len;
-	buf_w_init(&b, rec, sizeof(rec));
-	if (msg_put_send(&b, &k) == -1) {	/* too big to relay */
-		s->cnt.worker_drops++;
-		return;
-	}
-	sup_wq_send(&w->wq, rec, b.len, 0);
+		return NULL;
+	if (ready && (w->wq.fd == -1 || w->state != MSG_ST_READY))
+		return NULL;
+	return &w->wq;
 }
 
 /* ---- lifecycle ----------------------------------------------------- */
@@ -286,23 +197,33 @@ wk_detach(struct worker *w)
 }
 
 static void
-wk_kill(struct worker *w)
-{
-	wk_detach(w);
-	/* the pid is ours until the child watcher has reaped it */
-	if (w->pid > 0)
-		(void)kill(w->pid, SIGKILL);
-}
-
-static void
 wk_free(struct worker *w)
 {
 	wk_log_suppressed(w);
 	wk_detach(w);
 	ev_child_stop(w->sup->loop, &w->child);
+	if (w->pid == 0)
+		sup_pool_cancel(w->sup, w->alloc_id);
 	LIST_REMOVE(w, entry);
 	wk_count--;
 	free(w);
+}
+
+/*
+ * Stop a worker; `w` is freed at once when it has no process yet. The
+ * pid is not reused before the exit is reported: our child watcher reaps
+ * it, or the spawner reaps it and reports that before it can fork again
+ * (the pid could come back only after a wrap of the pid space while one
+ * record is in flight).
+ */
+static void
+wk_kill(struct worker *w)
+{
+	wk_detach(w);
+	if (w->pid > 0)
+		(void)kill(w->pid, SIGKILL);
+	else if (w->pid == 0)
+		wk_free(w);
 }
 
 /* the supervisor found the worker misbehaving: kill, free, count, log */
@@ -349,16 +270,17 @@ sup_worker_stop(struct sup *s, uint32_t id, int reason)
 void
 sup_worker_kill_all(struct sup *s)
 {
-	struct worker	*w;
+	struct worker	*w, *next;
 	uint64_t	 end;
 	int		 left = 0;
 
-	(void)s;
-	LIST_FOREACH(w, &wk_all, entry) {
-		if (w->pid > 0)
+	for (w = LIST_FIRST(&wk_all); w != NULL; w = next) {
+		next = LIST_NEXT(w, entry);
+		if (w->pid > 0 && !w->spawned)
 			left++;
 		wk_kill(w);
 	}
+	sup_pool_kill_all(s);
 	end = sup_now_ms() + 1000;
 	while (left > 0 && sup_now_ms() < end) {
 		pid_t	r = waitpid(-1, NULL, WNOHANG);
@@ -389,18 +311,15 @@ wk_new(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 	w->served = UINT_MAX;	/* not read in any iteration yet */
 	w->carry.fn = wk_carry_cb;
 	w->carry.arg = w;
+	sup_wq_init(&w->wq, s, -1, wk_wq_fail);	/* no socketpair yet */
 	return w;
 }
 
+/* in the table; READY is due within SUP_READY_TIMEOUT from now, the
+ * wait for a process included */
 static void
-wk_watch(struct sup *s, struct worker *w)
+wk_track(struct sup *s, struct worker *w)
 {
-	ev_io_init(&w->io, wk_read_cb, w->wq.fd, EV_READ);
-	w->io.data = w;
-	ev_io_start(s->loop, &w->io);
-	ev_child_init(&w->child, wk_child_cb, w->pid, 0);
-	w->child.data = w;
-	ev_child_start(s->loop, &w->child);
 	ev_timer_init(&w->ready_timer, wk_ready_cb, SUP_READY_TIMEOUT, 0.);
 	w->ready_timer.data = w;
 	ev_timer_start(s->loop, &w->ready_timer);
@@ -409,28 +328,110 @@ wk_watch(struct sup *s, struct worker *w)
 	wk_hash_add(w);
 }
 
+/* its process and socketpair (MSG_CONF already sent on it) */
+static void
+wk_attach(struct sup *s, struct worker *w, pid_t pid, int fd)
+{
+	w->pid = pid;
+	sup_wq_init(&w->wq, s, fd, wk_wq_fail);
+	ev_io_init(&w->io, wk_read_cb, fd, EV_READ);
+	w->io.data = w;
+	ev_io_start(s->loop, &w->io);
+	if (!w->spawned) {
+		ev_child_init(&w->child, wk_child_cb, pid, 0);
+		w->child.data = w;
+		ev_child_start(s->loop, &w->child);
+		sup_metrics.workers_direct++;
+	}
+	sup_metrics.workers_started++;
+	log_msg(LOG_DEBUG, "Started worker pid=%ld id=%u port=%u",
+	    (long)pid, w->alloc_id, w->port);
+}
+
+/* without a spawner: fork it here; 0, or -1 with `w` not freed */
+static int
+wk_fork(struct sup *s, struct worker *w)
+{
+	pid_t	pid;
+	int	fd;
+
+	if (sup_spawn(s, w->alloc_id, w->port, w->families, &pid, &fd) == -1)
+		return -1;
+	w->spawned = 0;
+	wk_attach(s, w, pid, fd);
+	return 0;
+}
+
 int
 sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 {
 	struct worker	*w;
-	int		 fd;
+	pid_t		 pid;
+	int		 fd, r = -1;
 
 	/* a retry on another port: the last try's worker is done */
 	if ((w = wk_find(id)) != NULL)
 		wk_kill(w);
-	if ((w = wk_new(s, id, port, families)) == NULL ||
-	    sup_spawn(s, id, port, families, &w->pid, &fd) == -1) {
-		free(w);
+	if ((w = wk_new(s, id, port, families)) != NULL) {
+		w->spawned = 1;
+		r = sup_pool_take(s, w, id, port, families, &pid, &fd);
+		if (r == -1 && sup_spawn(s, id, port, families, &pid,
+		    &fd) == 0)
+			w->spawned = 0;
+		else if (r == -1) {
+			free(w);
+			w = NULL;
+		}
+	}
+	if (w == NULL) {
 		/* inside the drain: the pump feeds it after (its rule 3) */
 		sup_pump_event(s, SUP_IN_GONE, id);
 		return -1;
 	}
-	sup_wq_init(&w->wq, s, fd, wk_wq_fail);
-	wk_watch(s, w);
-	sup_metrics.workers_started++;
-	log_msg(LOG_DEBUG, "Started worker pid=%ld id=%u port=%u",
-	    (long)w->pid, id, port);
+	wk_track(s, w);
+	if (r != 0)
+		wk_attach(s, w, pid, fd);
 	return 0;
+}
+
+/* the spawner's worker for an allocation that waited: w, or NULL when
+ * the allocation does not wait (any more) */
+void *
+sup_worker_spawned(struct sup *s, uint32_t id, pid_t pid, int fd)
+{
+	struct worker	*w;
+
+	if ((w = wk_find(id)) == NULL || w->pid != 0)
+		return NULL;
+	wk_attach(s, w, pid, fd);
+	if (sup_spawn_conf(s, fd, id, w->port, w->families,
+	    s->spawner_pid) == -1)
+		wk_hostile(w, "cannot send the configuration");
+	return w;
+}
+
+/* the spawner could not start the worker an allocation waited for */
+void
+sup_worker_spawn_failed(struct sup *s, uint32_t id)
+{
+	struct worker	*w;
+
+	if ((w = wk_find(id)) == NULL || w->pid != 0)
+		return;
+	wk_kill(w);
+	sup_pump_event(s, SUP_IN_GONE, id);
+}
+
+/* the spawner died while an allocation waited: fork its worker here */
+void
+sup_worker_direct(struct sup *s, uint32_t id)
+{
+	struct worker	*w;
+
+	if ((w = wk_find(id)) == NULL || w->pid != 0 || wk_fork(s, w) == 0)
+		return;
+	wk_kill(w);
+	sup_pump_event(s, SUP_IN_GONE, id);
 }
 
 /* ---- messages from a worker ---------------------------------------- */
@@ -727,14 +728,16 @@ wk_ready_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 static void
-wk_crashed(struct worker *w, int status)
+wk_crashed(struct worker *w, int status, const char *why)
 {
 	struct sup	*s = w->sup;
 	char		 ids[16], how[PATH_MAX + 64];
 	uint32_t	 id = w->alloc_id;
 
 	sup_metrics.workers_crashed++;
-	if (WIFSIGNALED(status)) {
+	if (why != NULL)
+		snprintf(how, sizeof(how), "%s", why);
+	else if (WIFSIGNALED(status)) {
 		snprintf(how, sizeof(how), "signal %d", WTERMSIG(status));
 		if (WTERMSIG(status) == SIGSYS)
 			sup_metrics.sandbox_violations++;
@@ -747,27 +750,39 @@ wk_crashed(struct worker *w, int status)
 		snprintf(how, sizeof(how), "exit status %d",
 		    WEXITSTATUS(status));
 	snprintf(ids, sizeof(ids), "%u", id);
-	log_kv(LOG_WARN, WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS ?
+	log_kv(LOG_WARN, why == NULL && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGSYS ?
 	    "Worker killed by its sandbox" : "Worker died", "alloc_id", ids,
 	    "how", how, (char *)NULL);
 	wk_detach(w);
 	sup_pump_event(s, SUP_IN_GONE, id);
 }
 
-static void
-wk_child_cb(struct ev_loop *loop, ev_child *c, int revents)
+/*
+ * The worker's process exited with wait status `status` (reaped by our
+ * child watcher or reported by the spawner); `why` overrides the status
+ * in the log. Frees the worker.
+ */
+void
+sup_worker_reaped(void *owner, int status, const char *why)
 {
-	struct worker	*w = c->data;
+	struct worker	*w = owner;
 	int		 i;
 
-	(void)loop;
-	(void)revents;
 	w->pid = -1;		/* reaped: never signal it again */
 	/* what it sent before dying comes first (e.g. BIND_FAIL); the
 	 * queue of a dead process is finite, the loop bounded anyway */
 	for (i = 0; i < 64 && !w->stopping && wk_read(w, 1) == 1; i++)
 		;
 	if (!w->stopping)
-		wk_crashed(w, c->rstatus);
+		wk_crashed(w, status, why);
 	wk_free(w);
+}
+
+static void
+wk_child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sup_worker_reaped(c->data, c->rstatus, NULL);
 }

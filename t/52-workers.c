@@ -93,8 +93,10 @@ check_status(pid_t w, const char *what)
 	int	i, nonroot;
 	struct tu_proc	p;
 
-	ok(tu_proc_read(w, &p) == 0 && p.ppid == relay.pid,
-	    "%s: the worker is a child of the supervisor", what);
+	ok(tu_proc_read(w, &p) == 0 && p.ppid == tu_spawner(&relay) &&
+	    tu_proc_read(p.ppid, &p) == 0 && p.ppid == relay.pid,
+	    "%s: the worker is a child of the spawner, a child of the "
+	    "supervisor", what);
 	check_cmdline(w, what);
 	if (!tu_sandboxed()) {
 		skip(3, "%s: ASan build, workers run without their filter",

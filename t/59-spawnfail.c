@@ -5,14 +5,18 @@
  * deferred-input queue and feed it after the drain (supervisor/README.md,
  * "The command pump"). The client must get 508, the supervisor must live
  * on, and allocations must work again once workers can be started.
- * The failure is made real by lowering the supervisor's RLIMIT_NOFILE to
- * its highest open descriptor, so that socketpair() fails with EMFILE.
+ * That happens when the supervisor forks workers itself, which it does
+ * once its worker spawner is gone: the spawner is killed first (and the
+ * supervisor must log that and live on). The failure is made real by
+ * lowering the supervisor's RLIMIT_NOFILE to its highest open descriptor,
+ * so that socketpair() fails with EMFILE.
  */
 #define _GNU_SOURCE	/* prlimit */
 
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +58,11 @@ main(void)
 		return done_testing();
 	}
 	ok(1, "relay started (pid %d)", (int)relay.pid);
+	mark = tu_log_size(&relay);
+	ok(tu_kill(tu_spawner(&relay), SIGKILL) == 0,
+	    "SIGKILL the worker spawner");
+	ok(tu_log_wait(&relay, mark, "The worker spawner died", 5000),
+	    "the supervisor logs the spawner's death");
 	tu_client_open(&a, &relay, ADDR_V4);
 	tu_client_open(&b, &relay, ADDR_V4);
 

@@ -75,7 +75,8 @@ if [ -n "$lo" ]; then
 	    --highest-port $((lo + 63)) --allow-peer 127.0.0.0/8 \
 	    --secret-file "$tmp/secret" --auth rest --unauth-rate 0 \
 	    --max-allocations-per-user 0 --max-starts-per-ip 0 --max-starts 0 \
-	    --health-check-addr none --log-level warn 2>"$tmp/tc.log" &
+	    --health-check-addr none --log-level warn --worker-pool 0 \
+	    2>"$tmp/tc.log" &
 	tc=$!
 	pids="$pids $tc"
 	i=0
@@ -105,8 +106,8 @@ if [ -s "$tmp/port" ]; then
 	    -v d="$(field "$tmp/sat" phase delivered)" \
 	    -v r="$(field "$tmp/sat" phase rtt_p50_us)" \
 	    'BEGIN { exit !(s > 0 && p == s && d == s && r > 0) }'
-	check "turncell: the measured tree is the supervisor and $N workers" test \
-	    "$(field "$tmp/sat" phase server_procs)" = $((N + 1))
+	check "turncell: the measured tree is the supervisor, its spawner and $N workers" \
+	    test "$(field "$tmp/sat" phase server_procs)" = $((N + 2))
 	check "turncell: server CPU measured (> 0 s) and packets per CPU-second" \
 	    awk -v c="$(field "$tmp/sat" phase server_cpu_s)" \
 	    -v r="$(field "$tmp/sat" phase pkts_per_cpu_s)" \

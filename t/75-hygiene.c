@@ -3,7 +3,8 @@
  * 11, item 8): the portal token is gone from /proc/PID/cmdline (with a
  * WARN) or /proc/PID/environ, neither process may dump core, the secret's
  * vault is excluded from dumps, and workers are non-dumpable with memory
- * and CPU limits. The secret a relay joined with is in its memory once.
+ * and CPU limits. The secret a relay joined with is in its memory once,
+ * and neither it nor the token is in the worker spawner's memory.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -135,6 +136,25 @@ secret_once(const struct tp_mock *m, const struct tu_relay *r,
 	    "vault)", what);
 }
 
+/* the worker spawner, forked before the secret was read and with the
+ * token's vault wiped: neither is in its memory */
+static void
+spawner_clean(const struct tp_mock *m, const struct tu_relay *r,
+    const char *token, const char *what)
+{
+	char	secret[128];
+	pid_t	sp = tu_spawner(r);
+
+	joined_secret(m, secret, sizeof(secret));
+	if (!ok(sp > 0 && tp_hexlen(secret) == 64, "%s: the spawner runs",
+	    what))
+		return;
+	is_int(tu_mem_search(sp, token, strlen(token)), 0,
+	    "%s: the token is not in the spawner's memory", what);
+	is_int(tu_mem_search(sp, secret, strlen(secret)), 0,
+	    "%s: the secret is not in the spawner's memory", what);
+}
+
 static void
 t_token(struct tp_mock *m, int env)
 {
@@ -173,6 +193,7 @@ t_token(struct tp_mock *m, int env)
 	ok(vault_mapped(r.pid), "%s: an anonymous writable mapping excluded "
 	    "from core dumps (the vault)", what);
 	secret_once(m, &r, what);
+	spawner_clean(m, &r, token, what);
 	tu_relay_stop(&r);
 }
 

@@ -111,6 +111,8 @@ struct tu_relay_opts {
 	const char	*api_url;	/* --api-url */
 	const char	*token, *name;	/* positional TOKEN and NAME */
 	int		 no_wait;	/* no wait for a Binding answer */
+	const char	*pool;		/* --worker-pool; NULL = "0", so that
+					 * tests count workers exactly */
 };
 
 struct tu_relay {
@@ -291,7 +293,7 @@ pid_t	 tu_new_worker(const struct tu_relay *, const pid_t *before, size_t nb,
 	    int timeout_ms);
 /* wait until exactly `want` workers exist; returns the last count */
 size_t	 tu_wait_workers(const struct tu_relay *, size_t want, int timeout_ms);
-/* wait until PID has exactly `want` direct children (*zombies: how many
+/* wait until PID has exactly `want` children (tu_children; *zombies: how many
  * of the last count are zombies); returns the last count */
 size_t	 tu_wait_children(pid_t, size_t want, size_t *zombies,
 	    int timeout_ms);
@@ -317,7 +319,13 @@ long	 tu_proc_rss_kb(pid_t);
 long	 tu_proc_anon_kb(pid_t);
 /* number of open fds of PID, -1 if gone */
 int	 tu_proc_nfds(pid_t);
-/* direct children of PID (ppid == pid): all of them, and the zombies */
+/*
+ * The children of PID: all of them, and the zombies. A relay's worker
+ * spawner (comm "turncell-spawn") is not counted, its children are: the
+ * workers and their zombies, whichever of the two started them.
+ */
 size_t	 tu_children(pid_t, size_t *zombies);
+/* the relay's worker spawner, -1 if there is none */
+pid_t	 tu_spawner(const struct tu_relay *);
 
 #endif

@@ -114,6 +114,15 @@ tu_workers(const struct tu_relay *r, pid_t *out, size_t max)
 	return tu_descendants(r->pid, "turncell-worke", out, max);
 }
 
+pid_t
+tu_spawner(const struct tu_relay *r)
+{
+	pid_t	pid;
+
+	return tu_descendants(r->pid, "turncell-spawn", &pid, 1) == 1 ?
+	    pid : -1;
+}
+
 struct tu_new_wait {
 	const struct tu_relay	*r;
 	const pid_t		*before;
@@ -474,13 +483,23 @@ tu_children(pid_t pid, size_t *zombies)
 {
 	static pid_t	kids[TU_MAX_PROCS];
 	struct tu_proc	p;
-	size_t		n, i, z = 0;
+	size_t		n, i, z = 0, c = 0;
 
 	n = tu_kids(pid, kids, TU_MAX_PROCS);
-	for (i = 0; i < n; i++)
-		if (tu_proc_read(kids[i], &p) == 0 && p.state == 'Z')
+	for (i = 0; i < n; i++) {
+		if (tu_proc_read(kids[i], &p) == -1)
+			continue;
+		/* the spawner's children are the relay's workers */
+		if (p.ppid == pid && p.state != 'Z' &&
+		    strcmp(p.comm, "turncell-spawn") == 0) {
+			n += tu_kids(kids[i], kids + n, TU_MAX_PROCS - n);
+			continue;
+		}
+		c++;
+		if (p.state == 'Z')
 			z++;
+	}
 	if (zombies != NULL)
 		*zombies = z;
-	return n;
+	return c;
 }

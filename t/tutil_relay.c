@@ -201,6 +201,7 @@ tu_relay_argv(const struct tu_relay *r, const struct tu_relay_opts *o,
 	if (o->api_url != NULL) {
 		ARG("--api-url"); ARG(o->api_url);
 	}
+	ARG("--worker-pool"); ARG(o->pool != NULL ? o->pool : "0");
 	for (i = 0; i < TU_MAX_EXTRA && o->extra[i] != NULL; i++)
 		ARG(o->extra[i]);
 	if (o->token != NULL) {

@@ -3,10 +3,12 @@
  *
  *   turncell-worker		(no arguments)
  *
- * Started by the supervisor with fork+exec (so the address space holds
- * none of its secrets), privileges already dropped, its end of the
- * SOCK_SEQPACKET socketpair at fd 3, on which its configuration waits as
- * the first record (MSG_CONF, msg_conf.h). The order below is the point:
+ * Started with fork+exec by the supervisor's worker spawner (or by the
+ * supervisor, without one; the address space holds none of its
+ * secrets), privileges already dropped, its end of the SOCK_SEQPACKET
+ * socketpair at fd 3, on which its configuration comes as the first
+ * record (MSG_CONF, msg_conf.h): at once, or when an allocation takes
+ * this worker from the pool of idle workers. The order below is the point:
  * the configuration is read and checked, and everything that needs a
  * file, a new socket or a signal handler happens, before sbx_apply();
  * after it the worker can only relay.
@@ -76,7 +78,7 @@ main(int argc, char **argv)
 	(void)mallopt(M_MMAP_THRESHOLD, 16 * 1024);
 	(void)malloc_trim(0);
 
-	/* die with the supervisor */
+	/* die with the process that started us (spawner or supervisor) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		return WRK_EXIT_PARENT;
 	check_ctl(WRK_CTL_FD);
@@ -88,7 +90,7 @@ main(int argc, char **argv)
 	case -1:
 		wrk_fatalx(WRK_EXIT_USAGE, "Configuration refused reason=\"%s\"", why);
 	}
-	/* do not start if the supervisor died before PDEATHSIG was set */
+	/* do not start if that process died before PDEATHSIG was set */
 	if (conf.ppid != 0 && getppid() != (pid_t)conf.ppid)
 		return WRK_EXIT_PARENT;
 	wrk_log_init(WRK_CTL_FD, conf.log_level, 1);
