@@ -1,5 +1,5 @@
 /*
- * 83-pool.c: the worker spawner and its pool of idle workers
+ * 86-pool.c: the worker spawner and its pool of idle workers
  * (supervisor/README.md, "Processes and privileges"; --worker-pool).
  *
  * With --worker-pool 4 the pool fills to 4 idle workers (processes and
