@@ -196,9 +196,10 @@ fi
 check "its namespaces (and so the veth) are gone" netns_gone $bpid
 
 # 15-16: stopped halfway, it still removes what it made
+: >"$tmp/out2"	# before the background job opens it: the wait reads it
 SERVERS="turncell" NICE=0 $PY contrib/bench/bench.py --veth --rounds 1 \
     --allocs 4 --seconds 30 --rate 1000 -k 4 --budget 120 \
-    >"$tmp/out2" 2>&1 &
+    >>"$tmp/out2" 2>&1 &
 bpid=$!
 i=0
 while ! grep -q '^# network:' "$tmp/out2" && kill -0 $bpid 2>/dev/null &&
