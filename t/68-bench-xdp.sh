@@ -87,14 +87,14 @@ check "it set up its own namespaces and veth, named after its PID" grep -q \
     "^# network: namespaces tcxb${bpid}c (clients, peers) and tcxb${bpid}r (relays), veth xbc$bpid/xbr$bpid, tx checksum offload off on xbc$bpid" \
     "$tmp/out"
 check "the relay table has the bench-xdp columns" grep -qx \
-    '| case | server | pkts/machine-CPU-s | pkts/CPU-s | offered/s | delivered/s | loss % | tool drops | RTT p50 ms | RTT p99 ms | tool CPU/server CPU |' \
+    '| case | server | pkts/machine-CPU-s | pkts/bench-CPU-s | others CPU % | pkts/CPU-s | offered/s | delivered/s | loss % | tool drops | RTT p50 ms | RTT p99 ms | tool CPU/server CPU |' \
     "$tmp/out"
 
 # rows SERVER: table rows of that server, one per case; the delivered/s
-# column (7th field) of each
+# column (9th field) of each
 rows() {
 	awk -F' *[|] *' -v s="$1" '$3 == s && $2 ~ /^4 alloc, 100 B, / \
-	    { print $7 }' "$tmp/out"
+	    { print $9 }' "$tmp/out"
 }
 # through_veth SERVER: the payloads of every packet at the peer and back
 # at a client crossed the client/peer side of the veth (bytes received),
@@ -158,7 +158,7 @@ fi
 # rows_say SERVER TEXT: both of its rows say TEXT in every column
 rows_say() {
 	test "$(awk -F' *[|] *' -v s="$1" -v t="$2" '$3 == s && $4 == t &&
-	    $12 == t' "$tmp/out" | wc -l)" = 2
+	    $14 == t' "$tmp/out" | wc -l)" = 2
 }
 if [ -n "$have_xdp" ] && grep -q '^# turncell --xdp: its program did not load' \
     "$tmp/out"; then

@@ -324,7 +324,9 @@ def report(res, servers, rounds, missing=None, machine=False):
     CPU column (bench-xdp)."""
     relay_cols = [("case", None, 0), ("server", None, 0)]
     if machine:
-        relay_cols += [("pkts/machine-CPU-s", "pkts_per_machine_cpu_s", 0)]
+        relay_cols += [("pkts/machine-CPU-s", "pkts_per_machine_cpu_s", 0),
+                       ("pkts/bench-CPU-s", "pkts_per_bench_cpu_s", 0),
+                       ("others CPU %", "others_pct", 0)]
     relay_cols += [("pkts/CPU-s", "pkts_per_cpu_s", 0),
                   ("offered/s", "offered_per_s", 0),
                   ("delivered/s", "delivered_per_s", 0),
@@ -404,9 +406,13 @@ def derive(d):
             out["rtt_%s_ms" % q] = us / 1000 if us >= 0 else None
         if out["server_cpu_s"] > 0:
             out["tool_share"] = out["tool_cpu_s"] / out["server_cpu_s"]
-        for k in ("pkts_per_cpu_s", "pkts_per_machine_cpu_s"):
+        for k in ("pkts_per_cpu_s", "pkts_per_machine_cpu_s",
+                  "pkts_per_bench_cpu_s"):
             if out.get(k, 0) < 0:
                 out[k] = None
+        if out.get("machine_cpu_s", 0) > 0:
+            out["others_pct"] = 100.0 * out["others_cpu_s"] / \
+                out["machine_cpu_s"]
     return out
 
 

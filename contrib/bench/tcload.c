@@ -25,7 +25,9 @@
  * before and after the set-up. Each phase also reports the busy CPU of the
  * whole machine over the same interval (/proc/stat: what no process is
  * charged for, softirq work such as XDP, included; everything else running
- * on the machine too).
+ * on the machine too) and what the bench itself cost: the server's tree,
+ * tcload and the kernel threads (bench_cpu_s; others_cpu_s is the rest of
+ * the machine's busy time, the other work on a shared machine).
  *
  * A phase's loss is what did not come back within LOAD_DRAIN_MS after
  * sending stopped; tool_drops says how much of it the kernel dropped at
@@ -312,10 +314,10 @@ run_phase(struct load *L, const struct phase *ph)
 	static uint8_t	 pkt[CDATA_HDR_LEN + 65535];
 	uint64_t	 t0, t_end, now, sent = 0, written_off = 0, last_rx;
 	uint64_t	 cpu0, cpu1, self0, self1, got, rx_before, t_stop;
-	uint64_t	 drops0, drops1, mach0, mach1;
+	uint64_t	 drops0, drops1, mach0, mach1, kth0, kth1;
 	unsigned	 next = 0, procs, i, active = 0;
 	size_t		 len = CDATA_HDR_LEN + ph->size;
-	double		 secs, server_s, mach_s;
+	double		 secs, server_s, mach_s, kth_s, bench_s;
 
 	for (i = 0; i < L->n; i++)
 		active += L->c[i].state == LC_DONE;
@@ -327,6 +329,7 @@ run_phase(struct load *L, const struct phase *ph)
 	memset(pkt + CDATA_HDR_LEN, 0x5a, ph->size);
 	cdata_put_hdr(pkt, LOAD_CHANNEL, ph->size);
 	drops0 = tool_drops(L);
+	(void)proc_kthreads_cpu(&kth0);
 	cpu_read(L, &cpu0, &procs);
 	(void)proc_machine_cpu(&mach0);
 	self0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
@@ -380,17 +383,25 @@ run_phase(struct load *L, const struct phase *ph)
 		pump(L, 5);
 	cpu_read(L, &cpu1, &procs);
 	(void)proc_machine_cpu(&mach1);
+	(void)proc_kthreads_cpu(&kth1);
 	self1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	drops1 = tool_drops(L);
 	secs = (double)(now_ns() - t0) / 1e9;
 	server_s = (double)(cpu1 - cpu0) / 1e9;
 	mach_s = mach1 > mach0 ? (double)(mach1 - mach0) / 1e9 : 0;
+	kth_s = kth1 > kth0 ? (double)(kth1 - kth0) / 1e9 : 0;
+	/* what the bench itself cost: the server, tcload (the softirq work
+	 * of its sends and receives included, it runs in its context) and
+	 * the kernel threads */
+	bench_s = server_s + (double)(self1 - self0) / 1e9 + kth_s;
 	printf("phase mode=%s arg=%u size=%u allocs=%u seconds=%.3f "
 	    "send_seconds=%.3f sent=%llu "
 	    "at_peer=%llu delivered=%llu stale=%llu loss_pct=%.3f "
 	    "rtt_p50_us=%.0f rtt_p99_us=%.0f relayed=%llu server_cpu_s=%.4f "
 	    "pkts_per_cpu_s=%.0f tool_cpu_s=%.4f tool_drops=%llu "
-	    "server_procs=%u machine_cpu_s=%.2f pkts_per_machine_cpu_s=%.0f\n",
+	    "server_procs=%u machine_cpu_s=%.2f pkts_per_machine_cpu_s=%.0f "
+	    "kthreads_cpu_s=%.2f bench_cpu_s=%.2f pkts_per_bench_cpu_s=%.0f "
+	    "others_cpu_s=%.2f\n",
 	    ph->sat ? "sat" : "paced", ph->arg, ph->size, L->n, secs,
 	    (double)(t_stop - t0) / 1e9,
 	    (unsigned long long)sent, (unsigned long long)L->at_peer,
@@ -403,7 +414,10 @@ run_phase(struct load *L, const struct phase *ph)
 	    L->pid > 0 && server_s > 0 ? (double)(L->at_peer + L->delivered) /
 	    server_s : -1.0, (double)(self1 - self0) / 1e9,
 	    (unsigned long long)(drops1 - drops0), procs, mach_s,
-	    mach_s > 0 ? (double)(L->at_peer + L->delivered) / mach_s : -1.0);
+	    mach_s > 0 ? (double)(L->at_peer + L->delivered) / mach_s : -1.0,
+	    kth_s, bench_s, L->pid > 0 && bench_s > 0 ?
+	    (double)(L->at_peer + L->delivered) / bench_s : -1.0,
+	    mach_s - bench_s);
 	fflush(stdout);
 }
 

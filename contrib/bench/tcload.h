@@ -120,6 +120,8 @@ int		 proc_udp_drops(uint32_t addr, const uint8_t *portmap,
 		    uint64_t *drops);
 /* busy CPU (ns) of the whole machine, all CPUs, from /proc/stat */
 int		 proc_machine_cpu(uint64_t *ns);
+/* CPU (ns) of the kernel threads (ksoftirqd, kworkers) */
+int		 proc_kthreads_cpu(uint64_t *ns);
 /* clock_gettime in ns: CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, ... */
 uint64_t	 clock_ns(clockid_t);
 

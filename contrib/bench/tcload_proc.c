@@ -309,6 +309,28 @@ proc_tree_pss(pid_t root, uint64_t *kib, unsigned *procs)
 }
 
 /*
+ * CPU (ns) of the kernel's own threads (kthreadd and its children):
+ * ksoftirqd runs the softirq work that the sockets and the veth defer,
+ * kworkers the rest. Kernel threads reap no children, so their schedstat
+ * is all there is.
+ */
+int
+proc_kthreads_cpu(uint64_t *ns)
+{
+	struct proc_scan	s;
+	size_t			i;
+
+	*ns = 0;
+	if (proc_scan(&s) == -1)
+		return -1;
+	for (i = 0; i < s.n; i++)
+		if (s.ent[i].pid == 2 || s.ent[i].ppid == 2)
+			*ns += proc_threads_ns(s.ent[i].pid);
+	proc_scan_free(&s);
+	return 0;
+}
+
+/*
  * Datagrams the kernel dropped because a socket's receive queue was full,
  * summed over the UDP sockets bound to addr (as in struct in_addr) on a
  * port set in portmap (65536 bits): the "drops" column of /proc/net/udp.
