@@ -31,6 +31,8 @@
 
 #define SUP_SIG_IGNORED		3	/* SIGHUP, SIGUSR1, SIGUSR2 */
 #define SUP_DRAIN_TIMEOUT	"3600"	/* s, default --drain-timeout */
+#define SUP_QDELAY_MS		"10"	/* default --max-queue-delay */
+#define SUP_QGRACE_MS		"100"	/* default --queue-delay-grace */
 
 struct sup_wq;
 
@@ -71,6 +73,8 @@ struct sup_conf {
 	int		 sched_batch;		/* --sched-batch */
 	unsigned	 pool_size;		/* --worker-pool, 0 = none */
 	unsigned	 pool_rate;		/* --worker-pool-rate, per s */
+	unsigned	 qdelay_ms;		/* --max-queue-delay, 0 = off */
+	unsigned	 qgrace_ms;		/* --queue-delay-grace */
 	uint32_t	 max_bps;		/* --max-bps, per allocation and
 						 * direction; 0 = no limit */
 };
@@ -78,8 +82,11 @@ struct sup_conf {
 /* counters of the shell itself (the engine counts protocol events) */
 struct sup_counters {
 	uint64_t	 send_errors;		/* UDP sends refused (not logged) */
+	uint64_t	 send_lost;		/* of those: send buffer full */
 	uint64_t	 recv_errors;
-	uint64_t	 worker_drops;		/* records not queued to a worker */
+	uint64_t	 worker_drops;		/* datagrams not given to a worker */
+	uint64_t	 listen_late;		/* over --max-queue-delay */
+	uint64_t	 listen_full;		/* the kernel's, full listen queue */
 	uint64_t	 log_suppressed;	/* worker log lines rate-limited */
 	uint64_t	 peer_denied;		/* MSG_STATS: sends a worker refused */
 	uint64_t	 throttled_c2p;		/* MSG_STATS: over --max-bps */

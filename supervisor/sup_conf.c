@@ -33,6 +33,7 @@ enum {
 	O_MAX_CRED_TTL, O_AUTH, O_REALM, O_ONE_PER_USER, O_INDICATIONS,
 	O_SCHED_BATCH, O_HELP,
 	O_VERSION, O_PORT_FILE, O_MAX_BPS, O_POOL, O_POOL_RATE,
+	O_QDELAY, O_QGRACE,
 	O_END
 };
 #define O_N	(O_END - O_LISTEN_PORT)
@@ -150,6 +151,13 @@ static const struct sup_opt sup_opts[] = {
 	{ "worker-pool-rate", O_POOL_RATE, NULL, "N",
 	    "idle workers started per s at most to refill the pool,\n"
 	    "0 = no bound (default 2000)" },
+	{ "max-queue-delay", O_QDELAY, NULL, "MS",
+	    "past capacity, drop (and count) datagrams that waited\n"
+	    "longer than MS in a receive queue, 0 = never\n"
+	    "(default 10)" },
+	{ "queue-delay-grace", O_QGRACE, NULL, "MS",
+	    "but only once the queue has stayed behind for MS: a\n"
+	    "shorter burst drains without loss (default 100)" },
 	{ "help", O_HELP, NULL, NULL, "show this help and exit" },
 	{ "version", O_VERSION, NULL, NULL, "show the version and exit" },
 };
@@ -511,6 +519,10 @@ conf_limits(struct sup_conf *c, const char **val)
 	    conf_def(val, O_POOL, "64"), 0, 4096);
 	c->pool_rate = (unsigned)conf_uint("worker-pool-rate",
 	    conf_def(val, O_POOL_RATE, "2000"), 0, 1000000);
+	c->qdelay_ms = (unsigned)conf_uint("max-queue-delay",
+	    conf_def(val, O_QDELAY, SUP_QDELAY_MS), 0, 60000);
+	c->qgrace_ms = (unsigned)conf_uint("queue-delay-grace",
+	    conf_def(val, O_QGRACE, SUP_QGRACE_MS), 0, 60000);
 	c->max_cred_ttl = (unsigned)conf_uint("max-credential-ttl",
 	    conf_def(val, O_MAX_CRED_TTL, "2592000"), 0, 100 * 365 * 86400U);
 	c->auth_schemes = schemes[conf_choice("auth",

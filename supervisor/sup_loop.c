@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "qdelay.h"
 #include "sup.h"
 #include "sup_metrics.h"
 #include "sup_portal.h"
@@ -38,6 +39,8 @@ static struct mmsghdr		 rmh[RECV_BATCH];
 static struct iovec		 riov[RECV_BATCH];
 static struct sockaddr_storage	 rfrom[RECV_BATCH];
 static struct sup_input		 rin[RECV_BATCH];
+static union qd_cbuf		 rctl[RECV_BATCH];
+static struct qdelay		 rq4, rq6;	/* per listen socket */
 
 uint64_t
 sup_now_ms(void)
@@ -66,12 +69,31 @@ sup_exit_now(struct sup *s, int status)
 
 /* ---- watchers ------------------------------------------------------ */
 
+static uint64_t
+now_real_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);	/* the clock of the stamps */
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * One batch from a listen socket. Each datagram carries its arrival time
+ * and the socket's running total of kernel drops (full queue): past
+ * capacity a datagram that waited longer than --max-queue-delay is
+ * dropped here, before the engine spends anything on it, and both kinds
+ * of loss are counted (common/qdelay.h has the rule).
+ */
 static void
 udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct sup	*s = io->data;
+	struct qdelay	*q = io == &s->io6 ? &rq6 : &rq4;
+	uint64_t	 now, arrived;
+	uint32_t	 ovfl;
 	size_t		 k = 0;
-	int		 n, i;
+	int		 n, i, has;
 
 	(void)loop;
 	(void)revents;
@@ -79,22 +101,35 @@ udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 	if (n <= 0) {
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			s->cnt.recv_errors++;
+		if (n == -1 && errno == EAGAIN)
+			qd_empty(q);
 		return;
 	}
+	now = now_real_ns();
 	for (i = 0; i < n; i++) {
+		qd_cmsg(&rmh[i].msg_hdr, &arrived, &ovfl, &has);
+		if (has)
+			s->cnt.listen_full += qd_overflow(q, ovfl);
 		if ((rmh[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
 		    addr_from_sockaddr((struct sockaddr *)&rfrom[i],
 		    rmh[i].msg_hdr.msg_namelen, &rin[k].addr) == -1)
 			continue;
+		if (qd_late(q, now, arrived)) {
+			s->cnt.listen_late++;
+			continue;
+		}
 		rin[k].type = SUP_IN_CLIENT;
 		rin[k].data = rbuf[i];
 		rin[k].len = rmh[i].msg_len;
 		k++;
 	}
+	if (n < RECV_BATCH)
+		qd_empty(q);	/* read to the end: caught up */
 	sup_pump(s, rin, k);	/* one timer re-arm per batch */
 	/* the receive buffers are reused: restore what recvmmsg changed */
 	for (i = 0; i < n; i++) {
 		rmh[i].msg_hdr.msg_namelen = sizeof(rfrom[i]);
+		rmh[i].msg_hdr.msg_controllen = sizeof(rctl[i].buf);
 		rmh[i].msg_hdr.msg_flags = 0;
 	}
 }
@@ -209,7 +244,14 @@ signals_init(struct sup *s)
 static void
 sock_bufs(int fd)
 {
-	int	v = SOCK_BUF;
+	int	v = SOCK_BUF, on = 1;
+
+	/* each datagram's arrival time and the count of those the kernel
+	 * dropped at a full queue (udp_read_cb); without them nothing is
+	 * dropped for age and the kernel's drops are not counted */
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) == -1)
+		log_warn("Cannot have arrival times and drop counts");
 
 	/* FORCE works as root; the plain call up to the sysctl limits */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == -1)
@@ -355,6 +397,8 @@ recv_init(void)
 		rmh[i].msg_hdr.msg_namelen = sizeof(rfrom[i]);
 		rmh[i].msg_hdr.msg_iov = &riov[i];
 		rmh[i].msg_hdr.msg_iovlen = 1;
+		rmh[i].msg_hdr.msg_control = rctl[i].buf;
+		rmh[i].msg_hdr.msg_controllen = sizeof(rctl[i].buf);
 	}
 }
 
@@ -366,6 +410,9 @@ sup_loop_init(struct sup *s)
 	if (c->sched_batch)
 		sched_batch();
 	recv_init();
+	qd_init(&rq4, (uint64_t)c->qdelay_ms * 1000000,
+	    (uint64_t)c->qgrace_ms * 1000000);
+	rq6 = rq4;
 	listen_watch(s, &s->io4, s->fd4);
 	listen_watch(s, &s->io6, s->fd6);
 	sup_send_init(s->fd4, s->fd6);

@@ -248,6 +248,21 @@ mworkers(struct mbuf *m)
 	    "never handed out).", sup_metrics.pool_lost);
 }
 
+/* the bounded queues of the data path: what each dropped (README.md,
+ * "Overload") */
+static void
+mqueues(struct mbuf *m, const struct sup_counters *c)
+{
+	static const char *const queues[] = { "listen_late", "listen_full",
+	    "to_worker", "to_client" };
+	uint64_t	n[] = { c->listen_late, c->listen_full, c->worker_drops,
+			    c->send_lost };
+
+	mhead(m, "turncell_queue_drops_total", "counter",
+	    "Drops at the bounded queues of the data path, by queue.");
+	mlabels(m, "turncell_queue_drops_total", "queue", queues, n, 4);
+}
+
 static void
 mshell(struct mbuf *m, const struct turn_stats *st)
 {
@@ -258,7 +273,9 @@ mshell(struct mbuf *m, const struct turn_stats *st)
 	mone(m, "turncell_send_errors_total", "counter",
 	    "UDP sends refused by the kernel.", c->send_errors);
 	mone(m, "turncell_worker_drops_total", "counter",
-	    "Records to workers dropped (queue full).", c->worker_drops);
+	    "Datagrams to workers dropped (queue full, worker gone).",
+	    c->worker_drops);
+	mqueues(m, c);
 	mone(m, "turncell_worker_log_suppressed_total", "counter",
 	    "Worker log lines dropped by the rate limit.",
 	    c->log_suppressed);

@@ -59,6 +59,7 @@ send_flush(struct sup *s, struct udp_batch *b)
 {
 	udp_batch_flush(b);
 	s->cnt.send_errors += b->st.err + b->st.lost;
+	s->cnt.send_lost += b->st.lost;
 	b->st.err = b->st.lost = 0;
 }
 

@@ -61,32 +61,36 @@ wq_batch_release(struct sup_wq *q)
 {
 	if (q->batch_mem == NULL)
 		return;
+	q->sup->cnt.worker_drops += q->batch_frames;
 	wq_pool[wq_pool_n++] = q->batch_mem;
 	q->batch_mem = NULL;
 	wq_undirty(q);
 }
 
-/* 0 sent, 1 the worker's queue is full (EAGAIN), -1 lost (counted) */
+/* 0 sent, 1 the worker's queue is full (EAGAIN), -1 lost (its frames
+ * datagrams counted) */
 static int
-wq_try(struct sup_wq *q, const void *rec, size_t len)
+wq_try(struct sup_wq *q, const void *rec, size_t len, unsigned frames)
 {
 	if (msg_send_rec(q->fd, rec, len) == 0)
 		return 0;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return 1;
-	q->sup->cnt.worker_drops++;	/* EPIPE: EOF and reaping follow */
+	/* EPIPE: EOF and reaping follow */
+	q->sup->cnt.worker_drops += frames;
 	return -1;
 }
 
-/* keep the record in pool buffer p for EV_WRITE, or drop it (counted) */
+/* keep the record in pool buffer p for EV_WRITE, or drop it (its frames
+ * datagrams counted): tail drop at SUP_WQ_MAX records */
 static void
-wq_enqueue(struct sup_wq *q, uint8_t *p, size_t len)
+wq_enqueue(struct sup_wq *q, uint8_t *p, size_t len, unsigned frames)
 {
 	unsigned	i;
 
 	if (q->qn == SUP_WQ_MAX) {
 		wq_pool[wq_pool_n++] = p;
-		q->sup->cnt.worker_drops++;
+		q->sup->cnt.worker_drops += frames;
 		/* a worker that reads nothing for long holds pool buffers
 		 * the other allocations need: stop it */
 		if (ev_now(q->sup->loop) - q->q_progress > SUP_WQ_STUCK_SECONDS)
@@ -96,6 +100,7 @@ wq_enqueue(struct sup_wq *q, uint8_t *p, size_t len)
 	i = (q->qhead + q->qn) % SUP_WQ_MAX;
 	q->q[i] = p;
 	q->qlen[i] = len;
+	q->qframes[i] = frames;
 	if (q->qn++ == 0) {
 		q->q_progress = ev_now(q->sup->loop);
 		ev_io_start(q->sup->loop, &q->wio);
@@ -107,6 +112,7 @@ void
 sup_wq_drop_queue(struct sup_wq *q)
 {
 	while (q->qn > 0) {
+		q->sup->cnt.worker_drops += q->qframes[q->qhead];
 		wq_pool[wq_pool_n++] = q->q[q->qhead];
 		q->qhead = (q->qhead + 1) % SUP_WQ_MAX;
 		q->qn--;
@@ -130,7 +136,8 @@ wq_write_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 	(void)revents;
 	while (q->qn > 0 && q->fd != -1) {
-		if (wq_try(q, q->q[q->qhead], q->qlen[q->qhead]) == 1)
+		if (wq_try(q, q->q[q->qhead], q->qlen[q->qhead],
+		    q->qframes[q->qhead]) == 1)
 			return;
 		q->q_progress = ev_now(loop);
 		wq_pool[wq_pool_n++] = q->q[q->qhead];
@@ -154,7 +161,8 @@ sup_wq_send(struct sup_wq *q, const void *rec, size_t len, int control)
 
 	if (q->fd == -1 || len == 0)
 		return;
-	if (q->qn == 0 && wq_try(q, rec, len) != 1)
+	/* a data record (SEND) is one datagram; a control one none */
+	if (q->qn == 0 && wq_try(q, rec, len, control ? 0 : 1) != 1)
 		return;
 	if (control && (q->qn == SUP_WQ_MAX || wq_pool_n == 0)) {
 		q->fail(q, "control message could not be queued");
@@ -166,7 +174,7 @@ sup_wq_send(struct sup_wq *q, const void *rec, size_t len, int control)
 	}
 	p = wq_pool[--wq_pool_n];
 	memcpy(p, rec, len);
-	wq_enqueue(q, p, len);
+	wq_enqueue(q, p, len, control ? 0 : 1);
 }
 
 /* send the open MSG_DATA batch, if any (before a control record too, to
@@ -174,8 +182,9 @@ sup_wq_send(struct sup_wq *q, const void *rec, size_t len, int control)
 void
 sup_wq_flush(struct sup_wq *q)
 {
-	uint8_t	*p = q->batch_mem;
-	size_t	 len;
+	uint8_t		*p = q->batch_mem;
+	size_t		 len;
+	unsigned	 frames = q->batch_frames;
 
 	if (p == NULL)
 		return;
@@ -184,10 +193,12 @@ sup_wq_flush(struct sup_wq *q)
 	q->batch_mem = NULL;
 	wq_undirty(q);
 	if (q->fd != -1 && len > 0 &&
-	    (q->qn > 0 || wq_try(q, p, len) == 1)) {
-		wq_enqueue(q, p, len);
+	    (q->qn > 0 || wq_try(q, p, len, frames) == 1)) {
+		wq_enqueue(q, p, len, frames);
 		return;
 	}
+	if (q->fd == -1)
+		q->sup->cnt.worker_drops += frames;
 	wq_pool[wq_pool_n++] = p;
 }
 
@@ -208,6 +219,7 @@ wq_batch_open(struct sup_wq *q)
 	if (wq_pool_n == 0)
 		return -1;
 	q->batch_mem = wq_pool[--wq_pool_n];
+	q->batch_frames = 0;
 	wq_dirty[wq_ndirty++] = q;
 	buf_w_init(&q->batch, q->batch_mem, MSG_MAX_RECORD);
 	msg_data_begin(&q->batch);
@@ -220,13 +232,16 @@ sup_wq_data(struct sup_wq *q, uint16_t chan, const uint8_t *p, size_t len)
 {
 	if (wq_batch_open(q) == -1)
 		return -1;
-	if (msg_data_add(&q->batch, chan, p, len) == 0)
+	if (msg_data_add(&q->batch, chan, p, len) == 0) {
+		q->batch_frames++;
 		return 0;
+	}
 	/* record full: send it and start the next one (unless that
 	 * stopped the worker) */
 	sup_wq_flush(q);
 	if (q->fd == -1 || wq_batch_open(q) == -1 ||
 	    msg_data_add(&q->batch, chan, p, len) == -1)
 		return -1;
+	q->batch_frames++;
 	return 0;
 }

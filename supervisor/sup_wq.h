@@ -7,7 +7,8 @@
  * the worker's socket queue is full (EAGAIN) the record waits in a short
  * per-worker queue (SUP_WQ_MAX records, pool buffers) drained on
  * EV_WRITE; past that, or with the pool empty, the record is dropped
- * (counted in cnt.worker_drops). A control record that cannot be queued,
+ * (its datagrams counted in cnt.worker_drops, as are those of a worker
+ * that is gone). A control record that cannot be queued,
  * or a queue that stays full for SUP_WQ_STUCK_SECONDS, makes the queue
  * call its fail function: the owner stops that worker.
  */
@@ -36,10 +37,12 @@ struct sup_wq {
 	ev_io		 wio;		/* EV_WRITE while qn > 0 */
 	uint8_t		*q[SUP_WQ_MAX];	/* pool buffers, in order */
 	size_t		 qlen[SUP_WQ_MAX];
+	unsigned	 qframes[SUP_WQ_MAX];	/* datagrams in each */
 	unsigned	 qhead, qn;
 	ev_tstamp	 q_progress;	/* last time the queue moved */
 	uint8_t		*batch_mem;	/* pool buffer, data pending */
 	struct buf_w	 batch;
+	unsigned	 batch_frames;
 };
 
 void	sup_wq_pool_init(void);

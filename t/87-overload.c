@@ -1,0 +1,256 @@
+/*
+ * 87-overload: the bounded receive queue of the listen socket, through
+ * the real bin/turncell. Past capacity a datagram that waited longer than
+ * --max-queue-delay is dropped before the engine sees it, and every loss
+ * is counted in /metrics (turncell_queue_drops_total): what the client
+ * sent is what reached the peer plus what the counters say was dropped,
+ * exactly, however busy the machine.
+ *
+ * The relay is made to fall behind for certain by stopping it (SIGSTOP)
+ * while datagrams arrive, then letting it go on (SIGCONT): each of them
+ * then waited at least as long as it was stopped.
+ *
+ *  (a) --max-queue-delay 20 --queue-delay-grace 0: every datagram that
+ *      waited (stopped for 300 ms) is dropped and counted as listen_late;
+ *      the relay still relays afterwards.
+ *  (b) a grace longer than the test: the same wait is a burst, and every
+ *      datagram is relayed, nothing counted.
+ *  (c) more than the listen socket's buffer holds while stopped (grace as
+ *      in (b)): the kernel drops the rest, and listen_full counts exactly
+ *      those (SO_RXQ_OVFL): sent = relayed + listen_full (+ to_worker,
+ *      should the worker fall behind the burst that follows).
+ */
+#include <sys/socket.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tutil.h"
+#include "tutil_portal.h"
+
+#define CHAN		0x4000
+#define STOPPED_N	200	/* datagrams sent while stopped, (a) (b) */
+#define STOP_MS		300	/* stopped at least this long */
+#define FLOOD_N		12000	/* (c): more than 8 MiB of buffer holds */
+#define FLOOD_LEN	1200
+#define MARK_TRIES	200	/* markers, one per 50 ms at most */
+#define QUIET_MS	500	/* after the marker: nothing more comes */
+
+struct run {
+	struct tu_relay		r;
+	struct tu_client	c;
+	int			pfd;
+	struct taddr		peer;
+	uint32_t		tag;	/* datagrams of the current phase */
+};
+
+static long long
+qdrops(struct run *x, const char *queue)
+{
+	char	name[96];
+
+	snprintf(name, sizeof(name), "turncell_queue_drops_total{queue=\"%s\"}",
+	    queue);
+	return tp_metric(x->r.health_port, name);
+}
+
+static int
+run_start(struct run *x, const char *delay, const char *grace)
+{
+	struct tu_relay_opts	o;
+	int			rc;
+
+	memset(x, 0, sizeof(*x));
+	x->pfd = -1;
+	memset(&o, 0, sizeof(o));
+	o.health = "127.0.0.1:0";
+	o.allow[0] = "127.0.0.0/8";
+	o.extra[0] = "--max-queue-delay";
+	o.extra[1] = delay;
+	o.extra[2] = "--queue-delay-grace";
+	o.extra[3] = grace;
+	if (tu_relay_start(&x->r, &o) == -1)
+		return -1;
+	if (tu_client_open(&x->c, &x->r, ADDR_V4) == -1 ||
+	    (rc = tu_allocate(&x->c, -1, 0, 0)) != 0 ||
+	    (x->pfd = tu_udp_bind(ADDR_V4, 0)) == -1 ||
+	    tu_sock_addr(x->pfd, &x->peer) == -1 ||
+	    tu_chanbind(&x->c, CHAN, &x->peer) != 0)
+		return -1;
+	(void)tu_rcvbuf(x->pfd, 16 << 20);
+	return 0;
+}
+
+static void
+run_stop(struct run *x)
+{
+	if (x->pfd != -1)
+		close(x->pfd);
+	tu_client_close(&x->c);
+	tu_relay_stop(&x->r);
+}
+
+/* payload: tag (phase), sequence number, then filler */
+static int
+send_one(struct run *x, uint32_t seq, size_t len)
+{
+	uint8_t	p[FLOOD_LEN];
+
+	memset(p, 0x5a, sizeof(p));
+	memcpy(p, &x->tag, 4);
+	memcpy(p + 4, &seq, 4);
+	return tu_cdata_send(&x->c, CHAN, p, len < 8 ? 8 : len);
+}
+
+/*
+ * After the stop: markers of a new tag, one at a time, until one reaches
+ * the peer (a marker may itself be late on a busy machine: it is dropped
+ * and counted like any other). The listen queue is read in order, so once
+ * a marker is out every datagram sent before it was relayed or dropped;
+ * the peer is read until QUIET_MS of silence. *got counts the datagrams
+ * of tag `old` that arrived, *marks_sent and *marks_got the markers.
+ */
+static int
+settle(struct run *x, uint32_t old, long *got, long *marks_sent,
+    long *marks_got)
+{
+	uint8_t		 in[FLOOD_LEN + 64];
+	uint32_t	 tag;
+	long		 n;
+	int		 i;
+
+	*got = *marks_sent = *marks_got = 0;
+	x->tag = old + 1;
+	for (i = 0; i < MARK_TRIES && *marks_got == 0; i++) {
+		if (send_one(x, (uint32_t)i, 8) == 0)
+			(*marks_sent)++;
+		while ((n = tu_recvfrom(x->pfd, in, sizeof(in), 50,
+		    NULL)) >= 8) {
+			memcpy(&tag, in, 4);
+			if (tag == old)
+				(*got)++;
+			else if (tag == x->tag)
+				(*marks_got)++;
+		}
+	}
+	if (*marks_got == 0)
+		return -1;
+	while ((n = tu_recvfrom(x->pfd, in, sizeof(in), QUIET_MS,
+	    NULL)) >= 8) {
+		memcpy(&tag, in, 4);
+		if (tag == old)
+			(*got)++;
+		else if (tag == x->tag)
+			(*marks_got)++;
+	}
+	return 0;
+}
+
+/* one datagram there and back to the peer before the stop */
+static int
+warm(struct run *x)
+{
+	uint8_t	in[64];
+	int	i;
+
+	x->tag = 1;
+	for (i = 0; i < 100; i++) {
+		(void)send_one(x, (uint32_t)i, 8);
+		if (tu_recvfrom(x->pfd, in, sizeof(in), 100, NULL) >= 8)
+			break;
+	}
+	while (tu_recvfrom(x->pfd, in, sizeof(in), 100, NULL) > 0)
+		;
+	return i < 100 ? 0 : -1;
+}
+
+/* stop the relay, send n datagrams of len bytes, wait, go on */
+static long
+stopped_burst(struct run *x, int n, size_t len)
+{
+	long	sent = 0;
+	int	i;
+
+	x->tag = 2;
+	if (tu_kill(x->r.pid, SIGSTOP) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (send_one(x, (uint32_t)i, len) == 0)
+			sent++;
+	tu_sleep_ms(STOP_MS);	/* a lower bound: the wait is what counts */
+	(void)tu_kill(x->r.pid, SIGCONT);
+	return sent;
+}
+
+int
+main(void)
+{
+	struct run	x;
+	long		sent, got = 0, ms = 0, mg = 0;
+	int		rc;
+	long long	late, full, late0, full0, tow;
+
+	tu_init(120);
+	tu_need("bin/turncell", NULL);
+
+	/* (a) */
+	if (run_start(&x, "20", "0") == -1 || warm(&x) == -1) {
+		ok(0, "(a) relay, allocation, channel, first datagram");
+		run_stop(&x);
+		return done_testing();
+	}
+	late0 = qdrops(&x, "listen_late");
+	full0 = qdrops(&x, "listen_full");
+	ok(late0 >= 0 && full0 >= 0,
+	    "/metrics has listen_late and listen_full");
+	sent = stopped_burst(&x, STOPPED_N, 100);
+	rc = settle(&x, 2, &got, &ms, &mg);
+	ok(rc == 0, "(a) relaying again after the stop (%ld markers sent, "
+	    "%ld arrived)", ms, mg);
+	late = qdrops(&x, "listen_late") - late0;
+	full = qdrops(&x, "listen_full") - full0;
+	diag("(a) sent %ld while stopped, %ld arrived; markers %ld/%ld; "
+	    "listen_late %lld, listen_full %lld", sent, got, mg, ms, late,
+	    full);
+	is_int(got, 0, "(a) none of the %ld datagrams that waited %d ms "
+	    "reached the peer", sent, STOP_MS);
+	is_int(late + full, sent + ms - mg, "(a) every datagram not "
+	    "relayed is counted (listen_late + listen_full)");
+	run_stop(&x);
+
+	/* (b) */
+	if (run_start(&x, "20", "60000") == -1 || warm(&x) == -1) {
+		ok(0, "(b) relay, allocation, channel, first datagram");
+		run_stop(&x);
+		return done_testing();
+	}
+	sent = stopped_burst(&x, STOPPED_N, 100);
+	ok(settle(&x, 2, &got, &ms, &mg) == 0, "(b) relaying after the stop");
+	late = qdrops(&x, "listen_late");
+	full = qdrops(&x, "listen_full");
+	is_int(got, sent, "(b) within the grace every datagram that waited "
+	    "is relayed (%ld)", sent);
+	ok(late == 0 && full == 0, "(b) nothing counted as dropped "
+	    "(listen_late %lld, listen_full %lld)", late, full);
+
+	/* (c): the same relay, its buffer overrun while stopped */
+	sent = stopped_burst(&x, FLOOD_N, FLOOD_LEN);
+	ok(settle(&x, 2, &got, &ms, &mg) == 0, "(c) relaying after the "
+	    "flood");
+	late = qdrops(&x, "listen_late");
+	full = qdrops(&x, "listen_full");
+	tow = qdrops(&x, "to_worker");
+	diag("(c) sent %ld x %d bytes while stopped, %ld arrived; markers "
+	    "%ld/%ld; listen_late %lld, listen_full %lld, to_worker %lld",
+	    sent, FLOOD_LEN, got, mg, ms, late, full, tow);
+	ok(full > 0, "(c) the kernel dropped at the full listen socket and "
+	    "listen_full counts it (%lld)", full);
+	is_int(got + late + full + tow, sent + ms - mg, "(c) sent = relayed "
+	    "+ listen_late + listen_full + to_worker");
+	run_stop(&x);
+	return done_testing();
+}
