@@ -114,39 +114,39 @@ send_one(struct run *x, uint32_t seq, size_t len)
  * the peer is read until QUIET_MS of silence. *got counts the datagrams
  * of tag `old` that arrived, *marks_sent and *marks_got the markers.
  */
+/* read the peer until `ms` of silence: datagrams of tag `old` in *got,
+ * of the current tag (markers) in *marks */
+static void
+peer_read(struct run *x, uint32_t old, int ms, long *got, long *marks)
+{
+	uint8_t		in[FLOOD_LEN + 64];
+	uint32_t	tag;
+
+	while (tu_recvfrom(x->pfd, in, sizeof(in), ms, NULL) >= 8) {
+		memcpy(&tag, in, 4);
+		if (tag == old)
+			(*got)++;
+		else if (tag == x->tag)
+			(*marks)++;
+	}
+}
+
 static int
 settle(struct run *x, uint32_t old, long *got, long *marks_sent,
     long *marks_got)
 {
-	uint8_t		 in[FLOOD_LEN + 64];
-	uint32_t	 tag;
-	long		 n;
-	int		 i;
+	int	i;
 
 	*got = *marks_sent = *marks_got = 0;
 	x->tag = old + 1;
 	for (i = 0; i < MARK_TRIES && *marks_got == 0; i++) {
 		if (send_one(x, (uint32_t)i, 8) == 0)
 			(*marks_sent)++;
-		while ((n = tu_recvfrom(x->pfd, in, sizeof(in), 50,
-		    NULL)) >= 8) {
-			memcpy(&tag, in, 4);
-			if (tag == old)
-				(*got)++;
-			else if (tag == x->tag)
-				(*marks_got)++;
-		}
+		peer_read(x, old, 50, got, marks_got);
 	}
 	if (*marks_got == 0)
 		return -1;
-	while ((n = tu_recvfrom(x->pfd, in, sizeof(in), QUIET_MS,
-	    NULL)) >= 8) {
-		memcpy(&tag, in, 4);
-		if (tag == old)
-			(*got)++;
-		else if (tag == x->tag)
-			(*marks_got)++;
-	}
+	peer_read(x, old, QUIET_MS, got, marks_got);
 	return 0;
 }
 
