@@ -49,7 +49,7 @@ SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 
 CORE_LIBS = -lnettle -lz -lcjson
-SUP_LIBS  = -lev -lwebsockets -lcjson $(CORE_LIBS)
+SUP_LIBS  = -lev -lwebsockets -lcjson -lbpf $(CORE_LIBS)
 WRK_LIBS  = -lev $(CORE_LIBS)
 WRK_STATIC_LIBS = -lev
 
@@ -107,6 +107,9 @@ $(BPF_OBJ): supervisor/bpf/xdp_relay.bpf.c supervisor/bpf/xdp_relay.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
+# sup_xdp.c embeds the object (.incbin, a path from the top directory)
+$(O)/supervisor/sup_xdp.o: $(BPF_OBJ)
+
 # build/test/xdp-pass IFACE: a veth delivers frames its peer sends with
 # XDP_TX only when it has an XDP program itself; the XDP tests and make
 # bench-xdp attach this pass-everything one to the client and peer side
@@ -124,7 +127,8 @@ build/libcore-san.a: $(CORE_SAN)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(O)/%.o: %.c $(wildcard common/*.h supervisor/*.h worker/*.h t/*.h contrib/*.h)
+$(O)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/bpf/*.h worker/*.h \
+    t/*.h contrib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TC_CFLAGS) $(CFLAGS) $(HARDEN) -c -o $@ $<
 
@@ -222,8 +226,10 @@ ASAN_IO	 = $(IO_SRC:%.c=$(ASAN)/obj/%.o) \
 ASAN_BIN = $(ASAN)/bin/turncell $(ASAN)/bin/turncell-worker \
 	   $(ASAN)/bin/mock-portal
 
-$(ASAN)/obj/%.o: %.c $(wildcard common/*.h supervisor/*.h worker/*.h \
-    contrib/*.h)
+$(ASAN)/obj/supervisor/sup_xdp.o: $(BPF_OBJ)
+
+$(ASAN)/obj/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/bpf/*.h \
+    worker/*.h contrib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TC_CFLAGS) $(CFLAGS) $(SANFLAGS) -fPIE -DWRK_NO_SANDBOX \
 	    -DTC_SAN_LOG='"$(ASAN_LOG)"' -c -o $@ $<

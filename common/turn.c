@@ -264,3 +264,16 @@ turn_alloc_count(const struct turn *t)
 {
 	return t->n_allocs;
 }
+
+int
+turn_alloc_addrs(const struct turn *t, uint32_t alloc_id,
+    struct taddr *client, uint16_t *port)
+{
+	const struct turn_alloc	*a;
+
+	if ((a = turn_alloc_by_id(t, alloc_id)) == NULL)
+		return -1;
+	*client = a->client;
+	*port = a->port;
+	return 0;
+}

@@ -207,5 +207,9 @@ uint64_t	 turn_next_timeout(const struct turn *);	/* UINT64_MAX = none */
 int		 turn_next_cmd(struct turn *, struct turn_cmd *);	/* 1 got one */
 void		 turn_get_stats(const struct turn *, struct turn_stats *);
 size_t		 turn_alloc_count(const struct turn *);
+/* an allocation's client address and relay port (for the kernel fast
+ * path of bound channels); 0, or -1 if there is no such allocation */
+int		 turn_alloc_addrs(const struct turn *, uint32_t alloc_id,
+		    struct taddr *client, uint16_t *port);
 
 #endif

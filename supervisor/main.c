@@ -24,6 +24,7 @@
 #include "sup_lws.h"
 #include "sup_metrics.h"
 #include "sup_portal.h"
+#include "sup_xdp.h"
 
 static struct sup_conf	conf;
 static struct sup	sup;
@@ -218,6 +219,7 @@ main(int argc, char **argv)
 	if (turn_set_secrets(sup.turn, set, lens, nsec) == -1)
 		fatalx("cannot give the engine its secrets");
 	sup_metrics_init(&sup);
+	sup_xdp_start(&conf);		/* before any worker exists */
 	sup_worker_init(&sup);
 	sup_pool_init(&sup);
 	sup_loop_init(&sup);
@@ -231,6 +233,7 @@ main(int argc, char **argv)
 	ev_run(sup.loop, 0);
 
 	sup_worker_kill_all(&sup);
+	sup_xdp_stop();
 	if (sup.exit_status == 0)
 		log_info("Goodbye!");
 	return sup.exit_status == -1 ? 1 : sup.exit_status;

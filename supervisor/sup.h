@@ -28,6 +28,7 @@
 #define SUP_STATS_INTERVAL	10.0	/* s between stats lines */
 #define SUP_EXIT_USAGE		2	/* bad flag or value */
 #define SUP_LISTEN_TRIES	16	/* --listen-port 0: pairs tried */
+#define SUP_XDP_MAX		8	/* --xdp interfaces */
 
 #define SUP_SIG_IGNORED		3	/* SIGHUP, SIGUSR1, SIGUSR2 */
 #define SUP_DRAIN_TIMEOUT	"3600"	/* s, default --drain-timeout */
@@ -77,6 +78,9 @@ struct sup_conf {
 	unsigned	 qgrace_ms;		/* --queue-delay-grace */
 	uint32_t	 max_bps;		/* --max-bps, per allocation and
 						 * direction; 0 = no limit */
+	const char	*xdp[SUP_XDP_MAX];	/* --xdp interfaces */
+	size_t		 n_xdp;
+	int		 xdp_generic;		/* --xdp-generic */
 };
 
 /* counters of the shell itself (the engine counts protocol events) */

@@ -10,6 +10,8 @@
  */
 #include <sys/types.h>
 
+#include <net/if.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -34,6 +36,7 @@ enum {
 	O_SCHED_BATCH, O_HELP,
 	O_VERSION, O_PORT_FILE, O_MAX_BPS, O_POOL, O_POOL_RATE,
 	O_QDELAY, O_QGRACE,
+	O_XDP, O_XDP_GENERIC,
 	O_END
 };
 #define O_N	(O_END - O_LISTEN_PORT)
@@ -158,6 +161,13 @@ static const struct sup_opt sup_opts[] = {
 	{ "queue-delay-grace", O_QGRACE, NULL, "MS",
 	    "but only once the queue has stayed behind for MS: a\n"
 	    "shorter burst drains without loss (default 100)" },
+	{ "xdp", O_XDP, NULL, "IFACE",
+	    "relay bound channels in the kernel with an XDP program\n"
+	    "on IFACE, native mode (repeatable; root; falls back to\n"
+	    "userspace with a log line when it cannot be loaded)" },
+	{ "xdp-generic", O_XDP_GENERIC, NULL, NULL,
+	    "attach --xdp in generic mode (drivers without native\n"
+	    "XDP; slower)" },
 	{ "help", O_HELP, NULL, NULL, "show this help and exit" },
 	{ "version", O_VERSION, NULL, NULL, "show the version and exit" },
 };
@@ -315,6 +325,16 @@ conf_user(struct sup_conf *c)
 	c->worker_uid = pw->pw_uid;
 	c->worker_gid = pw->pw_gid;
 	c->drop_privs = pw->pw_uid != 0;
+}
+
+static void
+conf_xdp(struct sup_conf *c, const char *s)
+{
+	if (c->n_xdp >= SUP_XDP_MAX)
+		sup_usage_error("too many --xdp (max %d)", SUP_XDP_MAX);
+	if (*s == '\0' || strlen(s) >= IF_NAMESIZE || strchr(s, '/') != NULL)
+		sup_usage_error("bad --xdp '%s' (want an interface name)", s);
+	c->xdp[c->n_xdp++] = s;
 }
 
 static void
@@ -610,6 +630,10 @@ conf_getopt(int argc, char **argv, const char **val, struct sup_conf *c)
 			c->one_per_user = 1;
 		else if (ch == O_SCHED_BATCH)
 			c->sched_batch = 1;
+		else if (ch == O_XDP)
+			conf_xdp(c, optarg);
+		else if (ch == O_XDP_GENERIC)
+			c->xdp_generic = 1;
 		else
 			val[O_IX(ch)] = optarg;
 	}
@@ -646,4 +670,6 @@ sup_conf_parse(struct sup_conf *c, int argc, char **argv)
 	conf_addrs(c, val);
 	conf_portal(c, val);
 	conf_limits(c, val);
+	if (c->xdp_generic && c->n_xdp == 0)
+		sup_usage_error("--xdp-generic needs --xdp");
 }

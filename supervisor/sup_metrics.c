@@ -13,6 +13,8 @@
 #include "sup.h"
 #include "sup_metrics.h"
 #include "sup_portal.h"
+#include "sup_xdp.h"
+#include "bpf/xdp_relay.h"
 
 struct sup_metrics	 sup_metrics;
 static struct sup	*met_sup;
@@ -290,6 +292,36 @@ mshell(struct mbuf *m, const struct turn_stats *st)
 	    c->throttled_c2p, c->throttled_p2c);
 }
 
+/* the XDP fast path (--xdp), when it is attached: its own counters, not
+ * in turncell_relayed_*, which count what the workers relay */
+static void
+mxdp(struct mbuf *m)
+{
+	static const char *const reasons[] = { "not_udp", "fragment",
+	    "options", "bad_length", "stun", "no_channel", "no_peer",
+	    "oversize", "checksum", "error" };
+	struct sup_xdp_stats	st;
+
+	if (sup_xdp_stats(&st) == -1)
+		return;
+	mone(m, "turncell_xdp_channels", "gauge",
+	    "Channels relayed by the XDP fast path.", st.channels);
+	mone(m, "turncell_xdp_channels_refused_total", "counter",
+	    "Channels left to the workers: the XDP maps were full.",
+	    st.full);
+	mdirs(m, "turncell_xdp_packets_total",
+	    "Packets relayed by the XDP fast path, by direction.",
+	    st.v[XR_C2P_PACKETS], st.v[XR_P2C_PACKETS]);
+	mdirs(m, "turncell_xdp_bytes_total",
+	    "Payload bytes relayed by the XDP fast path, by direction.",
+	    st.v[XR_C2P_BYTES], st.v[XR_P2C_BYTES]);
+	mhead(m, "turncell_xdp_passed_total", "counter",
+	    "Packets the XDP program left to the kernel and userspace, "
+	    "by reason.");
+	mlabels(m, "turncell_xdp_passed_total", "reason", reasons,
+	    &st.v[XR_PASS_NOT_UDP], sizeof(reasons) / sizeof(reasons[0]));
+}
+
 size_t
 sup_metrics_format(char *buf, size_t cap)
 {
@@ -313,6 +345,7 @@ sup_metrics_format(char *buf, size_t cap)
 	mworkers(&m);
 	if (met_sup != NULL)
 		mshell(&m, &st);
+	mxdp(&m);
 	mone(&m, "turncell_portal_connected", "gauge",
 	    "1 while connected to the portal.",
 	    (unsigned long long)sup_metrics.portal_connected);

@@ -2,6 +2,10 @@
  * sup_pump.c: the command pump, the only place the engine is fed and its
  * commands are drained.
  *
+ * With --xdp the same commands keep the kernel's channel maps
+ * (sup_xdp.c): CHAN_ADD adds, CHAN_DEL, WORKER_STOP and a worker gone
+ * remove, so the kernel never relays a channel the engine has let go.
+ *
  * The rule (also in supervisor/README.md):
  *  1. Every input reaches the engine through sup_pump(); nothing else
  *     calls a turn_*() input function or turn_next_cmd().
@@ -24,6 +28,7 @@
 
 #include "log.h"
 #include "sup.h"
+#include "sup_xdp.h"
 
 static int			 pump_busy;
 static struct sup_input		*pump_q;	/* deferred inputs */
@@ -68,14 +73,18 @@ exec_cmd(struct sup *s, const struct turn_cmd *c)
 		break;
 	case TURN_CMD_WORKER_CHAN_ADD:
 		sup_wsend_chan_add(s, c->alloc_id, c->chan, &c->addr);
+		sup_xdp_chan_add(s, c->alloc_id, c->chan, &c->addr);
 		break;
 	case TURN_CMD_WORKER_CHAN_DEL:
+		/* the kernel first: nothing relayed after the engine said no */
+		sup_xdp_chan_del(c->alloc_id, c->chan);
 		sup_wsend_chan_del(s, c->alloc_id, c->chan);
 		break;
 	case TURN_CMD_WORKER_DATA:
 		sup_wsend_data(s, c->alloc_id, c->chan, c->data, c->len);
 		break;
 	case TURN_CMD_WORKER_STOP:
+		sup_xdp_alloc_gone(c->alloc_id);
 		sup_worker_stop(s, c->alloc_id, c->reason);
 		break;
 	case TURN_CMD_WORKER_PERM_ADD:
@@ -121,6 +130,7 @@ pump_one(struct sup *s, const struct sup_input *in, uint64_t now,
 		turn_worker_bind_failed(s->turn, in->alloc_id, now);
 		break;
 	case SUP_IN_GONE:
+		sup_xdp_alloc_gone(in->alloc_id);	/* died unasked */
 		turn_worker_gone(s->turn, in->alloc_id, now);
 		break;
 	case SUP_IN_DATA:

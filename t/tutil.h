@@ -24,7 +24,7 @@
 #define TU_MAX_PROCS	4096
 #define TU_MAX_ALLOW	4
 #define TU_MAX_ENV	4
-#define TU_MAX_EXTRA	8
+#define TU_MAX_EXTRA	16
 
 /* ---- tutil.c: start-up, children, time, waits ---- */
 
