@@ -14,7 +14,8 @@
  * ChannelData on an unbound channel and a peer without a channel still
  * reach userspace; REFRESH 0 and a worker killed mid-stream take the
  * channel out of the maps before the next packet; no worker holds a BPF
- * descriptor; /readyz says ready; SIGTERM drains with the fast path on,
+ * descriptor; a channel between two allocations of the relay (hairpin)
+ * stays in userspace and works; /readyz says ready; SIGTERM drains with the fast path on,
  * and the program is gone from xr0 when the relay has exited. Skipped,
  * with the reason, when not root or when the relay logs that BPF cannot
  * be loaded here.
@@ -338,6 +339,40 @@ xdp_on_xr0(void)
 	return found;
 }
 
+static void
+t_hairpin(struct tu_client *c4)
+{
+	struct tu_client	ch;
+	struct taddr		local;
+	long long		chans = metric(M_CHANS), r0 = metric(M_RC2P);
+	uint8_t			out[100], in[200];
+	uint16_t		chan = 0;
+	int			rc;
+
+	ip(&local, ADDR_V4, 2, 0);
+	memset(out, 0x77, sizeof(out));
+	if (far() == -1)
+		return;
+	rc = tu_client_open_from(&ch, &relay, &local);
+	if (near() == -1 || !ok(rc == 0, "hairpin: a second v4 client"))
+		return;
+	ip(&ch.server, ADDR_V4, 1, relay.port);
+	ok(tu_allocate(&ch, -1, STUN_AF_IPV4, 0) == 0 &&
+	    tu_chanbind(&ch, CHAN + 2, &c4->relayed[0]) == 0 &&
+	    tu_chanbind(c4, CHAN + 2, &ch.relayed[0]) == 0,
+	    "hairpin: channels between the two relayed addresses");
+	is_int(metric(M_CHANS), chans, "hairpin: not in the XDP maps");
+	ok(tu_cdata_send(&ch, CHAN + 2, out, sizeof(out)) == 0 &&
+	    tu_cdata_recv(c4, &chan, in, sizeof(in), WAIT_MS) ==
+	    (long)sizeof(out) && chan == CHAN + 2 &&
+	    memcmp(in, out, sizeof(out)) == 0,
+	    "hairpin: relayed from one client to the other");
+	is_int(metric_at_least(M_RC2P, r0 + 1) - r0, 1, "hairpin: by the "
+	    "workers");
+	is_int(tu_refresh(&ch, 0), 0, "hairpin: second client freed");
+	tu_client_close(&ch);
+}
+
 static int
 relay_gone(void *arg)
 {
@@ -445,6 +480,10 @@ main(void)
 		is_int(metric(M_CHANS), 1, "its channel left the maps with "
 		    "the answer");
 	}
+
+	/* hairpin: channels between two allocations of this relay stay in
+	 * userspace (XDP_TX cannot deliver locally) and still work */
+	t_hairpin(&c4);
 
 	/* REFRESH 0 */
 	is_int(tu_refresh(&c4, 0), 0, "v4 REFRESH 0");
