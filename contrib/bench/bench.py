@@ -131,12 +131,13 @@ class Server:
             sys.exit("bench: an XDP program is still attached to %s "
                      "(turncell --xdp left it behind)" % net.xdp_iface)
         if self.name.startswith("turncell"):
-            sf = os.path.join(self.tmp, "secret")
+            # each turncell its own files (turncell and turncell-xdp)
+            sf = os.path.join(self.tmp, self.name + ".secret")
             with open(os.open(sf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(self.secret + "\n")
             # listen port chosen by the kernel, reported in a file: two
             # benches (or tests) at once never collide
-            pf = os.path.join(self.tmp, "turncell.port")
+            pf = os.path.join(self.tmp, self.name + ".port")
             if os.path.exists(pf):
                 os.unlink(pf)
             argv = net.server_prefix + [
