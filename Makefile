@@ -42,16 +42,15 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # the worker is linked statically (a PIE still, for ASLR): one process per
 # allocation, and each dynamic one had private copies of ld.so's, libc's
 # and libev's relocated data (some 40 KiB) and the start-up cost of the
-# loader. It needs libev and libc only (libev.a, libc.a: libev-dev,
-# libc6-dev).
+# loader. It needs libc only (libc.a: libc6-dev); its loop is plain epoll.
 WRK_LD	 = -static-pie -Wl,-z,relro,-z,now $(LDFLAGS)
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 
 CORE_LIBS = -lnettle -lz -lcjson
 SUP_LIBS  = -lev -lwebsockets -lcjson -lbpf $(CORE_LIBS)
-WRK_LIBS  = -lev $(CORE_LIBS)
-WRK_STATIC_LIBS = -lev
+WRK_LIBS  = $(CORE_LIBS)
+WRK_STATIC_LIBS =
 
 IO_SRC	 = $(wildcard common/log.c common/msg_io.c common/udp_batch.c)
 CORE_SRC = $(filter-out $(IO_SRC), $(wildcard common/*.c))

@@ -458,14 +458,15 @@ taddr_of(const struct sockaddr_in *sin, struct taddr *t)
 	addr_from_sockaddr((const struct sockaddr *)sin, sizeof(*sin), t);
 }
 
-/* /proc/<pid>/fd: exactly the socketpair at 3, one socket, one epoll */
+/* /proc/<pid>/fd: exactly the socketpair at 3, one socket, one epoll,
+ * one timerfd (the MSG_STATS period) */
 static int
 fd_list_ok(pid_t pid)
 {
 	char		 path[64], link[128], name[384];
 	DIR		*d;
 	struct dirent	*de;
-	int		 n = 0, sock = 0, epoll = 0, ctl = 0;
+	int		 n = 0, sock = 0, epoll = 0, ctl = 0, tfd = 0;
 	ssize_t		 l;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
@@ -486,11 +487,13 @@ fd_list_ok(pid_t pid)
 			sock++;
 		else if (strstr(link, "eventpoll") != NULL)
 			epoll++;
+		else if (strstr(link, "[timerfd]") != NULL)
+			tfd++;
 		else
 			diag("unexpected fd %s -> %s", de->d_name, link);
 	}
 	closedir(d);
-	return n == 3 && ctl == 1 && sock == 1 && epoll == 1;
+	return n == 4 && ctl == 1 && sock == 1 && epoll == 1 && tfd == 1;
 }
 
 /* the child: what worker/main.c does after checking fd 3 */
@@ -667,8 +670,8 @@ test_worker_loop(void)
 	    msg_get_ready(&m, &rd) == 0 && rd.families == ADDR_FAM_V4,
 	    "worker says READY under the filter");
 	s.state = MSG_ST_READY;
-	ok(fd_list_ok(pid), "worker holds only fd 3, its UDP socket and "
-	    "the epoll fd");
+	ok(fd_list_ok(pid), "worker holds only fd 3, its UDP socket, the "
+	    "epoll fd and its timerfd");
 	memset(&wsin, 0, sizeof(wsin));
 	wsin.sin_family = AF_INET;
 	wsin.sin_port = htons(n > 0 ? rd.port : 9);

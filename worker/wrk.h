@@ -4,7 +4,7 @@
  * The worker is started by fork+exec from the supervisor with its end of
  * a SOCK_SEQPACKET socketpair at fd 3 (WRK_CTL_FD) and no arguments. It
  * reads its configuration (MSG_CONF) from there, binds the relay
- * socket(s), closes every other descriptor, creates its libev loop,
+ * socket(s), closes every other descriptor, creates its epoll loop,
  * enters the seccomp sandbox, says MSG_READY and then only relays:
  * peer datagrams -> MSG_DATA batches -> supervisor, and MSG_DATA from the
  * supervisor -> peers, through the channel table of common/relay.c.
@@ -18,8 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-#include <ev.h>
 
 #include "addr.h"
 #include "msg.h"
@@ -56,14 +54,27 @@ struct wrk_counters {
 	uint64_t	 tx_throttled;		/* over --max-bps, client side */
 };
 
+struct wrk;
+/* one watched descriptor of the loop (wrk_ev.c) */
+struct wrk_ev {
+	int		 fd;
+	uint32_t	 events;	/* EPOLLIN...; 0 = not watched */
+	void		(*fn)(struct wrk *, struct wrk_ev *, uint32_t);
+};
+
 struct wrk {
 	struct msg_conf		 conf;		/* from MSG_CONF */
 	int			 ctl_fd;
 	int			 fd4, fd6;	/* relay sockets, -1 = none */
-	struct ev_loop		*loop;
-	ev_io			 ctl_io;
-	ev_io			 io4, io6;
-	ev_timer		 stats_timer;
+	int			 ep;		/* epoll */
+	int			 tfd;		/* timerfd: MSG_STATS */
+	int			 running;	/* 0 ends wrk_ev_run() */
+	struct wrk_ev		 ctl_ev, ev4, ev6, tev;
+	uint64_t		 now_ms;	/* at the last wake-up */
+	/* test-only (wrk_hostile.c): called after every wake-up, and at
+	 * least every tick_ms */
+	void			(*tick_fn)(struct wrk *);
+	unsigned		 tick_ms;
 	struct relay		*relay;
 	uint32_t		 once;		/* once-only types seen */
 	int			 exit_code;
@@ -86,8 +97,14 @@ int	wrk_close_fds(const struct wrk *);	/* keep ctl + relay sockets */
 int	wrk_fd_top(void);		/* highest open fd + 1 */
 int	wrk_send_bind_fail(struct wrk *, int err);
 
+/* wrk_ev.c: the epoll loop; wrk_ev_set(.., 0) stops watching */
+int	wrk_ev_init(struct wrk *, unsigned period_ms);
+int	wrk_ev_set(struct wrk *, struct wrk_ev *, uint32_t events);
+int	wrk_ev_run(struct wrk *);
+uint64_t wrk_ev_now(struct wrk *);	/* ms, --max-bps and ticks only */
+
 /* wrk_loop.c */
-int	wrk_loop_init(struct wrk *);	/* ev_loop_new + watchers */
+int	wrk_loop_init(struct wrk *);	/* the loop and its descriptors */
 int	wrk_send_ready(struct wrk *);
 int	wrk_run(struct wrk *);		/* returns the exit code */
 void	wrk_send_stats(struct wrk *);

@@ -15,7 +15,7 @@
  *   TURNCELL_HOSTILE=flood
  *	once channel 0x4000 is bound, records of the largest size full of
  *	one-byte frames on it, as fast as fd 3 takes them, for at most
- *	WRK_FLOOD_SECS (valid records: the supervisor's budget per worker
+ *	WRK_FLOOD_MS (valid records: the supervisor's budget per worker
  *	and loop iteration must keep everyone else served).
  *   TURNCELL_SYSCALL=open|socket|connect|exec|fork|ptrace|mprotect|int80|x32
  *	that call right after the sandbox is applied (it must be killed
@@ -41,12 +41,11 @@
 
 #define WRK_HOSTILE_SURVIVED	7
 #define WRK_FLOOD_CHAN		0x4000
-#define WRK_FLOOD_SECS		30.	/* bounded: a test never runs on */
-#define WRK_FLOOD_TICK		0.001
+#define WRK_FLOOD_MS		30000	/* bounded: a test never runs on */
+#define WRK_FLOOD_TICK_MS	1
 #define WRK_FLOOD_BURST		64	/* records per tick at most */
 
-static ev_timer		wrk_flood_timer;
-static ev_tstamp	wrk_flood_end;
+static uint64_t		wrk_flood_end;
 static uint8_t		wrk_flood_rec[MSG_MAX_RECORD];
 static size_t		wrk_flood_len;
 
@@ -157,14 +156,14 @@ wrk_flood_build(void)
 }
 
 static void
-wrk_flood_cb(struct ev_loop *loop, ev_timer *t, int revents)
+wrk_flood_tick(struct wrk *w)
 {
-	struct wrk	*w = t->data;
 	int		 i;
 
-	(void)revents;
-	if (ev_now(loop) >= wrk_flood_end) {
-		ev_timer_stop(loop, t);
+	if (wrk_flood_end == 0)		/* the first tick: the clock runs */
+		wrk_flood_end = wrk_ev_now(w) + WRK_FLOOD_MS;
+	if (wrk_ev_now(w) >= wrk_flood_end) {
+		w->tick_fn = NULL;
 		return;
 	}
 	if (relay_to_peer(w->relay, WRK_FLOOD_CHAN) == NULL)
@@ -178,11 +177,9 @@ static void
 wrk_flood_start(struct wrk *w)
 {
 	wrk_flood_build();
-	wrk_flood_end = ev_now(w->loop) + WRK_FLOOD_SECS;
-	ev_timer_init(&wrk_flood_timer, wrk_flood_cb, WRK_FLOOD_TICK,
-	    WRK_FLOOD_TICK);
-	wrk_flood_timer.data = w;
-	ev_timer_start(w->loop, &wrk_flood_timer);
+	/* the loop reads its clock once per wake-up while a tick is set */
+	w->tick_fn = wrk_flood_tick;
+	w->tick_ms = WRK_FLOOD_TICK_MS;
 }
 
 void
@@ -199,7 +196,7 @@ wrk_hostile_after_ready(struct wrk *w)
 	if (strcmp(what, "deaf") == 0) {
 		/* never read the socketpair again (the supervisor must stop
 		 * this worker once its queue stays full) */
-		ev_io_stop(w->loop, &w->ctl_io);
+		(void)wrk_ev_set(w, &w->ctl_ev, 0);
 		return;
 	}
 	if (strcmp(what, "log-inject") == 0) {

@@ -1,5 +1,6 @@
 /*
- * wrk_loop.c: the worker's event loop and data path.
+ * wrk_loop.c: the worker's data path and control records (the loop
+ * itself is wrk_ev.c).
  *
  * Peer -> client: recvmmsg up to WRK_RX_BATCH datagrams into 64 KiB
  * buffers (a truncated datagram is dropped, never relayed in part), look
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <sys/epoll.h>
 
 #include <errno.h>
 #include <string.h>
@@ -73,7 +75,7 @@ static struct udp_batch		wrk_tx[2];	/* to peers, per family */
 /*
  * Back-pressure: a record the supervisor's queue cannot take now (EAGAIN)
  * is kept, the relay socket(s) stop being read and fd 3 is watched for
- * EV_WRITE; the datagrams of the last recvmmsg not yet framed stay in
+ * EPOLLOUT; the datagrams of the last recvmmsg not yet framed stay in
  * the receive buffers. Once the record is out the rest is framed and
  * reading resumes; meanwhile the kernel's UDP buffer absorbs the burst.
  */
@@ -81,23 +83,39 @@ static const uint8_t		*wrk_pend;	/* record waiting for fd 3 */
 static size_t			 wrk_pend_len;
 static unsigned			 wrk_pend_frames;
 static int			 wrk_rx_i, wrk_rx_n;	/* not yet framed */
-static ev_io			 wrk_wio;
+
+/* epoll_ctl fails only for want of kernel memory: the worker cannot go
+ * on relaying without its descriptors watched */
+static void
+wrk_watch(struct wrk *w, struct wrk_ev *ev, uint32_t events)
+{
+	if (ev->fd != -1 && wrk_ev_set(w, ev, events) == -1)
+		wrk_fatalx(WRK_EXIT_SANDBOX, "Cannot watch a descriptor "
+		    "error=\"%s\"", strerror(errno));
+}
 
 static void
 wrk_rx_pause(struct wrk *w)
 {
-	if (w->fd4 != -1)
-		ev_io_stop(w->loop, &w->io4);
-	if (w->fd6 != -1)
-		ev_io_stop(w->loop, &w->io6);
-	ev_io_start(w->loop, &wrk_wio);
+	wrk_watch(w, &w->ev4, 0);
+	wrk_watch(w, &w->ev6, 0);
+	wrk_watch(w, &w->ctl_ev, EPOLLIN | EPOLLOUT);
 }
 
-/* the loop's time in ms, for the --max-bps buckets (no system call) */
+static void
+wrk_rx_resume(struct wrk *w)
+{
+	wrk_watch(w, &w->ctl_ev, EPOLLIN);
+	wrk_watch(w, &w->ev4, EPOLLIN);
+	wrk_watch(w, &w->ev6, EPOLLIN);
+}
+
+/* the loop's time in ms, for the --max-bps buckets (read once per
+ * wake-up, and only with a limit) */
 static uint64_t
 wrk_ms(struct wrk *w)
 {
-	return (uint64_t)(ev_now(w->loop) * 1000.0);
+	return wrk_ev_now(w);
 }
 
 /* send one record to the supervisor: 0 sent or dropped (counted), -1 it
@@ -258,9 +276,8 @@ wrk_rx_prepare(void)
 }
 
 static void
-wrk_peer_cb(struct ev_loop *loop, ev_io *io, int revents)
+wrk_peer_cb(struct wrk *w, struct wrk_ev *ev, uint32_t revents)
 {
-	struct wrk	*w = io->data;
 	int		 i, n, round;
 
 	if (wrk_pend_len > 0)	/* cannot be: reading is paused */
@@ -271,7 +288,7 @@ wrk_peer_cb(struct ev_loop *loop, ev_io *io, int revents)
 			    sizeof(wrk_rxname[i]);
 			wrk_rxmsg[i].msg_hdr.msg_flags = 0;
 		}
-		n = recvmmsg(io->fd, wrk_rxmsg, WRK_RX_BATCH, MSG_DONTWAIT,
+		n = recvmmsg(ev->fd, wrk_rxmsg, WRK_RX_BATCH, MSG_DONTWAIT,
 		    NULL);
 		if (n <= 0)
 			break;	/* EAGAIN, or an ICMP error: nothing to do */
@@ -288,10 +305,8 @@ wrk_peer_cb(struct ev_loop *loop, ev_io *io, int revents)
 /* fd 3 is writable again: the kept record, the rest of the batch, then
  * reading resumes (unless the supervisor's queue fills up again) */
 static void
-wrk_resume_cb(struct ev_loop *loop, ev_io *io, int revents)
+wrk_resume(struct wrk *w)
 {
-	struct wrk	*w = io->data;
-
 	if (wrk_pend_len > 0) {
 		if (wrk_send_rec(w->ctl_fd, wrk_pend, wrk_pend_len) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -303,13 +318,9 @@ wrk_resume_cb(struct ev_loop *loop, ev_io *io, int revents)
 		wrk_pend = NULL;
 		wrk_pend_len = 0;
 	}
-	ev_io_stop(loop, io);
+	wrk_rx_resume(w);
 	if (wrk_rx_run(w) == -1 || wrk_batch_flush(w) == -1)
 		return;		/* paused again */
-	if (w->fd4 != -1)
-		ev_io_start(loop, &w->io4);
-	if (w->fd6 != -1)
-		ev_io_start(loop, &w->io6);
 }
 
 /* ------------------------------------------------------------------ */
@@ -482,9 +493,8 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 }
 
 static void
-wrk_ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
+wrk_ctl_read(struct wrk *w)
 {
-	struct wrk	*w = io->data;
 	ssize_t		 n;
 	int		 i;
 
@@ -497,11 +507,23 @@ wrk_ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
 			    "the supervisor");
 		if (n <= 0) {	/* EOF or a reset: the supervisor is gone */
 			w->exit_code = WRK_EXIT_OK;
-			ev_break(loop, EVBREAK_ALL);
+			w->running = 0;
 			return;
 		}
 		wrk_ctl_msg(w, wrk_ctlbuf, (size_t)n);
 	}
+}
+
+/* records first (their order against peer datagrams matters), then a
+ * record kept for fd 3 */
+static void
+wrk_ctl_cb(struct wrk *w, struct wrk_ev *ev, uint32_t revents)
+{
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		wrk_ctl_read(w);
+	if (w->running && (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR)) &&
+	    (ev->events & EPOLLOUT))
+		wrk_resume(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -516,6 +538,9 @@ wrk_send_stats(struct wrk *w)
 	const struct wrk_counters *c = &w->cnt, *l = &w->last;
 	uint64_t		 denied = relay_denied(w->relay);
 
+	/* nothing new: an idle worker sends nothing */
+	if (memcmp(c, l, sizeof(*c)) == 0 && denied == w->last_denied)
+		return;
 	st.rx_pkts = c->rx_pkts - l->rx_pkts;
 	st.rx_bytes = c->rx_bytes - l->rx_bytes;
 	st.tx_pkts = c->tx_pkts - l->tx_pkts;
@@ -546,27 +571,31 @@ wrk_send_stats(struct wrk *w)
 }
 
 static void
-wrk_stats_cb(struct ev_loop *loop, ev_timer *t, int revents)
+wrk_stats_cb(struct wrk *w, struct wrk_ev *ev, uint32_t revents)
 {
-	wrk_send_stats(t->data);
+	uint64_t	expired;
+
+	/* nonblocking: nothing to read (cannot be) is no error */
+	if (read(ev->fd, &expired, sizeof(expired)) != sizeof(expired))
+		return;
+	wrk_send_stats(w);
 }
 
 /* ------------------------------------------------------------------ */
 
 /*
- * Create the loop and register every watcher before the sandbox: libev
- * only records the fd changes here and makes the epoll_ctl calls at the
- * start of ev_run (allowed by the filter). No ev_signal: supervisor death
- * shows up as EOF on the socketpair, and PR_SET_PDEATHSIG covers the rest.
+ * Create the loop and watch every descriptor before the sandbox (which
+ * allows epoll_ctl later, for the back-pressure pause). No signal
+ * handling: supervisor death shows up as EOF on the socketpair, and
+ * PR_SET_PDEATHSIG covers the rest.
  */
 int
 wrk_loop_init(struct wrk *w)
 {
-	double	period;
+	unsigned	period;
 
-	w->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV |
-	    EVFLAG_NOSIGMASK);
-	if (w->loop == NULL)
+	period = w->conf.stats_ms ? w->conf.stats_ms : WRK_STATS_MS;
+	if (wrk_ev_init(w, period) == -1)
 		return -1;
 	wrk_rx_prepare();
 	udp_batch_init(&wrk_tx[WRK_FAM4], w->fd4);
@@ -577,29 +606,19 @@ wrk_loop_init(struct wrk *w)
 	tbucket_init(&w->bucket_rx, w->conf.max_bps, wrk_ms(w));
 	tbucket_init(&w->bucket_tx, w->conf.max_bps, wrk_ms(w));
 
-	ev_io_init(&w->ctl_io, wrk_ctl_cb, w->ctl_fd, EV_READ);
-	w->ctl_io.data = w;
-	/* control first when both are ready: a CHAN_ADD sent just before
-	 * the client's success response is applied before the peer's first
-	 * datagrams are looked up */
-	ev_set_priority(&w->ctl_io, EV_MAXPRI);
-	ev_io_start(w->loop, &w->ctl_io);
-	ev_io_init(&wrk_wio, wrk_resume_cb, w->ctl_fd, EV_WRITE);
-	wrk_wio.data = w;	/* started only while a record waits */
-	if (w->fd4 != -1) {
-		ev_io_init(&w->io4, wrk_peer_cb, w->fd4, EV_READ);
-		w->io4.data = w;
-		ev_io_start(w->loop, &w->io4);
-	}
-	if (w->fd6 != -1) {
-		ev_io_init(&w->io6, wrk_peer_cb, w->fd6, EV_READ);
-		w->io6.data = w;
-		ev_io_start(w->loop, &w->io6);
-	}
-	period = (w->conf.stats_ms ? w->conf.stats_ms : WRK_STATS_MS) / 1000.0;
-	ev_timer_init(&w->stats_timer, wrk_stats_cb, period, period);
-	w->stats_timer.data = w;
-	ev_timer_start(w->loop, &w->stats_timer);
+	w->ctl_ev.fd = w->ctl_fd;
+	w->ctl_ev.fn = wrk_ctl_cb;
+	w->ev4.fd = w->fd4;
+	w->ev4.fn = wrk_peer_cb;
+	w->ev6.fd = w->fd6;
+	w->ev6.fn = wrk_peer_cb;
+	w->tev.fd = w->tfd;
+	w->tev.fn = wrk_stats_cb;
+	if (wrk_ev_set(w, &w->ctl_ev, EPOLLIN) == -1 ||
+	    wrk_ev_set(w, &w->tev, EPOLLIN) == -1 ||
+	    (w->fd4 != -1 && wrk_ev_set(w, &w->ev4, EPOLLIN) == -1) ||
+	    (w->fd6 != -1 && wrk_ev_set(w, &w->ev6, EPOLLIN) == -1))
+		return -1;
 	return 0;
 }
 
@@ -623,6 +642,8 @@ int
 wrk_run(struct wrk *w)
 {
 	w->exit_code = WRK_EXIT_OK;
-	ev_run(w->loop, 0);
+	if (wrk_ev_run(w) == -1)
+		wrk_fatalx(WRK_EXIT_SANDBOX, "Cannot wait for events "
+		    "error=\"%s\"", strerror(errno));
 	return w->exit_code;
 }

@@ -4,14 +4,14 @@
  * Written like OpenSSH's sandbox-seccomp-filter.c: one static BPF table,
  * the architecture checked first, then one allowed system call per line
  * with the reason it is needed, and a default that kills the process.
- * Only what the worker does *after* sbx_apply() is allowed: its libev
- * loop (already created), the relay socket(s) and the socketpair (already
+ * Only what the worker does *after* sbx_apply() is allowed: its epoll
+ * loop (already created, with its timerfd), the relay socket(s) and the socketpair (already
  * open), and glibc malloc. Nothing can open, create or connect a socket,
  * exec, fork, ptrace or map executable memory.
  *
  * Build with -DWRK_SANDBOX_DEBUG to turn the default into SECCOMP_RET_TRAP
  * with a SIGSYS handler that reports "syscall N" to the supervisor as a
- * MSG_LOG and exits: the way to find what a new libc or libev needs.
+ * MSG_LOG and exits: the way to find what a new libc needs.
  *
  * Build with -DWRK_NO_SANDBOX (the ASan/UBSan test build of make
  * check-asan only) to skip the filter, the rlimits and PR_SET_DUMPABLE:
@@ -132,19 +132,19 @@ static const struct sock_filter sbx_filter[] = {
 
 	/* 3. allowed, one per line */
 #ifdef __NR_epoll_wait
-	SC_ALLOW(__NR_epoll_wait),	/* libev epoll backend */
+	SC_ALLOW(__NR_epoll_wait),	/* the loop (wrk_ev.c) */
 #endif
 #ifdef __NR_epoll_pwait
-	SC_ALLOW(__NR_epoll_pwait),	/* libev via glibc (aarch64) */
+	SC_ALLOW(__NR_epoll_pwait),	/* epoll_wait in glibc (aarch64) */
 #endif
 #ifdef __NR_epoll_ctl
-	SC_ALLOW(__NR_epoll_ctl),	/* libev: fd changes, done in ev_run */
+	SC_ALLOW(__NR_epoll_ctl),	/* pause/resume relay reads */
 #endif
 #ifdef __NR_read
-	SC_ALLOW(__NR_read),		/* libev eventfd, if it makes one */
+	SC_ALLOW(__NR_read),		/* the MSG_STATS timerfd */
 #endif
 #ifdef __NR_write
-	SC_ALLOW(__NR_write),		/* libev eventfd; debug SIGSYS report */
+	SC_ALLOW(__NR_write),		/* debug SIGSYS report */
 #endif
 #ifdef __NR_recvfrom
 	SC_ALLOW(__NR_recvfrom),	/* recv(2) in glibc */
@@ -165,13 +165,13 @@ static const struct sock_filter sbx_filter[] = {
 	SC_ALLOW(__NR_sendmmsg),	/* relay socket, batched */
 #endif
 #ifdef __NR_clock_gettime
-	SC_ALLOW(__NR_clock_gettime),	/* libev, log rate (vDSO fallback) */
+	SC_ALLOW(__NR_clock_gettime),	/* --max-bps, log rate (vDSO fallback) */
 #endif
 #ifdef __NR_gettimeofday
-	SC_ALLOW(__NR_gettimeofday),	/* libev ev_time (vDSO fallback) */
+	SC_ALLOW(__NR_gettimeofday),	/* glibc time (vDSO fallback) */
 #endif
 #ifdef __NR_brk
-	SC_ALLOW(__NR_brk),		/* glibc malloc (libev arrays) */
+	SC_ALLOW(__NR_brk),		/* glibc malloc */
 #endif
 #ifdef __NR_mmap
 	/* glibc malloc, but never PROT_EXEC */
@@ -192,13 +192,13 @@ static const struct sock_filter sbx_filter[] = {
 	SC_ALLOW_ARG(__NR_madvise, 2, MADV_FREE),	/* glibc free */
 #endif
 #ifdef __NR_rt_sigprocmask
-	SC_ALLOW(__NR_rt_sigprocmask),	/* libev (without NOSIGMASK), abort */
+	SC_ALLOW(__NR_rt_sigprocmask),	/* glibc abort */
 #endif
 #ifdef __NR_rt_sigreturn
 	SC_ALLOW(__NR_rt_sigreturn),	/* return from any signal handler */
 #endif
 #ifdef __NR_close
-	SC_ALLOW(__NR_close),		/* ev_loop_destroy, exit paths */
+	SC_ALLOW(__NR_close),		/* exit paths */
 #endif
 #ifdef __NR_getpid
 	SC_ALLOW(__NR_getpid),		/* glibc raise/abort */

@@ -5,7 +5,7 @@
  * reports a bind failure, and closes every descriptor the worker did not
  * open itself: whatever the exec left open is closed here, before the
  * sandbox, so that the final list is the socketpair, the relay socket(s)
- * and libev's epoll fd (attack case 46). stdin, stdout and stderr
+ * and the loop's epoll fd and timerfd (attack case 46). stdin, stdout and stderr
  * are closed too: nothing in a worker may write there, and a stray write
  * then fails with EBADF instead of reaching a terminal or a log file.
  */
