@@ -3,6 +3,7 @@
  * msg_io.h). The only code here that touches a descriptor; msg.c stays
  * pure.
  */
+#define _GNU_SOURCE		/* recvmmsg */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -84,6 +85,64 @@ msg_recv_rec(int fd, void *buf, size_t cap)
 	    (size_t)n > MSG_MAX_RECORD || (n == 0 && !msg_eof(fd))) {
 		errno = EBADMSG;
 		return -1;
+	}
+	return n;
+}
+
+int
+msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
+    int *end)
+{
+	static struct mmsghdr	mm[MSG_RECS_MAX];
+	static struct iovec	iov[MSG_RECS_MAX];
+	unsigned		i, j;
+	int			n;
+
+	*end = MSG_RECS_MORE;
+	if (max == 0 || max > MSG_RECS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < max; i++) {
+		/* one byte more than a record may hold: larger is malformed */
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = MSG_RECV_BUFLEN;
+		memset(&mm[i], 0, sizeof(mm[i]));
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	do {
+		n = recvmmsg(fd, mm, max, MSG_DONTWAIT, NULL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		*end = MSG_RECS_EOF;	/* a reset: the peer is gone */
+		return 0;
+	}
+	for (i = 0; i < (unsigned)n; i++) {
+		lens[i] = mm[i].msg_len;
+		if ((mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+		    mm[i].msg_len > MSG_MAX_RECORD) {
+			*end = MSG_RECS_BAD;
+			return (int)i;
+		}
+		if (mm[i].msg_len > 0)
+			continue;
+		/*
+		 * Zero bytes: at the end of file every further receive in the
+		 * batch gets zero bytes too, so a record after it means it was
+		 * a record of zero bytes, which the catalogue has no place
+		 * for. Zero bytes to the end of the batch: end of file if a
+		 * peek says so (zero-byte records and then the end read as
+		 * end of file: the peer is dropped either way).
+		 */
+		for (j = i + 1; j < (unsigned)n; j++)
+			if (mm[j].msg_len > 0)
+				break;
+		*end = j == (unsigned)n && msg_eof(fd) ? MSG_RECS_EOF :
+		    MSG_RECS_BAD;
+		return (int)i;
 	}
 	return n;
 }

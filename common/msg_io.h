@@ -11,6 +11,7 @@
 #define MSG_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "msg.h"
@@ -27,5 +28,24 @@ int	msg_send_rec(int fd, const void *buf, size_t len);
  * zero bytes, it has been consumed and must be treated as malformed;
  * EINVAL: cap is smaller than MSG_RECV_BUFLEN) */
 ssize_t	msg_recv_rec(int fd, void *buf, size_t cap);
+
+/*
+ * Up to max (at most MSG_RECS_MAX) records with one recvmmsg, record i
+ * into bufs[i] (each MSG_RECV_BUFLEN bytes), its length in lens[i].
+ * Returns how many well-formed records came first (lengths 1 to
+ * MSG_MAX_RECORD), and in *end what followed them: MSG_RECS_MORE (maybe
+ * more: fewer than max came, or max did), MSG_RECS_EOF (end of file or an
+ * error on the socket: the peer is gone), MSG_RECS_BAD (a record larger
+ * than MSG_MAX_RECORD, truncated or of zero bytes; it and anything after
+ * it in the batch is consumed and lost). -1 with errno EAGAIN: nothing
+ * was queued. Fewer than max records with MSG_RECS_MORE means the queue
+ * was empty when they were taken: no second call is needed to find out.
+ */
+#define MSG_RECS_MAX		16
+#define MSG_RECS_MORE		0
+#define MSG_RECS_EOF		1
+#define MSG_RECS_BAD		2
+int	msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
+	    int *end);
 
 #endif

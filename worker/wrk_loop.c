@@ -49,7 +49,14 @@
 #define WRK_RX_BATCH	8		/* datagrams per recvmmsg */
 #define WRK_RX_BUFLEN	65536		/* larger than any UDP payload */
 #define WRK_RX_ROUNDS	32		/* recvmmsg calls per wakeup */
-#define WRK_CTL_ROUNDS	64		/* records per wakeup */
+/*
+ * Records from the supervisor: 4 per recvmmsg, so that the usual wake-up
+ * (one or two records) is one system call that also tells the queue is
+ * empty; 16 rounds keep 64 records per wake-up at most. Each buffer is
+ * touched only as far as records reach.
+ */
+#define WRK_CTL_BATCH	4
+#define WRK_CTL_ROUNDS	16
 
 #define WRK_FAM4	0
 #define WRK_FAM6	1
@@ -64,7 +71,10 @@ static uint8_t			wrk_batch[MSG_MAX_RECORD];	/* to sup */
 static struct buf_w		wrk_bw;
 static unsigned			wrk_bw_frames;
 
-static uint8_t			wrk_ctlbuf[MSG_RECV_BUFLEN];	/* from it */
+static uint8_t			wrk_ctlmem[WRK_CTL_BATCH][MSG_RECV_BUFLEN];
+static uint8_t *const		wrk_ctlbuf[WRK_CTL_BATCH] = {	/* from it */
+	wrk_ctlmem[0], wrk_ctlmem[1], wrk_ctlmem[2], wrk_ctlmem[3]
+};
 static uint8_t			wrk_pkt[MSG_MAX_RECORD];	/* PEER_DATA */
 
 static struct udp_batch		wrk_tx[2];	/* to peers, per family */
@@ -356,7 +366,7 @@ wrk_tx_add(struct wrk *w, const struct taddr *peer, const uint8_t *p,
 	udp_batch_add(&wrk_tx[fam], peer, p, len);
 }
 
-/* frames were validated by msg_check(); payloads stay in wrk_ctlbuf */
+/* frames were validated by msg_check(); payloads stay in wrk_ctlmem */
 static void
 wrk_to_peers(struct wrk *w, const struct msg *m)
 {
@@ -495,22 +505,26 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 static void
 wrk_ctl_read(struct wrk *w)
 {
-	ssize_t		 n;
-	int		 i;
+	size_t		 lens[WRK_CTL_BATCH];
+	int		 i, n, r, end;
 
-	for (i = 0; i < WRK_CTL_ROUNDS; i++) {
-		n = msg_recv_rec(w->ctl_fd, wrk_ctlbuf, sizeof(wrk_ctlbuf));
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n == -1 && errno == EBADMSG)
-			wrk_fatalx(WRK_EXIT_PROTO, "Oversized message from "
-			    "the supervisor");
-		if (n <= 0) {	/* EOF or a reset: the supervisor is gone */
+	for (r = 0; r < WRK_CTL_ROUNDS; r++) {
+		n = msg_recv_recs(w->ctl_fd, wrk_ctlbuf, lens, WRK_CTL_BATCH,
+		    &end);
+		if (n == -1)
+			return;		/* EAGAIN: nothing queued */
+		for (i = 0; i < n; i++)
+			wrk_ctl_msg(w, wrk_ctlbuf[i], lens[i]);
+		if (end == MSG_RECS_BAD)
+			wrk_fatalx(WRK_EXIT_PROTO, "Oversized, truncated or "
+			    "empty message from the supervisor");
+		if (end == MSG_RECS_EOF) {	/* the supervisor is gone */
 			w->exit_code = WRK_EXIT_OK;
 			w->running = 0;
 			return;
 		}
-		wrk_ctl_msg(w, wrk_ctlbuf, (size_t)n);
+		if (n < WRK_CTL_BATCH)
+			return;		/* the queue was empty */
 	}
 }
 

@@ -150,10 +150,10 @@ static const struct sock_filter sbx_filter[] = {
 	SC_ALLOW(__NR_recvfrom),	/* recv(2) in glibc */
 #endif
 #ifdef __NR_recvmsg
-	SC_ALLOW(__NR_recvmsg),		/* socketpair records (msg_recv_rec) */
+	SC_ALLOW(__NR_recvmsg),		/* socketpair: end-of-file peek */
 #endif
 #ifdef __NR_recvmmsg
-	SC_ALLOW(__NR_recvmmsg),	/* relay socket, batched */
+	SC_ALLOW(__NR_recvmmsg),	/* relay socket, socketpair records */
 #endif
 #ifdef __NR_sendto
 	SC_ALLOW(__NR_sendto),		/* socketpair records (send(2)) */
