@@ -1,15 +1,20 @@
 /*
- * sup_carry.c: the rest of a worker's MSG_DATA record that its budget of
- * one loop iteration did not cover (see sup_worker.c, WK_BUDGET_*).
+ * sup_carry.c: the receive buffers of worker records and what a worker's
+ * budget of one loop iteration did not cover (see sup_worker.c,
+ * WK_BUDGET_*).
  *
  * A record of the largest size may hold some 13,000 frames, one send
  * each: handed to the engine at once it holds the loop for milliseconds.
- * So a record is cut at a frame boundary, the rest copied into one of a
- * few pool buffers, and the worker put on a list served by an ev_check
- * watcher once per iteration (after the poll, with every other ready
- * descriptor). An ev_idle watcher keeps the poll from blocking while the
- * list is not empty. With the pool empty the record is handed over whole,
- * as it was without the cut: the pool bounds memory, not correctness.
+ * So a record is cut at a frame boundary, and the rest, with every record
+ * read after it in the same batch, is kept: the buffers they were
+ * received into move to the worker's list (nothing is copied) and the
+ * reader takes fresh ones from the pool. The worker is put on a list
+ * served by an ev_check watcher once per iteration (after the poll, with
+ * every other ready descriptor). An ev_idle watcher keeps the poll from
+ * blocking while the list is not empty. A reader asks for no more records
+ * at once than the pool could keep; with the pool empty it reads one and
+ * hands it over whole, as it was without the cut: the pool bounds memory,
+ * not correctness.
  */
 #include <sys/queue.h>
 
@@ -20,17 +25,21 @@
 #include "msg.h"
 #include "sup_carry.h"
 
-#define CARRY_BUFS	16	/* workers over budget at once; 1 MiB */
+/*
+ * 64 buffers of 64 KiB: the reader's 16 and 48 to keep (4 MiB of address
+ * space; a buffer's pages are touched only as far as records reach).
+ */
+#define CARRY_BUFS	64
 
-static uint8_t		 carry_mem[CARRY_BUFS][MSG_MAX_PAYLOAD];
-static uint8_t		*carry_free[CARRY_BUFS];
+static struct sup_cbuf	 carry_mem[CARRY_BUFS];
+static struct sup_cbuf	*carry_free;
 static size_t		 carry_nfree;
 static LIST_HEAD(, sup_carry) carry_list = LIST_HEAD_INITIALIZER(carry_list);
 static struct ev_loop	*carry_loop;
 static ev_check		 carry_check;
 static ev_idle		 carry_idle;
 
-/* serve every listed rest once; fn may drop any of them */
+/* serve every listed worker once; fn may drop any of them */
 static void
 carry_check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
@@ -44,7 +53,7 @@ carry_check_cb(struct ev_loop *loop, ev_check *w, int revents)
 		c->fn(c);
 		/* fn may have dropped the next one (a worker stopped by a
 		 * frame of this one cannot be, but keep the walk safe) */
-		if (next != NULL && next->buf == NULL)
+		if (next != NULL && next->head == NULL)
 			break;
 	}
 }
@@ -63,43 +72,84 @@ sup_carry_init(struct ev_loop *loop)
 	size_t	i;
 
 	carry_loop = loop;
-	for (i = 0; i < CARRY_BUFS; i++)
-		carry_free[i] = carry_mem[i];
+	carry_free = NULL;
+	for (i = 0; i < CARRY_BUFS; i++) {
+		carry_mem[i].next = carry_free;
+		carry_free = &carry_mem[i];
+	}
 	carry_nfree = CARRY_BUFS;
 	ev_check_init(&carry_check, carry_check_cb);
 	ev_idle_init(&carry_idle, carry_idle_cb);
 }
 
-int
-sup_carry_take(struct sup_carry *c, const uint8_t *p, size_t len)
+struct sup_cbuf *
+sup_carry_get(void)
 {
-	if (c->buf != NULL || carry_nfree == 0 || len > MSG_MAX_PAYLOAD)
-		return -1;
-	c->buf = carry_free[--carry_nfree];
-	memcpy(c->buf, p, len);
-	c->len = len;
-	c->off = 0;
+	struct sup_cbuf	*b;
+
+	if ((b = carry_free) == NULL)
+		return NULL;
+	carry_free = b->next;
+	carry_nfree--;
+	b->next = NULL;
+	b->off = 0;
+	return b;
+}
+
+size_t
+sup_carry_nfree(void)
+{
+	return carry_nfree;
+}
+
+static void
+carry_put(struct sup_cbuf *b)
+{
+	b->next = carry_free;
+	carry_free = b;
+	carry_nfree++;
+}
+
+void
+sup_carry_keep(struct sup_carry *c, struct sup_cbuf *b)
+{
+	b->next = NULL;
+	if (c->head == NULL) {
+		if (LIST_EMPTY(&carry_list)) {
+			ev_check_start(carry_loop, &carry_check);
+			ev_idle_start(carry_loop, &carry_idle);
+		}
+		LIST_INSERT_HEAD(&carry_list, c, entry);
+		c->head = b;
+	} else
+		c->last->next = b;
+	c->last = b;
+}
+
+void
+sup_carry_done(struct sup_carry *c)
+{
+	struct sup_cbuf	*b;
+
+	if ((b = c->head) == NULL)
+		return;
+	c->head = b->next;
+	carry_put(b);
+	if (c->head != NULL)
+		return;
+	c->last = NULL;
+	LIST_REMOVE(c, entry);
 	if (LIST_EMPTY(&carry_list)) {
-		ev_check_start(carry_loop, &carry_check);
-		ev_idle_start(carry_loop, &carry_idle);
+		ev_check_stop(carry_loop, &carry_check);
+		ev_idle_stop(carry_loop, &carry_idle);
 	}
-	LIST_INSERT_HEAD(&carry_list, c, entry);
-	return 0;
 }
 
 void
 sup_carry_drop(struct sup_carry *c)
 {
-	if (c->buf == NULL)
-		return;
-	LIST_REMOVE(c, entry);
-	carry_free[carry_nfree++] = c->buf;
-	c->buf = NULL;
-	c->len = c->off = 0;
-	if (LIST_EMPTY(&carry_list)) {
-		ev_check_stop(carry_loop, &carry_check);
-		ev_idle_stop(carry_loop, &carry_idle);
-	}
+	while (c->head != NULL)
+		sup_carry_done(c);
 }
 
 size_t

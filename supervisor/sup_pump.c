@@ -12,7 +12,11 @@
  *  2. After each input every queued command is executed, in order, and
  *     the UDP sends it queued are flushed before the next input. A
  *     command's pointers are valid until the next input (turn.h), so a
- *     send may point into them without a copy.
+ *     send may point into them without a copy. One exception: between
+ *     consecutive MSG_DATA inputs of one call (a worker's batch of
+ *     records) the sends are flushed once, after the last: theirs point
+ *     into the inputs' own frames (turn_worker_data), which the caller
+ *     keeps until sup_pump() returns, not into the engine's storage.
  *  3. An input raised while a drain runs (a worker that could not be
  *     started, a worker stopped because its queue failed) is never fed
  *     in the middle of the drain: it waits in the deferred-input queue
@@ -148,7 +152,6 @@ pump_one(struct sup *s, const struct sup_input *in, uint64_t now,
 	}
 	while (turn_next_cmd(s->turn, &c) == 1)
 		exec_cmd(s, &c);
-	sup_send_flush(s);
 }
 
 static void
@@ -199,14 +202,20 @@ sup_pump(struct sup *s, const struct sup_input *in, size_t n)
 	pump_busy = 1;
 	now = sup_now_ms();
 	wall = sup_wall_s();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		pump_one(s, &in[i], now, wall);
+		/* rule 2: sends of consecutive worker data, flushed once */
+		if (i + 1 == n || in[i].type != SUP_IN_DATA ||
+		    in[i + 1].type != SUP_IN_DATA)
+			sup_send_flush(s);
+	}
 	for (;;) {
 		sup_worker_flush(s);
 		if (pump_head == pump_n)
 			break;
 		d = pump_q[pump_head++];
 		pump_one(s, &d, sup_now_ms(), sup_wall_s());
+		sup_send_flush(s);
 	}
 	pump_head = pump_n = 0;
 	pump_busy = 0;

@@ -10,7 +10,7 @@
  * is forked by sup_spawn.c and reaped by an ev_child watcher; a worker
  * that was not asked to stop is counted as crashed. Until its process is
  * there (pid 0) a worker has no socketpair; its outgoing queue is
- * sup_wq.c's.
+ * sup_wq.c's, reading what it sends sup_wread.c's.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -31,73 +31,25 @@
 #include "sup.h"
 #include "sup_carry.h"
 #include "sup_metrics.h"
+#include "sup_wk.h"
 #include "sup_wq.h"
 
 #define WK_BUCKETS		4096
-/*
- * The budget of one worker per loop iteration, so that one worker cannot
- * hold the loop: its io watcher is level triggered, so a worker that used
- * its budget is read again on the next iteration, after every other ready
- * descriptor (clients, other workers) had its turn. The cost of a record
- * is its frames (one send each): a record of the largest size holds some
- * 13,000 one-byte frames, several milliseconds of sends. So frames are
- * counted inside a record, which is cut at a frame boundary when they run
- * out; the rest is kept and comes first on the next iteration
- * (sup_carry.c). 256 frames are about 0.2 ms of sends: a client's Binding
- * waits for at most that per busy worker. Records and bytes bound the
- * reads themselves (checked before each record).
- */
-#define WK_BUDGET_RECS		16	/* records per iteration */
-#define WK_BUDGET_BYTES		262144	/* bytes of records per iteration */
-#define WK_BUDGET_FRAMES	256	/* MSG_DATA frames per iteration */
-#define WK_LOG_BURST		20	/* log lines per window */
-#define WK_LOG_WINDOW_MS	10000
-
-struct worker {
-	struct sup		*sup;
-	uint32_t		 alloc_id;
-	uint16_t		 port;
-	uint8_t			 families;
-	pid_t			 pid;		/* 0: none yet, -1: reaped */
-	int			 spawned;	/* by the spawner: it reaps */
-	int			 state;		/* MSG_ST_STARTING/READY */
-	uint32_t		 once;
-	int			 stopping;	/* an exit is expected */
-	int			 hashed;
-	ev_io			 io;
-	struct sup_wq		 wq;		/* wq.fd: the socketpair */
-	ev_child		 child;
-	ev_timer		 ready_timer;
-	struct worker		*hnext;
-	LIST_ENTRY(worker)	 entry;
-	uint64_t		 log_t0;
-	unsigned		 log_n, log_dropped;
-	struct msg_stats	 stats;
-	struct sup_carry	 carry;		/* frames left for later */
-	unsigned		 served;	/* ev_iteration() of last read */
-};
 
 static struct worker		*wk_hash[WK_BUCKETS];
 static LIST_HEAD(, worker)	 wk_all = LIST_HEAD_INITIALIZER(wk_all);
 static size_t			 wk_count;
 
-/* one receive buffer: frames handed to the engine point into it until
- * the pump has executed and flushed what they caused (its rule 2) */
-static uint8_t			 wk_rbuf[MSG_RECV_BUFLEN];
-
-static void	wk_read_cb(struct ev_loop *, ev_io *, int);
 static void	wk_child_cb(struct ev_loop *, ev_child *, int);
 static void	wk_ready_cb(struct ev_loop *, ev_timer *, int);
-static void	wk_hostile(struct worker *, const char *);
-static void	wk_log_suppressed(struct worker *);
 static void	wk_wq_fail(struct sup_wq *, const char *);
-static void	wk_carry_cb(struct sup_carry *);
 
 void
 sup_worker_init(struct sup *s)
 {
 	sup_wq_pool_init();
 	sup_carry_init(s->loop);
+	wk_read_init();
 }
 
 size_t
@@ -216,7 +168,7 @@ wk_free(struct worker *w)
  * (the pid could come back only after a wrap of the pid space while one
  * record is in flight).
  */
-static void
+void
 wk_kill(struct worker *w)
 {
 	wk_detach(w);
@@ -227,7 +179,7 @@ wk_kill(struct worker *w)
 }
 
 /* the supervisor found the worker misbehaving: kill, free, count, log */
-static void
+void
 wk_hostile(struct worker *w, const char *why)
 {
 	struct sup	*s = w->sup;
@@ -432,289 +384,6 @@ sup_worker_direct(struct sup *s, uint32_t id)
 		return;
 	wk_kill(w);
 	sup_pump_event(s, SUP_IN_GONE, id);
-}
-
-/* ---- messages from a worker ---------------------------------------- */
-
-/* one line for the lines the rate limit dropped */
-static void
-wk_log_suppressed(struct worker *w)
-{
-	char	ids[16], n[16];
-
-	if (w->log_dropped == 0)
-		return;
-	snprintf(ids, sizeof(ids), "%u", w->alloc_id);
-	snprintf(n, sizeof(n), "%u", w->log_dropped);
-	log_kv(LOG_WARN, "Worker log lines suppressed", "alloc_id", ids,
-	    "suppressed", n, (char *)NULL);
-	w->log_dropped = 0;
-}
-
-static int
-wk_log_allowed(struct worker *w)
-{
-	uint64_t	now = sup_now_ms();
-
-	if (now - w->log_t0 >= WK_LOG_WINDOW_MS) {
-		wk_log_suppressed(w);
-		w->log_t0 = now;
-		w->log_n = 0;
-		w->log_dropped = 0;
-	}
-	if (w->log_n >= WK_LOG_BURST) {
-		w->log_dropped++;
-		w->sup->cnt.log_suppressed++;
-		return 0;
-	}
-	w->log_n++;
-	return 1;
-}
-
-static void
-wk_on_log(struct worker *w, const struct msg_log *l)
-{
-	char	text[MSG_LOG_MAX + 1], ids[16];
-	size_t	i;
-
-	if (l->level > LOG_DEBUG || (int)l->level > log_level() ||
-	    !wk_log_allowed(w))
-		return;
-	/*
-	 * Printable ASCII only: a worker cannot forge lines. Its k=v pairs
-	 * become JSON members in log.c, escaped, bounded in number, and
-	 * unable to take the names of the line's own members or of the
-	 * alloc_id and src given here.
-	 */
-	for (i = 0; i < l->len && i < MSG_LOG_MAX; i++)
-		text[i] = l->text[i] >= 0x20 && l->text[i] < 0x7f ?
-		    (char)l->text[i] : '?';
-	text[i] = '\0';
-	snprintf(ids, sizeof(ids), "%u", w->alloc_id);
-	log_kv(l->level, text, "alloc_id", ids, "src", "worker",
-	    (char *)NULL);
-}
-
-static void
-wk_on_ready(struct worker *w, const struct msg *m)
-{
-	struct msg_ready	r;
-
-	if (msg_get_ready(m, &r) == -1 || r.port != w->port ||
-	    r.families != w->families) {
-		wk_hostile(w, "bad READY");
-		return;
-	}
-	w->state = MSG_ST_READY;
-	ev_timer_stop(w->sup->loop, &w->ready_timer);
-	sup_pump_event(w->sup, SUP_IN_READY, w->alloc_id);
-}
-
-static void
-wk_on_bind_fail(struct worker *w, const struct msg *m)
-{
-	struct msg_bind_fail	 f;
-	struct sup		*s = w->sup;
-	uint32_t		 id = w->alloc_id;
-
-	if (msg_get_bind_fail(m, &f) == -1 || f.port != w->port) {
-		wk_hostile(w, "bad BIND_FAIL");
-		return;
-	}
-	log_msg(LOG_DEBUG, "Worker cannot bind its port id=%u port=%u error=\"%s\"",
-	    id, f.port, strerror(f.err));
-	wk_kill(w);		/* it exits by itself; an exit is expected */
-	sup_pump_event(s, SUP_IN_BIND_FAILED, id);
-}
-
-/* frames of a checked MSG_DATA to the engine; the worker may be stopped */
-static void
-wk_feed(struct worker *w, const uint8_t *p, size_t len)
-{
-	struct sup_input	in;
-
-	memset(&in, 0, sizeof(in));
-	in.type = SUP_IN_DATA;
-	in.alloc_id = w->alloc_id;
-	in.data = p;
-	in.len = len;
-	sup_pump(w->sup, &in, 1);
-}
-
-/* as many frames as *frames allows; the rest is kept for later (or fed
- * too when no carry buffer is free) */
-static void
-wk_on_data(struct worker *w, const struct msg *m, size_t *frames)
-{
-	size_t	cut = sup_carry_cut(m->payload, m->len, frames);
-
-	if (cut < m->len && sup_carry_take(&w->carry, m->payload + cut,
-	    m->len - cut) == -1)
-		cut = m->len;
-	wk_feed(w, m->payload, cut);
-}
-
-/* the kept frames first, within *frames: 1 if some are still kept */
-static int
-wk_carry_feed(struct worker *w, size_t *frames)
-{
-	struct sup_carry	*c = &w->carry;
-	const uint8_t		*p = c->buf + c->off;
-	size_t			 cut;
-
-	if (c->buf == NULL)
-		return 0;
-	cut = sup_carry_cut(p, c->len - c->off, frames);
-	c->off += cut;
-	if (c->off == c->len) {
-		/* the pump is done with it when wk_feed() returns */
-		wk_feed(w, p, cut);
-		sup_carry_drop(c);
-		return 0;
-	}
-	wk_feed(w, p, cut);
-	return c->buf != NULL;
-}
-
-/* one datagram from a peer without a channel (--indications) */
-static void
-wk_on_peer_data(struct worker *w, const struct msg *m)
-{
-	struct sup_input	in;
-	struct msg_pkt		k;
-
-	if (msg_get_peer_data(m, &k) == -1) {
-		wk_hostile(w, "bad PEER_DATA");
-		return;
-	}
-	/* no --indications, or impossible data: the engine stops it */
-	memset(&in, 0, sizeof(in));
-	in.type = SUP_IN_PEER_DATA;
-	in.alloc_id = w->alloc_id;
-	in.addr = k.peer;
-	in.data = k.data;
-	in.len = k.len;
-	sup_pump(w->sup, &in, 1);
-}
-
-/* counters since the last MSG_STATS (deltas) */
-static void
-wk_on_stats(struct worker *w, const struct msg *m)
-{
-	struct msg_stats	st;
-
-	if (msg_get_stats(m, &st) == -1) {
-		wk_hostile(w, "bad STATS");
-		return;
-	}
-	w->stats.rx_pkts += st.rx_pkts;
-	w->stats.rx_bytes += st.rx_bytes;
-	w->stats.tx_pkts += st.tx_pkts;
-	w->stats.tx_bytes += st.tx_bytes;
-	w->stats.denied += st.denied;
-	w->sup->cnt.peer_denied += st.denied;
-	w->sup->cnt.throttled_p2c += st.rx_throttled;
-	w->sup->cnt.throttled_c2p += st.tx_throttled;
-}
-
-static void
-wk_dispatch(struct worker *w, const struct msg *m, size_t *frames)
-{
-	struct msg_log	l;
-
-	switch (m->type) {
-	case MSG_READY:
-		wk_on_ready(w, m);
-		break;
-	case MSG_BIND_FAIL:
-		wk_on_bind_fail(w, m);
-		break;
-	case MSG_DATA:
-		wk_on_data(w, m, frames);
-		break;
-	case MSG_LOG:
-		if (msg_get_log(m, &l) == -1)
-			wk_hostile(w, "bad LOG");
-		else
-			wk_on_log(w, &l);
-		break;
-	case MSG_STATS:
-		wk_on_stats(w, m);
-		break;
-	case MSG_PEER_DATA:
-		wk_on_peer_data(w, m);
-		break;
-	default:
-		wk_hostile(w, "unexpected message type");
-		break;
-	}
-}
-
-/*
- * Read records within the budget of one iteration (WK_BUDGET_*), kept
- * frames first. Returns 1 when the budget ran out (more may be queued or
- * kept), 0 otherwise; the worker may be detached on return. Once per
- * iteration unless `drain` (a dead worker's last records).
- */
-static int
-wk_read(struct worker *w, int drain)
-{
-	struct msg	m;
-	ssize_t		n;
-	size_t		bytes = 0, frames = WK_BUDGET_FRAMES;
-	unsigned	iter = ev_iteration(w->sup->loop);
-	int		i;
-
-	if (!drain && w->served == iter)
-		return 1;
-	w->served = iter;
-	if (wk_carry_feed(w, &frames) == 1)
-		return 1;
-	for (i = 0; i < WK_BUDGET_RECS; i++) {
-		if (w->wq.fd == -1)
-			return 0;
-		if (bytes >= WK_BUDGET_BYTES || frames == 0)
-			return 1;
-		n = msg_recv_rec(w->wq.fd, wk_rbuf, sizeof(wk_rbuf));
-		if (n == -1 && errno == EAGAIN)
-			return 0;
-		if (n == -1 && errno == EBADMSG) {
-			wk_hostile(w, "oversized, truncated or empty record");
-			return 0;
-		}
-		if (n <= 0) {
-			/* end of file: the child watcher takes it from here */
-			sup_wq_drop_queue(&w->wq);
-			ev_io_stop(w->sup->loop, &w->io);
-			close(w->wq.fd);
-			w->wq.fd = -1;
-			return 0;
-		}
-		if (msg_check(wk_rbuf, (size_t)n, MSG_W2S, w->state,
-		    &w->once, &m) == -1) {
-			wk_hostile(w, "malformed or unexpected message");
-			return 0;
-		}
-		bytes += (size_t)n;
-		wk_dispatch(w, &m, &frames);
-		if (w->carry.buf != NULL)
-			return 1;	/* the rest comes first, next time */
-	}
-	return 1;
-}
-
-static void
-wk_read_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-	(void)loop;
-	(void)revents;
-	(void)wk_read(io->data, 0);
-}
-
-static void
-wk_carry_cb(struct sup_carry *c)
-{
-	(void)wk_read(c->arg, 0);
 }
 
 static void
