@@ -60,7 +60,8 @@ wk_drop_privs(const struct sup_conf *c)
 }
 
 /*
- * The child between fork and exec: async-signal-safe calls only. `parent`
+ * The child between fork (or the spawner's vfork) and exec: system calls
+ * only, on its own stack frame, nothing written to shared memory. `parent`
  * is the process that forked it (the supervisor or the spawner): when it
  * is already gone, PR_SET_PDEATHSIG came too late and the child stops.
  */
