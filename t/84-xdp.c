@@ -124,27 +124,11 @@ metric(const char *name)
 	return tp_metric(relay.health_port, name);
 }
 
-struct mwait {
-	const char	*name;
-	long long	 min;
-};
-
-static int
-metric_reached(void *arg)
-{
-	const struct mwait	*m = arg;
-
-	return metric(m->name) >= m->min;
-}
-
 /* the metric once it reached min (within WAIT_MS), or what it is then */
 static long long
 metric_at_least(const char *name, long long min)
 {
-	struct mwait	m = { name, min };
-
-	(void)tu_wait_for(metric_reached, &m, WAIT_MS);
-	return metric(name);
+	return tp_metric_least(relay.health_port, name, min, WAIT_MS);
 }
 
 static void

@@ -172,6 +172,30 @@ tp_metric(uint16_t port, const char *name)
 	return v;
 }
 
+struct tp_mwait {
+	uint16_t	 port;
+	const char	*name;
+	long long	 min;
+};
+
+static int
+tp_metric_reached(void *arg)
+{
+	const struct tp_mwait	*m = arg;
+
+	return tp_metric(m->port, m->name) >= m->min;
+}
+
+long long
+tp_metric_least(uint16_t port, const char *name, long long min,
+    int timeout_ms)
+{
+	struct tp_mwait	m = { port, name, min };
+
+	(void)tu_wait_for(tp_metric_reached, &m, timeout_ms);
+	return tp_metric(port, name);
+}
+
 /*
  * JSON (the mock's compact cJSON output; enough for tests)
  */
