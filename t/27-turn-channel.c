@@ -235,6 +235,18 @@ test_channel_bind(void)
 	    te_recs[0].c.alloc_id == id && te_recs[0].c.chan == 0x4000 &&
 	    te_same_addr(&te_recs[0].c.addr, &p1), "bind 0x4000 -> CHAN_ADD");
 	te_check_resp(1, &c, &r, M_CHANBIND, C_OK, 0, te_u.key, "then success");
+	{
+		/* what the XDP fast path keys a CHAN_ADD's channel by */
+		struct taddr	cl;
+		uint16_t	port = 0;
+
+		memset(&cl, 0, sizeof(cl));
+		ok(turn_alloc_addrs(t, id, &cl, &port) == 0 &&
+		    te_same_addr(&cl, &c) && port >= 49152,
+		    "turn_alloc_addrs: the client address and a relay port");
+		ok(turn_alloc_addrs(t, id + 1000, &cl, &port) == -1,
+		    "turn_alloc_addrs: -1 for an unknown allocation");
+	}
 	ok(te_nrecs == 2 && ts_nattrs(te_recs[1].c.data, te_recs[1].c.len) == 2,
 	    "success carries only SOFTWARE and MI");
 	ok(turn_next_timeout(t) == tb + 600 * TE_SEC,
