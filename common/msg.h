@@ -108,9 +108,13 @@ struct msg_log		{ uint8_t level; const uint8_t *text; size_t len; };
  * even when idle. rx = peer datagrams framed for the client, tx =
  * datagrams sent to peers, denied = sends refused by the worker's peer
  * filter (relay_to_peer), rx/tx_throttled = datagrams dropped by the
- * --max-bps bucket of that direction. 7 x u64. */
+ * --max-bps bucket of that direction, rx_late = peer datagrams dropped
+ * for waiting longer than the age limit of MSG_CONF, rx_full = those
+ * the kernel dropped at the full relay socket, tx_full = datagrams to
+ * peers refused with a full send buffer. 10 x u64. */
 struct msg_stats	{ uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, denied,
-			    rx_throttled, tx_throttled; };
+			    rx_throttled, tx_throttled, rx_late, rx_full,
+			    tx_full; };
 /* PERM_ADD, PERM_DEL: ip.port is 0 */
 struct msg_perm		{ struct taddr ip; };
 /* SEND, PEER_DATA: len 1..MSG_PKT_MAX, data points into the record */

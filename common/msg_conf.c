@@ -75,6 +75,9 @@ msg_conf_ok(const struct msg_conf *c)
 	if (c->stats_ms != 0 && (c->stats_ms < MSG_CONF_STATS_MIN ||
 	    c->stats_ms > MSG_CONF_STATS_MAX))
 		return 0;
+	if (c->qdelay_ms > MSG_CONF_QDELAY_MAX ||
+	    c->qgrace_ms > MSG_CONF_QDELAY_MAX)
+		return 0;
 	if (!mc_bind_ok(&c->bind4, ADDR_V4) || !mc_bind_ok(&c->bind6, ADDR_V6))
 		return 0;
 	if (f->n_allow > PEER_MAX_ALLOW || f->n_self > PEER_MAX_SELF)
@@ -139,6 +142,8 @@ msg_put_conf(struct buf_w *w, const struct msg_conf *c)
 		msg_put_addr(w, &f->host[i]);
 	buf_put_zero(w, MSG_CONF_SLOT * (PEER_MAX_HOST - f->n_host));
 	buf_put_u32(w, c->max_bps);
+	buf_put_u16(w, c->qdelay_ms);
+	buf_put_u16(w, c->qgrace_ms);
 	return msg_put_done(w);
 }
 
@@ -237,7 +242,9 @@ msg_get_conf(const struct msg *m, struct msg_conf *out)
 	    msg_get_addr(&r, &out->bind6) == -1 ||
 	    mc_get_filter(&r, &out->filter) == -1 ||
 	    mc_get_hosts(&r, &out->filter) == -1 ||
-	    buf_get_u32(&r, &out->max_bps) == -1 || buf_r_done(&r) == -1 ||
+	    buf_get_u32(&r, &out->max_bps) == -1 ||
+	    buf_get_u16(&r, &out->qdelay_ms) == -1 ||
+	    buf_get_u16(&r, &out->qgrace_ms) == -1 || buf_r_done(&r) == -1 ||
 	    !msg_conf_ok(out)) {
 		memset(out, 0, sizeof(*out));
 		return msg_bad();

@@ -7,7 +7,7 @@
  * READY. The rule (msg.c) makes it s->w, exactly MSG_CONF_LEN bytes,
  * once, and only before READY.
  *
- * Payload, network byte order, MSG_CONF_LEN = 2072 bytes:
+ * Payload, network byte order, MSG_CONF_LEN = 2076 bytes:
  *
  *	  0 u32 alloc_id
  *	  4 u32 ppid		the supervisor's pid; 0 = do not check
@@ -29,6 +29,8 @@
  *	785 u8  zero[3]
  *	788 addr host[64]	every address of the host (port 0)
  *	2068 u32 max_bps	bytes per second per direction; 0 = no limit
+ *	2072 u16 qdelay_ms	age limit of the relay socket's queue, 0 = none
+ *	2074 u16 qgrace_ms	... once behind this long (common/qdelay.h)
  *
  * addr is { u8 family, u8 zero, u16 port, ip[16] }. The peer filter
  * travels as fixed arrays so the size is exact: PEER_MAX_ALLOW allow
@@ -57,7 +59,8 @@
 #define MSG_CONF_FIXED		60	/* up to the allow ranges */
 #define MSG_CONF_SLOT		20	/* one addr or cidr */
 #define MSG_CONF_HOSTHDR	8	/* relay range, n_host, zero */
-#define MSG_CONF_TAIL		4	/* max_bps */
+#define MSG_CONF_TAIL		8	/* max_bps, qdelay_ms, qgrace_ms */
+#define MSG_CONF_QDELAY_MAX	60000	/* ms, both */
 #define MSG_CONF_LEN		(MSG_CONF_FIXED + \
 				 MSG_CONF_SLOT * (PEER_MAX_ALLOW + PEER_MAX_SELF) + \
 				 MSG_CONF_HOSTHDR + MSG_CONF_SLOT * PEER_MAX_HOST + \
@@ -74,6 +77,8 @@ struct msg_conf {
 	struct taddr		 bind4, bind6;
 	struct peer_filter	 filter;
 	uint32_t		 max_bps;	/* --max-bps; 0 = no limit */
+	uint16_t		 qdelay_ms;	/* --max-queue-delay; 0 = none */
+	uint16_t		 qgrace_ms;	/* --queue-delay-grace */
 };
 
 /* 1 if every field is in bounds (what put and get both enforce) */

@@ -91,6 +91,9 @@ struct sup_counters {
 	uint64_t	 worker_drops;		/* datagrams not given to a worker */
 	uint64_t	 listen_late;		/* over --max-queue-delay */
 	uint64_t	 listen_full;		/* the kernel's, full listen queue */
+	uint64_t	 peer_late;		/* MSG_STATS: the same two at */
+	uint64_t	 peer_full;		/* the workers' relay sockets */
+	uint64_t	 peer_send;		/* MSG_STATS: to peers, buffer full */
 	uint64_t	 log_suppressed;	/* worker log lines rate-limited */
 	uint64_t	 peer_denied;		/* MSG_STATS: sends a worker refused */
 	uint64_t	 throttled_c2p;		/* MSG_STATS: over --max-bps */

@@ -137,6 +137,8 @@ sup_spawn_conf(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
 		mc.bind6 = c->bind6;
 	mc.filter = c->filter;
 	mc.max_bps = c->max_bps;
+	mc.qdelay_ms = (uint16_t)c->qdelay_ms;
+	mc.qgrace_ms = (uint16_t)c->qgrace_ms;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_conf(&b, &mc) == -1 || msg_send_rec(fd, rec, b.len) == -1)
 		return -1;

@@ -261,6 +261,9 @@ wk_on_stats(struct worker *w, const struct msg *m)
 	w->sup->cnt.peer_denied += st.denied;
 	w->sup->cnt.throttled_p2c += st.rx_throttled;
 	w->sup->cnt.throttled_c2p += st.tx_throttled;
+	w->sup->cnt.peer_late += st.rx_late;
+	w->sup->cnt.peer_full += st.rx_full;
+	w->sup->cnt.peer_send += st.tx_full;
 }
 
 /* a checked record other than MSG_DATA */

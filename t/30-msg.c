@@ -82,9 +82,9 @@ valid_payload(enum msg_type t, uint8_t *p)
 		memcpy(p, logm, sizeof(logm));
 		return sizeof(logm);
 	case MSG_STATS:
-		memset(p, 0, 56);
+		memset(p, 0, 80);
 		p[7] = 1;
-		return 56;
+		return 80;
 	case MSG_PERM_ADD:
 	case MSG_PERM_DEL:
 		memcpy(p, perm, sizeof(perm));
@@ -316,8 +316,9 @@ test_roundtrip(void)
 	struct msg_chan_del	cd = { 0x4fff }, cd2;
 	struct msg_log		lg = { 3, (const uint8_t *)"hello", 5 }, lg2;
 	struct msg_stats	st = { 1, 0x0102030405060708ull, 3,
-				    0xffffffffffffffffull, 5, 6, 7 }, st2;
-	uint8_t			want[80];
+				    0xffffffffffffffffull, 5, 6, 7, 8, 9, 10 },
+				st2;
+	uint8_t			want[96];
 	size_t			wl;
 	uint32_t		once = 0;
 
@@ -390,10 +391,11 @@ test_roundtrip(void)
 
 	buf_w_init(&w, rec, sizeof(rec));
 	ok(msg_put_stats(&w, &st) == 0, "put STATS");
-	wl = tap_unhex("0007000000000038"
+	wl = tap_unhex("0007000000000050"
 	    "0000000000000001" "0102030405060708" "0000000000000003"
 	    "ffffffffffffffff" "0000000000000005" "0000000000000006"
-	    "0000000000000007", want, sizeof(want));
+	    "0000000000000007" "0000000000000008" "0000000000000009"
+	    "000000000000000a", want, sizeof(want));
 	is_mem(rec, w.len, want, wl, "STATS bytes");
 	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_READY, NULL, &m) == 0 &&
 	    msg_get_stats(&m, &st2) == 0 && memcmp(&st, &st2, sizeof(st)) == 0,
@@ -687,6 +689,8 @@ conf_full(struct msg_conf *c)
 	c->filter.host[1] = c->bind6;
 	c->filter.n_host = 2;
 	c->max_bps = 125000000;		/* 1 Gbit/s */
+	c->qdelay_ms = 10;
+	c->qgrace_ms = 100;
 }
 
 /* put, then check and get: 0 round trip equal, -1 put refused (EINVAL,
@@ -782,6 +786,11 @@ static const struct {
 	{ 2067, 1, -1, "last host byte" },
 	{ 2068, 0xff, 0, "max_bps: any value" },
 	{ 2071, 0, 0, "max_bps 0: no limit" },
+	{ 2072, 0xea, 0, "qdelay_ms 59914 ok" },
+	{ 2072, 0xeb, -1, "qdelay_ms 60170 too large" },
+	{ 2073, 0, 0, "qdelay_ms 0: no age limit" },
+	{ 2074, 0xff, -1, "qgrace_ms too large" },
+	{ 2075, 0, 0, "qgrace_ms 0: no grace" },
 };
 
 static void
@@ -795,7 +804,7 @@ test_conf(void)
 	uint32_t		once = 0;
 	int			zero_slots = 1;
 
-	is_int(MSG_CONF_LEN, 2072, "MSG_CONF payload is 2072 bytes "
+	is_int(MSG_CONF_LEN, 2076, "MSG_CONF payload is 2076 bytes "
 	    "(%d allow ranges, %d own addresses, %d host addresses)",
 	    PEER_MAX_ALLOW, PEER_MAX_SELF, PEER_MAX_HOST);
 	conf_full(&c);
@@ -803,7 +812,7 @@ test_conf(void)
 	ok(msg_put_conf(&w, &c) == 0 && w.len == MSG_HDR_LEN + MSG_CONF_LEN,
 	    "put CONF");
 	/* header and the fixed fields, then each used slot */
-	wl = tap_unhex("000c000000000818" "01020304" "00001092" "c000" "03"
+	wl = tap_unhex("000c00000000081c" "01020304" "00001092" "c000" "03"
 	    "03" "01" "02" "01" "00" "00002710"
 	    "04000000" "c0000201000000000000000000000000"
 	    "06000000" "20010db8000000000000000000000001"
@@ -830,9 +839,10 @@ test_conf(void)
 	wl = tap_unhex("04000d96" "c0000201000000000000000000000000", want,
 	    sizeof(want));
 	is_mem(rec + MSG_HDR_LEN + 700, wl, want, wl, "CONF bytes: own address");
-	wl = tap_unhex("07735940", want, sizeof(want));
-	is_mem(rec + MSG_HDR_LEN + 2068, 4, want, wl,
-	    "CONF bytes: max_bps last (125000000)");
+	wl = tap_unhex("07735940" "000a" "0064", want, sizeof(want));
+	is_mem(rec + MSG_HDR_LEN + 2068, 8, want, wl,
+	    "CONF bytes: max_bps (125000000), qdelay_ms (10), qgrace_ms "
+	    "(100) last");
 	ok(msg_check(rec, w.len, MSG_S2W, MSG_ST_STARTING, &once, &m) == 0 &&
 	    msg_get_conf(&m, &back) == 0 &&
 	    memcmp(&c, &back, sizeof(c)) == 0, "CONF round trip");

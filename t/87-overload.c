@@ -15,6 +15,8 @@
  *      the relay still relays afterwards.
  *  (b) a grace longer than the test: the same wait is a burst, and every
  *      datagram is relayed, nothing counted.
+ *  (d) as (a), with the worker stopped while the peer sends: the worker
+ *      drops and counts (relay_late, reported with MSG_STATS).
  *  (c) more than the listen socket's buffer holds while stopped (grace as
  *      in (b)): the kernel drops the rest, and listen_full counts exactly
  *      those (SO_RXQ_OVFL): sent = relayed + listen_full (+ to_worker,
@@ -46,6 +48,7 @@ struct run {
 	int			pfd;
 	struct taddr		peer;
 	uint32_t		tag;	/* datagrams of the current phase */
+	int			p2c;	/* direction: peer -> client */
 };
 
 static long long
@@ -94,7 +97,8 @@ run_stop(struct run *x)
 	tu_relay_stop(&x->r);
 }
 
-/* payload: tag (phase), sequence number, then filler */
+/* payload: tag (phase), sequence number, then filler; from the client
+ * as ChannelData, or from the peer to the relayed address */
 static int
 send_one(struct run *x, uint32_t seq, size_t len)
 {
@@ -103,7 +107,22 @@ send_one(struct run *x, uint32_t seq, size_t len)
 	memset(p, 0x5a, sizeof(p));
 	memcpy(p, &x->tag, 4);
 	memcpy(p + 4, &seq, 4);
-	return tu_cdata_send(&x->c, CHAN, p, len < 8 ? 8 : len);
+	if (len < 8)
+		len = 8;
+	if (x->p2c)
+		return tu_sendto(x->pfd, &x->c.relayed[0], p, len);
+	return tu_cdata_send(&x->c, CHAN, p, len);
+}
+
+/* one datagram at the receiving end (peer, or client), its length */
+static long
+recv_one(struct run *x, uint8_t *in, size_t cap, int ms)
+{
+	uint16_t	chan;
+
+	if (x->p2c)
+		return tu_cdata_recv(&x->c, &chan, in, cap, ms);
+	return tu_recvfrom(x->pfd, in, cap, ms, NULL);
 }
 
 /*
@@ -122,7 +141,7 @@ peer_read(struct run *x, uint32_t old, int ms, long *got, long *marks)
 	uint8_t		in[FLOOD_LEN + 64];
 	uint32_t	tag;
 
-	while (tu_recvfrom(x->pfd, in, sizeof(in), ms, NULL) >= 8) {
+	while (recv_one(x, in, sizeof(in), ms) >= 8) {
 		memcpy(&tag, in, 4);
 		if (tag == old)
 			(*got)++;
@@ -160,29 +179,30 @@ warm(struct run *x)
 	x->tag = 1;
 	for (i = 0; i < 100; i++) {
 		(void)send_one(x, (uint32_t)i, 8);
-		if (tu_recvfrom(x->pfd, in, sizeof(in), 100, NULL) >= 8)
+		if (recv_one(x, in, sizeof(in), 100) >= 8)
 			break;
 	}
-	while (tu_recvfrom(x->pfd, in, sizeof(in), 100, NULL) > 0)
+	while (recv_one(x, in, sizeof(in), 100) > 0)
 		;
 	return i < 100 ? 0 : -1;
 }
 
-/* stop the relay, send n datagrams of len bytes, wait, go on */
+/* stop the process that reads the datagrams (the relay, or the worker),
+ * send n datagrams of len bytes, wait, go on */
 static long
-stopped_burst(struct run *x, int n, size_t len)
+stopped_burst(struct run *x, pid_t reader, int n, size_t len)
 {
 	long	sent = 0;
 	int	i;
 
 	x->tag = 2;
-	if (tu_kill(x->r.pid, SIGSTOP) == -1)
+	if (tu_kill(reader, SIGSTOP) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (send_one(x, (uint32_t)i, len) == 0)
 			sent++;
 	tu_sleep_ms(STOP_MS);	/* a lower bound: the wait is what counts */
-	(void)tu_kill(x->r.pid, SIGCONT);
+	(void)tu_kill(reader, SIGCONT);
 	return sent;
 }
 
@@ -192,7 +212,9 @@ main(void)
 	struct run	x;
 	long		sent, got = 0, ms = 0, mg = 0;
 	int		rc;
-	long long	late, full, late0, full0, tow;
+	long long	late, full, late0, full0, tow, want;
+	uint64_t	end;
+	pid_t		wk;
 
 	tu_init(120);
 	tu_need("bin/turncell", NULL);
@@ -207,7 +229,7 @@ main(void)
 	full0 = qdrops(&x, "listen_full");
 	ok(late0 >= 0 && full0 >= 0,
 	    "/metrics has listen_late and listen_full");
-	sent = stopped_burst(&x, STOPPED_N, 100);
+	sent = stopped_burst(&x, x.r.pid, STOPPED_N, 100);
 	rc = settle(&x, 2, &got, &ms, &mg);
 	ok(rc == 0, "(a) relaying again after the stop (%ld markers sent, "
 	    "%ld arrived)", ms, mg);
@@ -220,6 +242,36 @@ main(void)
 	    "reached the peer", sent, STOP_MS);
 	is_int(late + full, sent + ms - mg, "(a) every datagram not "
 	    "relayed is counted (listen_late + listen_full)");
+
+	/* (d): the worker stopped, the peer sending; same limits */
+	x.p2c = 1;
+	wk = tu_new_worker(&x.r, NULL, 0, 2000);
+	if (wk <= 0 || warm(&x) == -1) {
+		ok(0, "(d) the worker, a first datagram to the client");
+		run_stop(&x);
+		return done_testing();
+	}
+	sent = stopped_burst(&x, wk, STOPPED_N, 100);
+	rc = settle(&x, 2, &got, &ms, &mg);
+	ok(rc == 0, "(d) the worker relays again after the stop");
+	/* workers report every 10 s (MSG_STATS) */
+	want = sent + ms - mg - got;
+	end = tu_now_ms() + 25000;
+	do {
+		late = qdrops(&x, "relay_late");
+		full = qdrops(&x, "relay_full");
+		if (late + full >= want)
+			break;
+		tu_sleep_ms(200);
+	} while (tu_now_ms() < end);
+	diag("(d) the peer sent %ld while the worker was stopped, %ld "
+	    "arrived; markers %ld/%ld; relay_late %lld, relay_full %lld",
+	    sent, got, mg, ms, late, full);
+	is_int(got, 0, "(d) none of the %ld peer datagrams that waited %d ms "
+	    "reached the client", sent, STOP_MS);
+	is_int(late + full, want, "(d) every datagram not relayed is counted "
+	    "(relay_late + relay_full, from the worker)");
+	x.p2c = 0;
 	run_stop(&x);
 
 	/* (b) */
@@ -228,7 +280,7 @@ main(void)
 		run_stop(&x);
 		return done_testing();
 	}
-	sent = stopped_burst(&x, STOPPED_N, 100);
+	sent = stopped_burst(&x, x.r.pid, STOPPED_N, 100);
 	ok(settle(&x, 2, &got, &ms, &mg) == 0, "(b) relaying after the stop");
 	late = qdrops(&x, "listen_late");
 	full = qdrops(&x, "listen_full");
@@ -238,7 +290,7 @@ main(void)
 	    "(listen_late %lld, listen_full %lld)", late, full);
 
 	/* (c): the same relay, its buffer overrun while stopped */
-	sent = stopped_burst(&x, FLOOD_N, FLOOD_LEN);
+	sent = stopped_burst(&x, x.r.pid, FLOOD_N, FLOOD_LEN);
 	ok(settle(&x, 2, &got, &ms, &mg) == 0, "(c) relaying after the "
 	    "flood");
 	late = qdrops(&x, "listen_late");

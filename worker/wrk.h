@@ -52,6 +52,8 @@ struct wrk_counters {
 	uint64_t	 tx_lost;		/* socket buffer full */
 	uint64_t	 rx_throttled;		/* over --max-bps, peer side */
 	uint64_t	 tx_throttled;		/* over --max-bps, client side */
+	uint64_t	 rx_late;		/* waited past the age limit */
+	uint64_t	 rx_full;		/* the kernel's, full relay socket */
 };
 
 struct wrk;

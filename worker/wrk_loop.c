@@ -34,10 +34,12 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "msg_io.h"
+#include "qdelay.h"
 #include "udp_batch.h"
 #include "wrk.h"
 
@@ -66,6 +68,32 @@ static uint8_t			wrk_rxbuf[WRK_RX_BATCH][WRK_RX_BUFLEN];
 static struct iovec		wrk_rxiov[WRK_RX_BATCH];
 static struct sockaddr_storage	wrk_rxname[WRK_RX_BATCH];
 static struct mmsghdr		wrk_rxmsg[WRK_RX_BATCH];
+static union qd_cbuf		wrk_rxctl[WRK_RX_BATCH];
+static uint64_t			wrk_rxat[WRK_RX_BATCH];	/* arrival, ns */
+
+/*
+ * The age limit of each relay socket's queue (MSG_CONF's qdelay_ms and
+ * qgrace_ms, the supervisor's --max-queue-delay and --queue-delay-grace;
+ * common/qdelay.h): past capacity, a peer datagram that waited longer is
+ * dropped before it is framed, and counted (rx_late), as are the kernel's
+ * drops at the full socket (rx_full).
+ */
+static struct qdelay		wrk_qd[2];	/* per family */
+static struct qdelay		*wrk_rx_qd;	/* of the batch being framed */
+static uint64_t			 wrk_rx_now;	/* its clock, ns (0: no limit) */
+
+/* CLOCK_REALTIME (the clock of the arrival stamps) once per batch, and
+ * only with a limit */
+static void
+wrk_rx_clock(void)
+{
+	struct timespec	ts;
+
+	wrk_rx_now = 0;
+	if (wrk_rx_qd->max_ns != 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		wrk_rx_now = (uint64_t)ts.tv_sec * 1000000000ULL +
+		    (uint64_t)ts.tv_nsec;
+}
 
 static uint8_t			wrk_batch[MSG_MAX_RECORD];	/* to sup */
 static struct buf_w		wrk_bw;
@@ -243,6 +271,11 @@ wrk_rx_one(struct wrk *w, const struct mmsghdr *mm)
 		w->cnt.rx_nochan++;
 		return 0;
 	}
+	/* waited too long: dropped and counted, before any work is done */
+	if (qd_late(wrk_rx_qd, wrk_rx_now, wrk_rxat[mm - wrk_rxmsg])) {
+		w->cnt.rx_late++;
+		return 0;
+	}
 	/* over --max-bps: dropped and counted, before any work is done */
 	if (!tbucket_take(&w->bucket_rx, mm->msg_len, wrk_ms(w))) {
 		w->cnt.rx_throttled++;
@@ -282,13 +315,16 @@ wrk_rx_prepare(void)
 		wrk_rxmsg[i].msg_hdr.msg_iovlen = 1;
 		wrk_rxmsg[i].msg_hdr.msg_name = &wrk_rxname[i];
 		wrk_rxmsg[i].msg_hdr.msg_namelen = sizeof(wrk_rxname[i]);
+		wrk_rxmsg[i].msg_hdr.msg_control = wrk_rxctl[i].buf;
 	}
 }
 
 static void
 wrk_peer_cb(struct wrk *w, struct wrk_ev *ev, uint32_t revents)
 {
-	int		 i, n, round;
+	struct qdelay	*q = &wrk_qd[ev == &w->ev6 ? WRK_FAM6 : WRK_FAM4];
+	uint32_t	 ovfl;
+	int		 i, n, round, has;
 
 	if (wrk_pend_len > 0)	/* cannot be: reading is paused */
 		return;
@@ -296,12 +332,26 @@ wrk_peer_cb(struct wrk *w, struct wrk_ev *ev, uint32_t revents)
 		for (i = 0; i < WRK_RX_BATCH; i++) {	/* value-result */
 			wrk_rxmsg[i].msg_hdr.msg_namelen =
 			    sizeof(wrk_rxname[i]);
+			wrk_rxmsg[i].msg_hdr.msg_controllen =
+			    sizeof(wrk_rxctl[i].buf);
 			wrk_rxmsg[i].msg_hdr.msg_flags = 0;
 		}
 		n = recvmmsg(ev->fd, wrk_rxmsg, WRK_RX_BATCH, MSG_DONTWAIT,
 		    NULL);
-		if (n <= 0)
-			break;	/* EAGAIN, or an ICMP error: nothing to do */
+		if (n <= 0) {
+			qd_empty(q);	/* EAGAIN: read to the end */
+			break;	/* or an ICMP error: nothing to do */
+		}
+		for (i = 0; i < n; i++) {
+			qd_cmsg(&wrk_rxmsg[i].msg_hdr, &wrk_rxat[i], &ovfl,
+			    &has);
+			if (has)
+				w->cnt.rx_full += qd_overflow(q, ovfl);
+		}
+		if (n < WRK_RX_BATCH)
+			qd_empty(q);
+		wrk_rx_qd = q;
+		wrk_rx_clock();
 		wrk_rx_i = 0;
 		wrk_rx_n = n;
 		if (wrk_rx_run(w) == -1)
@@ -329,6 +379,7 @@ wrk_resume(struct wrk *w)
 		wrk_pend_len = 0;
 	}
 	wrk_rx_resume(w);
+	wrk_rx_clock();		/* the rest waited: its age from now */
 	if (wrk_rx_run(w) == -1 || wrk_batch_flush(w) == -1)
 		return;		/* paused again */
 }
@@ -546,7 +597,7 @@ wrk_ctl_cb(struct wrk *w, struct wrk_ev *ev, uint32_t revents)
 void
 wrk_send_stats(struct wrk *w)
 {
-	uint8_t			 rec[MSG_HDR_LEN + 7 * 8];
+	uint8_t			 rec[MSG_HDR_LEN + 10 * 8];
 	struct buf_w		 b;
 	struct msg_stats	 st;
 	const struct wrk_counters *c = &w->cnt, *l = &w->last;
@@ -562,6 +613,9 @@ wrk_send_stats(struct wrk *w)
 	st.denied = denied - w->last_denied;
 	st.rx_throttled = c->rx_throttled - l->rx_throttled;
 	st.tx_throttled = c->tx_throttled - l->tx_throttled;
+	st.rx_late = c->rx_late - l->rx_late;
+	st.rx_full = c->rx_full - l->rx_full;
+	st.tx_full = c->tx_lost - l->tx_lost;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_stats(&b, &st) == -1 ||
 	    wrk_send_rec(w->ctl_fd, rec, b.len) == -1)
@@ -619,6 +673,10 @@ wrk_loop_init(struct wrk *w)
 	wrk_bw_frames = 0;
 	tbucket_init(&w->bucket_rx, w->conf.max_bps, wrk_ms(w));
 	tbucket_init(&w->bucket_tx, w->conf.max_bps, wrk_ms(w));
+	qd_init(&wrk_qd[WRK_FAM4], (uint64_t)w->conf.qdelay_ms * 1000000,
+	    (uint64_t)w->conf.qgrace_ms * 1000000);
+	wrk_qd[WRK_FAM6] = wrk_qd[WRK_FAM4];
+	wrk_rx_qd = &wrk_qd[WRK_FAM4];
 
 	w->ctl_ev.fd = w->ctl_fd;
 	w->ctl_ev.fn = wrk_ctl_cb;

@@ -63,6 +63,10 @@ wrk_bind_one(int family, const struct taddr *ip, uint16_t port,
 	/* generous buffers; the kernel caps them, failure is not fatal */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	/* each datagram's arrival time and the kernel's drop count, for
+	 * the age limit (wrk_loop.c); without them neither applies */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1)
 		goto fail;
 	sl = sizeof(ss);
