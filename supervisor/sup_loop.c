@@ -29,6 +29,7 @@
 #include "sup.h"
 #include "sup_metrics.h"
 #include "sup_portal.h"
+#include "sup_xdp.h"
 
 #define RECV_BATCH	32
 #define RECV_BUFLEN	65536
@@ -153,7 +154,8 @@ stats_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)loop;
 	(void)revents;
 	turn_get_stats(s->turn, &st);
-	bytes = st.bytes_c2p + st.bytes_p2c;
+	/* what the XDP fast path relayed is relayed too */
+	bytes = st.bytes_c2p + st.bytes_p2c + sup_xdp_bytes();
 	sup_fmt_throughput((double)(bytes - s->stats_bytes) /
 	    SUP_STATS_INTERVAL, tp, sizeof(tp));
 	s->stats_bytes = bytes;

@@ -358,3 +358,14 @@ sup_xdp_stats(struct sup_xdp_stats *st)
 	free(v);
 	return 0;
 }
+
+/* payload bytes relayed both ways, summed over CPUs; 0 when not active */
+uint64_t
+sup_xdp_bytes(void)
+{
+	struct sup_xdp_stats	st;
+
+	if (sup_xdp_stats(&st) == -1)
+		return 0;
+	return st.v[XR_C2P_BYTES] + st.v[XR_P2C_BYTES];
+}

@@ -32,5 +32,7 @@ void	 sup_xdp_chan_add(struct sup *, uint32_t alloc_id, uint16_t chan,
 void	 sup_xdp_chan_del(uint32_t alloc_id, uint16_t chan);
 void	 sup_xdp_alloc_gone(uint32_t alloc_id);
 int	 sup_xdp_stats(struct sup_xdp_stats *);
+/* payload bytes relayed both ways (the 10 s stats line) */
+uint64_t sup_xdp_bytes(void);
 
 #endif

@@ -16,7 +16,9 @@
  * channel out of the maps before the next packet; no worker holds a BPF
  * descriptor; a channel between two allocations of the relay (hairpin)
  * stays in userspace and works; /readyz says ready; SIGTERM drains with the fast path on,
- * and the program is gone from xr0 when the relay has exited. Skipped,
+ * and the program is gone from xr0 when the relay has exited; a relay
+ * with --xdp-generic relays the same way, and its 10 s stats line counts
+ * what XDP relayed. Skipped,
  * with the reason, when not root or when the relay logs that BPF cannot
  * be loaded here.
  */
@@ -357,6 +359,40 @@ t_hairpin(struct tu_client *c4)
 	tu_client_close(&ch);
 }
 
+/* --xdp-generic: the same relaying, and the 10 s stats line counts it */
+static void
+t_generic(struct tu_relay_opts *o)
+{
+	struct tu_client	c;
+	struct taddr		p;
+	long long		v;
+	off_t			off, off2;
+	int			pfd, k, bad = 0;
+
+	o->extra[12] = "--xdp-generic";
+	if (!ok(tu_relay_start(&relay, o) == 0 &&
+	    tu_log_wait(&relay, 0, "\"mode\":\"generic\"", 3000), "--xdp-generic: attached in generic mode"))
+		return;
+	off = tu_log_size(&relay);
+	if (!ok(client_far(&c, ADDR_V4, &pfd, &p) == 0,
+	    "--xdp-generic: a client with a channel"))
+		return;
+	v = metric(M_XC2P) + metric(M_XP2C);
+	for (k = 0; k < 10; k++)
+		bad += one_c2p(&c, pfd, 1000, 0, k) != 0 ||
+		    one_p2c(&c, pfd, 1000, k) != 0;
+	is_int(bad, 0, "--xdp-generic: 10 datagrams each way, byte-exact");
+	is_int(metric(M_XC2P) + metric(M_XP2C) - v, 20, "--xdp-generic: by "
+	    "XDP");
+	/* every byte relayed so far is in a stats line written after now */
+	off2 = tu_log_size(&relay);
+	ok(tu_log_wait(&relay, off2, "Relay statistics", 15000),
+	    "a stats line after the traffic");
+	ok(tu_log_count(&relay, off, "Relay statistics") >
+	    tu_log_count(&relay, off, "\"throughput\":\"0.00 B/s\""),
+	    "its throughput counts what XDP relayed");
+}
+
 static int
 relay_gone(void *arg)
 {
@@ -505,6 +541,8 @@ main(void)
 		    "with status 0");
 		is_int(xdp_on_xr0(), 0, "no program left on xr0");
 	}
+	tu_relay_stop(&relay);
+	t_generic(&o);
 out:
 	tu_relay_stop(&relay);
 	return done_testing();
