@@ -15,12 +15,12 @@
  * reach userspace; REFRESH 0 and a worker killed mid-stream take the
  * channel out of the maps before the next packet; no worker holds a BPF
  * descriptor; a channel between two allocations of the relay (hairpin)
- * stays in userspace and works; /readyz says ready; SIGTERM drains with the fast path on,
- * and the program is gone from xr0 when the relay has exited; a relay
- * with --xdp-generic relays the same way, and its 10 s stats line counts
- * what XDP relayed. Skipped,
- * with the reason, when not root or when the relay logs that BPF cannot
- * be loaded here.
+ * stays in userspace and works; /readyz says ready; SIGTERM drains with
+ * the fast path on, and the program is gone from xr0 when the relay has
+ * exited; a relay with --xdp-generic relays the same way, and its 10 s
+ * stats line counts what XDP relayed. Skipped, with the reason, when not
+ * root or when the relay logs that BPF cannot be loaded here. Channel
+ * expiry (600 s) is not waited for here.
  */
 #define _GNU_SOURCE		/* unshare, setns */
 #include <sys/types.h>
@@ -371,7 +371,8 @@ t_generic(struct tu_relay_opts *o)
 
 	o->extra[12] = "--xdp-generic";
 	if (!ok(tu_relay_start(&relay, o) == 0 &&
-	    tu_log_wait(&relay, 0, "\"mode\":\"generic\"", 3000), "--xdp-generic: attached in generic mode"))
+	    tu_log_wait(&relay, 0, "\"mode\":\"generic\"", 3000),
+	    "--xdp-generic: attached in generic mode"))
 		return;
 	off = tu_log_size(&relay);
 	if (!ok(client_far(&c, ADDR_V4, &pfd, &p) == 0,
