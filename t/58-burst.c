@@ -272,20 +272,27 @@ senders_run(struct sender *tx, size_t nt)
 	}
 }
 
-/* a metrics counter, -1 if unavailable */
+/* a metrics counter summed over its labels, -1 if unavailable */
 static long
 metric(const char *name)
 {
 	static char	body[65536];
-	const char	*p;
+	const char	*p, *v;
 	size_t		nl = strlen(name);
+	long		sum = -1;
 
 	if (tp_http_get(health_port, "/metrics", body, sizeof(body)) != 200)
 		return -1;
-	for (p = body; (p = strstr(p, name)) != NULL; p += nl)
-		if ((p == body || p[-1] == '\n') && p[nl] == ' ')
-			return strtol(p + nl + 1, NULL, 10);
-	return -1;
+	for (p = body; (p = strstr(p, name)) != NULL; p += nl) {
+		if ((p != body && p[-1] != '\n') ||
+		    (p[nl] != ' ' && p[nl] != '{'))
+			continue;
+		v = p + nl;
+		if (*v == '{' && (v = strchr(v, '}')) == NULL)
+			break;
+		sum = (sum < 0 ? 0 : sum) + strtol(v + 1, NULL, 10);
+	}
+	return sum;
 }
 
 /* where datagrams were lost: every socket on the path */
@@ -302,9 +309,10 @@ diag_path(const struct tu_client *c, const struct taddr *peer)
 static void
 diag_relay(void)
 {
-	diag("  relay: send_errors %ld, worker_drops %ld, dropped_datagrams "
-	    "%ld", metric("turncell_send_errors_total"),
+	diag("  relay: send_errors %ld, worker_drops %ld, queue_drops %ld, "
+	    "dropped_datagrams %ld", metric("turncell_send_errors_total"),
 	    metric("turncell_worker_drops_total"),
+	    metric("turncell_queue_drops_total"),
 	    metric("turncell_dropped_datagrams_total"));
 }
 
@@ -394,6 +402,7 @@ relay_drops(const struct pair *pp, size_t np)
 {
 	const char	*m[] = { "turncell_dropped_datagrams_total",
 			    "turncell_worker_drops_total",
+			    "turncell_queue_drops_total",
 			    "turncell_send_errors_total", NULL };
 	long		 sum = 0, v;
 	size_t		 i;

@@ -10,6 +10,54 @@ static int	tap_planned = -1;
 static int	tap_run;
 static int	tap_fails;
 
+/*
+ * prove(1) shows a test's stderr but not its "# " lines on stdout. So the
+ * diagnostics since the last test point are kept (the newest TAP_CTX
+ * bytes) and copied to stderr when the next test point fails, and those
+ * after a failing one go to stderr as well: a failure in CI logs says why.
+ */
+#define TAP_CTX		8192
+static char	tap_ctx[TAP_CTX];
+static size_t	tap_ctx_len;
+static int	tap_ctx_cut;	/* older lines were dropped */
+static int	tap_echo;	/* the last test point failed */
+
+static void
+tap_ctx_add(const char *line, size_t len)
+{
+	size_t	cut;
+
+	if (len > TAP_CTX)
+		return;
+	if (tap_ctx_len + len > TAP_CTX) {
+		/* drop whole old lines to make room */
+		cut = tap_ctx_len + len - TAP_CTX;
+		while (cut < tap_ctx_len && tap_ctx[cut - 1] != '\n')
+			cut++;
+		memmove(tap_ctx, tap_ctx + cut, tap_ctx_len - cut);
+		tap_ctx_len -= cut;
+		tap_ctx_cut = 1;
+	}
+	memcpy(tap_ctx + tap_ctx_len, line, len);
+	tap_ctx_len += len;
+}
+
+/* a test point: a failure copies the kept diagnostics to stderr */
+static void
+tap_point(int cond, const char *name)
+{
+	if (!cond) {
+		fprintf(stderr, "#   Failed test %d - %s\n", tap_run, name);
+		if (tap_ctx_cut)
+			fprintf(stderr, "#   (earlier diagnostics: on stdout)\n");
+		fwrite(tap_ctx, 1, tap_ctx_len, stderr);
+		fflush(stderr);
+	}
+	tap_ctx_len = 0;
+	tap_ctx_cut = 0;
+	tap_echo = !cond;
+}
+
 void
 plan(int n)
 {
@@ -34,13 +82,15 @@ skip_all(const char *fmt, ...)
 static int
 tap_vok(int cond, const char *fmt, va_list ap)
 {
+	char	name[512];
+
 	tap_run++;
 	if (!cond)
 		tap_fails++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_run);
-	vprintf(fmt, ap);
-	printf("\n");
+	(void)vsnprintf(name, sizeof(name), fmt, ap);
+	printf("%sok %d - %s\n", cond ? "" : "not ", tap_run, name);
 	fflush(stdout);
+	tap_point(cond, name);
 	return cond;
 }
 
@@ -64,8 +114,10 @@ is_int(long long got, long long want, const char *fmt, ...)
 	va_start(ap, fmt);
 	tap_vok(cond, fmt, ap);
 	va_end(ap);
-	if (!cond)
-		printf("#   got: %lld\n#  want: %lld\n", got, want);
+	if (!cond) {
+		diag("  got: %lld", got);
+		diag(" want: %lld", want);
+	}
 	return cond;
 }
 
@@ -73,12 +125,13 @@ static void
 tap_hexdump(const char *label, const void *p, size_t len)
 {
 	const unsigned char	*b = p;
-	size_t			 i;
+	char			 hex[2 * 512 + 1];
+	size_t			 i, n = len < 512 ? len : 512;
 
-	printf("# %6s (%zu): ", label, len);
-	for (i = 0; i < len; i++)
-		printf("%02x", b[i]);
-	printf("\n");
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	hex[2 * n] = '\0';
+	diag("%6s (%zu): %s%s", label, len, hex, n < len ? "..." : "");
 }
 
 int
@@ -107,9 +160,10 @@ is_str(const char *got, const char *want, const char *fmt, ...)
 	va_start(ap, fmt);
 	tap_vok(cond, fmt, ap);
 	va_end(ap);
-	if (!cond)
-		printf("#   got: '%s'\n#  want: '%s'\n", got ? got : "(null)",
-		    want ? want : "(null)");
+	if (!cond) {
+		diag("  got: '%s'", got ? got : "(null)");
+		diag(" want: '%s'", want ? want : "(null)");
+	}
 	return cond;
 }
 
@@ -128,19 +182,32 @@ skip(int n, const char *fmt, ...)
 		printf("\n");
 	}
 	fflush(stdout);
+	tap_point(1, "");
 }
 
 void
 diag(const char *fmt, ...)
 {
 	va_list	ap;
+	char	line[1024];
+	int	n;
 
-	printf("# ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	n = vsnprintf(line + 2, sizeof(line) - 3, fmt, ap);
 	va_end(ap);
-	printf("\n");
+	if (n < 0)
+		return;
+	line[0] = '#';
+	line[1] = ' ';
+	n = n > (int)sizeof(line) - 4 ? (int)sizeof(line) - 4 : n;
+	line[n + 2] = '\n';
+	fwrite(line, 1, (size_t)n + 3, stdout);
 	fflush(stdout);
+	if (tap_echo) {
+		fwrite(line, 1, (size_t)n + 3, stderr);
+		fflush(stderr);
+	} else
+		tap_ctx_add(line, (size_t)n + 3);
 }
 
 int

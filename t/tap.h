@@ -2,7 +2,8 @@
  * tap.h: a minimal Test Anything Protocol producer for prove(1).
  *
  * plan(n) or done_testing(); ok()/is_int()/is_mem()/is_str() print one
- * "ok N - name" line each; diagnostics go to stdout as "# " lines.
+ * "ok N - name" line each; diagnostics go to stdout as "# " lines, and
+ * those around a failing test point to stderr too (prove shows stderr).
  * The exit status is the number of failed tests (capped at 254), or 255
  * when the plan was not met.
  */
