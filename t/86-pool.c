@@ -201,19 +201,26 @@ static void
 t_spawner_dies(struct tu_client *a, struct tu_client *c)
 {
 	pid_t	sp = tu_spawner(&relay), w;
-	pid_t	before[64];
-	size_t	nb;
+	pid_t	before[64], old[64];
+	size_t	nb, nold, i;
 	off_t	mark = tu_log_size(&relay);
 	struct tu_proc	p;
+	int	gone = 1;
 
+	nold = tu_workers(&relay, old, 64);
+	ok(nold == POOL + 2, "%zu workers: two allocations' and %d idle", nold,
+	    POOL);
 	ok(tu_kill(sp, SIGKILL) == 0, "SIGKILL the spawner");
 	ok(tu_log_wait(&relay, mark, "The worker spawner died", WAIT_MS),
 	    "the supervisor logs it");
 	is_int(metric_wait("turncell_spawner_up", 0), 0,
 	    "/metrics: spawner down");
 	ok(tu_relay_alive(&relay), "the supervisor survives");
+	for (i = 0; i < nold; i++)
+		gone &= tu_wait_gone(old[i], 1, WAIT_MS);
+	ok(gone, "every one of them died with it");
 	is_int((long long)tu_wait_workers(&relay, 0, WAIT_MS), 0,
-	    "its workers died with it");
+	    "no worker left below the supervisor");
 	is_int(metric("turncell_workers_crashed_total"), 2,
 	    "/metrics: the two allocations count as crashed");
 	is_int(metric("turncell_worker_pool_idle"), 0, "/metrics: pool empty");
