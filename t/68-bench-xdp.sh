@@ -96,14 +96,15 @@ rows() {
 	awk -F' *[|] *' -v s="$1" '$3 == s && $2 ~ /^4 alloc, 100 B, / \
 	    { print $9 }' "$tmp/out"
 }
+# f(KEY): the value of KEY= in a "# round" line of the bench's output
+field_fn='function f(k,   i, a) { for (i = 1; i <= NF; i++) {
+	split($i, a, "="); if (a[1] == k) return a[2] } return -1 }'
 # through_veth SERVER: the payloads of every packet at the peer and back
 # at a client crossed the client/peer side of the veth (bytes received),
 # and those of every packet sent and echoed (bytes sent); a GSO batch
 # counts one set of headers, so the payloads are the lower bound
 through_veth() {
-	awk -v s="$1" '
-	function f(k,   i, a) { for (i = 1; i <= NF; i++) {
-		split($i, a, "="); if (a[1] == k) return a[2] } return -1 }
+	awk -v s="$1" "$field_fn"'
 	$1 == "#" && $2 == "round" && $4 == s && $6 == "phase" {
 		np++
 		if (f("at_peer") <= 0 || f("delivered") <= 0) bad = 1
@@ -122,9 +123,7 @@ through_veth() {
 # counted SERVER KEY: turncell's /metrics counter KEY (the bench's
 # "metrics" line) moved by at least the packets at the peer and back
 counted() {
-	awk -v s="$1" -v key="$2" '
-	function f(k,   i, a) { for (i = 1; i <= NF; i++) {
-		split($i, a, "="); if (a[1] == k) return a[2] } return -1 }
+	awk -v s="$1" -v key="$2" "$field_fn"'
 	$1 == "#" && $2 == "round" && $4 == s && $6 == "phase" {
 		want += f("at_peer") + f("delivered")
 	}
