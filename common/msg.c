@@ -22,7 +22,7 @@
 #define MSG_CHAN_ADD_LEN	24	/* u16 chan, u8 fam, u8 0, u16 port,
 					 * u16 0, ip[16] */
 #define MSG_CHAN_DEL_LEN	4	/* u16 chan, u16 zero */
-#define MSG_STATS_LEN		80	/* 10 x u64 */
+#define MSG_STATS_LEN		88	/* 11 x u64 */
 #define MSG_PERM_LEN		20	/* u8 fam, u8 0, u16 0, ip[16] */
 #define MSG_PKT_MIN		(MSG_PEER_LEN + 1)	/* peer + payload */
 
@@ -281,6 +281,7 @@ msg_put_stats(struct buf_w *w, const struct msg_stats *s)
 	buf_put_u64(w, s->rx_late);
 	buf_put_u64(w, s->rx_full);
 	buf_put_u64(w, s->tx_full);
+	buf_put_u64(w, s->tx_late);
 	return msg_put_done(w);
 }
 
@@ -398,6 +399,7 @@ msg_get_stats(const struct msg *m, struct msg_stats *out)
 	buf_get_u64(&r, &out->rx_late);
 	buf_get_u64(&r, &out->rx_full);
 	buf_get_u64(&r, &out->tx_full);
+	buf_get_u64(&r, &out->tx_late);
 	if (buf_r_done(&r) == -1)
 		return msg_bad();
 	return 0;

@@ -111,10 +111,12 @@ struct msg_log		{ uint8_t level; const uint8_t *text; size_t len; };
  * --max-bps bucket of that direction, rx_late = peer datagrams dropped
  * for waiting longer than the age limit of MSG_CONF, rx_full = those
  * the kernel dropped at the full relay socket, tx_full = datagrams to
- * peers refused with a full send buffer. 10 x u64. */
+ * peers refused with a full send buffer, tx_late = datagrams of MSG_DATA
+ * records that waited longer than the age limit on the socketpair.
+ * 11 x u64. */
 struct msg_stats	{ uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, denied,
 			    rx_throttled, tx_throttled, rx_late, rx_full,
-			    tx_full; };
+			    tx_full, tx_late; };
 /* PERM_ADD, PERM_DEL: ip.port is 0 */
 struct msg_perm		{ struct taddr ip; };
 /* SEND, PEER_DATA: len 1..MSG_PKT_MAX, data points into the record */

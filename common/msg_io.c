@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "msg_io.h"
+#include "qdelay.h"
 
 int
 msg_send_rec(int fd, const void *buf, size_t len)
@@ -93,10 +94,19 @@ int
 msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
     int *end)
 {
+	return msg_recv_recs_at(fd, bufs, lens, NULL, max, end);
+}
+
+int
+msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
+    uint64_t *arrived, unsigned max, int *end)
+{
 	static struct mmsghdr	mm[MSG_RECS_MAX];
 	static struct iovec	iov[MSG_RECS_MAX];
+	static union qd_cbuf	ctl[MSG_RECS_MAX];
 	unsigned		i, j;
-	int			n;
+	uint32_t		ovfl;
+	int			n, has;
 
 	*end = MSG_RECS_MORE;
 	if (max == 0 || max > MSG_RECS_MAX) {
@@ -110,6 +120,10 @@ msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
 		memset(&mm[i], 0, sizeof(mm[i]));
 		mm[i].msg_hdr.msg_iov = &iov[i];
 		mm[i].msg_hdr.msg_iovlen = 1;
+		if (arrived != NULL) {
+			mm[i].msg_hdr.msg_control = ctl[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		}
 	}
 	do {
 		n = recvmmsg(fd, mm, max, MSG_DONTWAIT, NULL);
@@ -122,6 +136,8 @@ msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
 	}
 	for (i = 0; i < (unsigned)n; i++) {
 		lens[i] = mm[i].msg_len;
+		if (arrived != NULL)
+			qd_cmsg(&mm[i].msg_hdr, &arrived[i], &ovfl, &has);
 		if ((mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
 		    mm[i].msg_len > MSG_MAX_RECORD) {
 			*end = MSG_RECS_BAD;

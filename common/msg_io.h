@@ -47,5 +47,10 @@ ssize_t	msg_recv_rec(int fd, void *buf, size_t cap);
 #define MSG_RECS_BAD		2
 int	msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
 	    int *end);
+/* the same, with each record's arrival time in ns (CLOCK_REALTIME, 0 if
+ * none) in arrived[]: for a socket with SO_TIMESTAMPNS set, which
+ * msg_recv_recs() would see as a truncated record */
+int	msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
+	    uint64_t *arrived, unsigned max, int *end);
 
 #endif

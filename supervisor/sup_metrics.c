@@ -256,14 +256,15 @@ static void
 mqueues(struct mbuf *m, const struct sup_counters *c)
 {
 	static const char *const queues[] = { "listen_late", "listen_full",
-	    "to_worker", "to_client", "relay_late", "relay_full", "to_peer" };
+	    "to_worker", "to_client", "relay_late", "relay_full", "to_peer",
+	    "worker_late" };
 	uint64_t	n[] = { c->listen_late, c->listen_full, c->worker_drops,
 			    c->send_lost, c->peer_late, c->peer_full,
-			    c->peer_send };
+			    c->peer_send, c->worker_late };
 
 	mhead(m, "turncell_queue_drops_total", "counter",
 	    "Drops at the bounded queues of the data path, by queue.");
-	mlabels(m, "turncell_queue_drops_total", "queue", queues, n, 7);
+	mlabels(m, "turncell_queue_drops_total", "queue", queues, n, 8);
 }
 
 static void

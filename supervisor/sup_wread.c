@@ -264,6 +264,7 @@ wk_on_stats(struct worker *w, const struct msg *m)
 	w->sup->cnt.peer_late += st.rx_late;
 	w->sup->cnt.peer_full += st.rx_full;
 	w->sup->cnt.peer_send += st.tx_full;
+	w->sup->cnt.worker_late += st.tx_late;
 }
 
 /* a checked record other than MSG_DATA */

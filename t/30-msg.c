@@ -82,9 +82,9 @@ valid_payload(enum msg_type t, uint8_t *p)
 		memcpy(p, logm, sizeof(logm));
 		return sizeof(logm);
 	case MSG_STATS:
-		memset(p, 0, 80);
+		memset(p, 0, 88);
 		p[7] = 1;
-		return 80;
+		return 88;
 	case MSG_PERM_ADD:
 	case MSG_PERM_DEL:
 		memcpy(p, perm, sizeof(perm));
@@ -316,7 +316,8 @@ test_roundtrip(void)
 	struct msg_chan_del	cd = { 0x4fff }, cd2;
 	struct msg_log		lg = { 3, (const uint8_t *)"hello", 5 }, lg2;
 	struct msg_stats	st = { 1, 0x0102030405060708ull, 3,
-				    0xffffffffffffffffull, 5, 6, 7, 8, 9, 10 },
+				    0xffffffffffffffffull, 5, 6, 7, 8, 9, 10,
+				    11 },
 				st2;
 	uint8_t			want[96];
 	size_t			wl;
@@ -391,11 +392,11 @@ test_roundtrip(void)
 
 	buf_w_init(&w, rec, sizeof(rec));
 	ok(msg_put_stats(&w, &st) == 0, "put STATS");
-	wl = tap_unhex("0007000000000050"
+	wl = tap_unhex("0007000000000058"
 	    "0000000000000001" "0102030405060708" "0000000000000003"
 	    "ffffffffffffffff" "0000000000000005" "0000000000000006"
 	    "0000000000000007" "0000000000000008" "0000000000000009"
-	    "000000000000000a", want, sizeof(want));
+	    "000000000000000a" "000000000000000b", want, sizeof(want));
 	is_mem(rec, w.len, want, wl, "STATS bytes");
 	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_READY, NULL, &m) == 0 &&
 	    msg_get_stats(&m, &st2) == 0 && memcmp(&st, &st2, sizeof(st)) == 0,

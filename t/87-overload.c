@@ -17,6 +17,9 @@
  *      datagram is relayed, nothing counted.
  *  (d) as (a), with the worker stopped while the peer sends: the worker
  *      drops and counts (relay_late, reported with MSG_STATS).
+ *  (e) the worker stopped while the client sends: the supervisor's
+ *      records wait on the socketpair, and the worker drops and counts
+ *      them when it reads them (worker_late).
  *  (c) more than the listen socket's buffer holds while stopped (grace as
  *      in (b)): the kernel drops the rest, and listen_full counts exactly
  *      those (SO_RXQ_OVFL): sent = relayed + listen_full (+ to_worker,
@@ -271,7 +274,29 @@ main(void)
 	    "reached the client", sent, STOP_MS);
 	is_int(late + full, want, "(d) every datagram not relayed is counted "
 	    "(relay_late + relay_full, from the worker)");
+
+	/* (e): the worker stopped, the client sending: the records the
+	 * supervisor queued for it meanwhile are too old when it reads them */
 	x.p2c = 0;
+	tow = qdrops(&x, "to_worker");
+	sent = stopped_burst(&x, wk, STOPPED_N, 100);
+	rc = settle(&x, 2, &got, &ms, &mg);
+	ok(rc == 0, "(e) relaying again after the worker's stop");
+	want = sent + ms - mg - got - (qdrops(&x, "to_worker") - tow);
+	end = tu_now_ms() + 25000;
+	do {
+		late = qdrops(&x, "worker_late");
+		if (late >= want)
+			break;
+		tu_sleep_ms(200);
+	} while (tu_now_ms() < end);
+	diag("(e) the client sent %ld while the worker was stopped, %ld "
+	    "arrived; markers %ld/%ld; worker_late %lld, to_worker %lld",
+	    sent, got, mg, ms, late, qdrops(&x, "to_worker") - tow);
+	is_int(got, 0, "(e) none of the %ld datagrams that waited %d ms for "
+	    "the worker reached the peer", sent, STOP_MS);
+	is_int(late, want, "(e) every datagram not relayed is counted "
+	    "(worker_late, from the worker; to_worker)");
 	run_stop(&x);
 
 	/* (b) */

@@ -54,6 +54,7 @@ struct wrk_counters {
 	uint64_t	 tx_throttled;		/* over --max-bps, client side */
 	uint64_t	 rx_late;		/* waited past the age limit */
 	uint64_t	 rx_full;		/* the kernel's, full relay socket */
+	uint64_t	 tx_late;		/* MSG_DATA past the age limit */
 };
 
 struct wrk;

@@ -212,9 +212,9 @@ wrk_hostile_after_ready(struct wrk *w)
 		wrk_hostile_garbage(rec, 61);
 		b.len = 61;
 	} else if (strcmp(what, "oversize") == 0) {
-		/* STATS is exactly 80 bytes: send 81, header consistent */
-		msg_put_hdr(&b, MSG_STATS, 81);
-		buf_put_zero(&b, 81);
+		/* STATS is exactly 88 bytes: send 89, header consistent */
+		msg_put_hdr(&b, MSG_STATS, 89);
+		buf_put_zero(&b, 89);
 	} else if (strcmp(what, "second-ready") == 0) {
 		rd.port = w->conf.port;
 		rd.families = w->conf.families;

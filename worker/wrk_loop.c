@@ -82,17 +82,28 @@ static struct qdelay		wrk_qd[2];	/* per family */
 static struct qdelay		*wrk_rx_qd;	/* of the batch being framed */
 static uint64_t			 wrk_rx_now;	/* its clock, ns (0: no limit) */
 
+/* the same limit on MSG_DATA records from the supervisor (fd 3): their
+ * datagrams are counted as tx_late; control records always apply */
+static struct qdelay		 wrk_ctl_qd;
+static uint64_t			 wrk_ctl_at[WRK_CTL_BATCH];	/* arrival */
+static uint64_t			 wrk_ctl_now, wrk_ctl_arrived;
+
+static uint64_t
+wrk_real_ns(const struct qdelay *q)
+{
+	struct timespec	ts;
+
+	if (q->max_ns == 0 || clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* CLOCK_REALTIME (the clock of the arrival stamps) once per batch, and
  * only with a limit */
 static void
 wrk_rx_clock(void)
 {
-	struct timespec	ts;
-
-	wrk_rx_now = 0;
-	if (wrk_rx_qd->max_ns != 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
-		wrk_rx_now = (uint64_t)ts.tv_sec * 1000000000ULL +
-		    (uint64_t)ts.tv_nsec;
+	wrk_rx_now = wrk_real_ns(wrk_rx_qd);
 }
 
 static uint8_t			wrk_batch[MSG_MAX_RECORD];	/* to sup */
@@ -439,6 +450,21 @@ wrk_to_peers(struct wrk *w, const struct msg *m)
 	wrk_tx_flush(w, WRK_FAM6);
 }
 
+/* a MSG_DATA record that waited too long: its datagrams counted, none
+ * sent */
+static void
+wrk_data_late(struct wrk *w, const struct msg *m)
+{
+	struct buf_r	 r;
+	const uint8_t	*p;
+	uint16_t	 chan;
+	size_t		 len;
+
+	buf_r_init(&r, m->payload, m->len);
+	while (msg_data_next(&r, &chan, &p, &len) == 1)
+		w->cnt.tx_late++;
+}
+
 /* one datagram for a permitted peer (--indications) */
 static void
 wrk_send_one(struct wrk *w, const struct msg *m)
@@ -538,7 +564,10 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 		wrk_chan_del(w, &m);
 		break;
 	case MSG_DATA:
-		wrk_to_peers(w, &m);
+		if (qd_late(&wrk_ctl_qd, wrk_ctl_now, wrk_ctl_arrived))
+			wrk_data_late(w, &m);
+		else
+			wrk_to_peers(w, &m);
 		break;
 	case MSG_PERM_ADD:
 	case MSG_PERM_DEL:
@@ -560,12 +589,19 @@ wrk_ctl_read(struct wrk *w)
 	int		 i, n, r, end;
 
 	for (r = 0; r < WRK_CTL_ROUNDS; r++) {
-		n = msg_recv_recs(w->ctl_fd, wrk_ctlbuf, lens, WRK_CTL_BATCH,
-		    &end);
-		if (n == -1)
+		n = msg_recv_recs_at(w->ctl_fd, wrk_ctlbuf, lens, wrk_ctl_at,
+		    WRK_CTL_BATCH, &end);
+		if (n == -1) {
+			qd_empty(&wrk_ctl_qd);
 			return;		/* EAGAIN: nothing queued */
-		for (i = 0; i < n; i++)
+		}
+		if (n < WRK_CTL_BATCH)
+			qd_empty(&wrk_ctl_qd);	/* read to the end */
+		wrk_ctl_now = wrk_real_ns(&wrk_ctl_qd);
+		for (i = 0; i < n; i++) {
+			wrk_ctl_arrived = wrk_ctl_at[i];
 			wrk_ctl_msg(w, wrk_ctlbuf[i], lens[i]);
+		}
 		if (end == MSG_RECS_BAD)
 			wrk_fatalx(WRK_EXIT_PROTO, "Oversized, truncated or "
 			    "empty message from the supervisor");
@@ -597,7 +633,7 @@ wrk_ctl_cb(struct wrk *w, struct wrk_ev *ev, uint32_t revents)
 void
 wrk_send_stats(struct wrk *w)
 {
-	uint8_t			 rec[MSG_HDR_LEN + 10 * 8];
+	uint8_t			 rec[MSG_HDR_LEN + 11 * 8];
 	struct buf_w		 b;
 	struct msg_stats	 st;
 	const struct wrk_counters *c = &w->cnt, *l = &w->last;
@@ -616,6 +652,7 @@ wrk_send_stats(struct wrk *w)
 	st.rx_late = c->rx_late - l->rx_late;
 	st.rx_full = c->rx_full - l->rx_full;
 	st.tx_full = c->tx_lost - l->tx_lost;
+	st.tx_late = c->tx_late - l->tx_late;
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_stats(&b, &st) == -1 ||
 	    wrk_send_rec(w->ctl_fd, rec, b.len) == -1)
@@ -677,6 +714,12 @@ wrk_loop_init(struct wrk *w)
 	    (uint64_t)w->conf.qgrace_ms * 1000000);
 	wrk_qd[WRK_FAM6] = wrk_qd[WRK_FAM4];
 	wrk_rx_qd = &wrk_qd[WRK_FAM4];
+	wrk_ctl_qd = wrk_qd[WRK_FAM4];
+	/* arrival times of the supervisor's records (records read from now
+	 * on have them; msg_recv_recs_at() takes them) */
+	if (w->conf.qdelay_ms != 0)
+		(void)setsockopt(w->ctl_fd, SOL_SOCKET, SO_TIMESTAMPNS,
+		    &(int){ 1 }, sizeof(int));
 
 	w->ctl_ev.fd = w->ctl_fd;
 	w->ctl_ev.fn = wrk_ctl_cb;
