@@ -18,7 +18,8 @@
  * stays in userspace and works; /readyz says ready; SIGTERM drains with
  * the fast path on, and the program is gone from xr0 when the relay has
  * exited; a relay with --xdp-generic relays the same way, and its 10 s
- * stats line counts what XDP relayed. Skipped, with the reason, when not
+ * stats line counts what XDP relayed; with --max-bps the program is not
+ * attached and the workers relay. Skipped, with the reason, when not
  * root or when the relay logs that BPF cannot be loaded here. Channel
  * expiry (600 s) is not waited for here.
  */
@@ -394,6 +395,31 @@ t_generic(struct tu_relay_opts *o)
 	    "its throughput counts what XDP relayed");
 }
 
+/* --max-bps: no fast path (the buckets are the workers'), all relayed and
+ * limited in userspace */
+static void
+t_maxbps(struct tu_relay_opts *o)
+{
+	struct tu_client	c;
+	struct taddr		p;
+	int			pfd;
+
+	o->extra[12] = "--max-bps";
+	o->extra[13] = "1000000";
+	if (!ok(tu_relay_start(&relay, o) == 0 &&
+	    tu_log_wait(&relay, 0, "XDP fast path off", 3000),
+	    "--max-bps with --xdp: the fast path is off, logged"))
+		return;
+	is_int(xdp_on_xr0(), 0, "--max-bps: no program on xr0");
+	if (!ok(client_far(&c, ADDR_V4, &pfd, &p) == 0,
+	    "--max-bps: a client with a channel"))
+		return;
+	ok(one_c2p(&c, pfd, 500, 0, 1) == 0 && one_p2c(&c, pfd, 500, 1) == 0,
+	    "--max-bps: relayed both ways");
+	ok(metric(M_RC2P) == 1 && metric(M_RP2C) == 1,
+	    "--max-bps: by the workers");
+}
+
 static int
 relay_gone(void *arg)
 {
@@ -544,6 +570,8 @@ main(void)
 	}
 	tu_relay_stop(&relay);
 	t_generic(&o);
+	tu_relay_stop(&relay);
+	t_maxbps(&o);
 out:
 	tu_relay_stop(&relay);
 	return done_testing();
