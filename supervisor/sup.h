@@ -184,6 +184,7 @@ struct sup_input {
 
 /* sup_pump.c */
 void		 sup_pump(struct sup *, const struct sup_input *, size_t);
+void		 sup_pump_data(struct sup *, const struct sup_input *, size_t);
 void		 sup_pump_event(struct sup *, enum sup_in_type, uint32_t);
 
 /* sup_loop.c */
@@ -201,6 +202,7 @@ void		 sup_send(struct sup *, const struct taddr *, const uint8_t *,
 void		 sup_send_frames(struct sup *, const struct taddr *,
 		    const uint8_t *, size_t);
 void		 sup_send_flush(struct sup *);
+int		 sup_send_pending(void);	/* sends not yet flushed */
 
 /* sup_spawn.c */
 int		 sup_spawn(struct sup *, uint32_t, uint16_t, uint8_t, pid_t *,

@@ -26,10 +26,11 @@
 #include "sup_carry.h"
 
 /*
- * 64 buffers of 64 KiB: the reader's 16 and 48 to keep (4 MiB of address
- * space; a buffer's pages are touched only as far as records reach).
+ * 96 buffers of 64 KiB: the reader's ring of 48 and 48 to keep (6 MiB of
+ * address space; a buffer's pages are touched only as far as records
+ * reach).
  */
-#define CARRY_BUFS	64
+#define CARRY_BUFS	96
 
 static struct sup_cbuf	 carry_mem[CARRY_BUFS];
 static struct sup_cbuf	*carry_free;

@@ -17,6 +17,10 @@
  *     records) the sends are flushed once, after the last: theirs point
  *     into the inputs' own frames (turn_worker_data), which the caller
  *     keeps until sup_pump() returns, not into the engine's storage.
+ *     Through sup_pump_data() not even then: the caller (sup_wread.c)
+ *     keeps the frames until it flushes, once per loop iteration, so the
+ *     frames of many workers leave in one sendmmsg; any other input
+ *     flushes them earlier, in order.
  *  3. An input raised while a drain runs (a worker that could not be
  *     started, a worker stopped because its queue failed) is never fed
  *     in the middle of the drain: it waits in the deferred-input queue
@@ -38,6 +42,7 @@ static int			 pump_busy;
 static struct sup_input		*pump_q;	/* deferred inputs */
 static size_t			 pump_head, pump_n, pump_cap;
 static uint64_t			 timer_at = UINT64_MAX;
+static int			 pump_hold;	/* sup_pump_data() */
 
 static void
 pump_defer(const struct sup_input *in)
@@ -193,20 +198,24 @@ sup_pump(struct sup *s, const struct sup_input *in, size_t n)
 	uint64_t		now;
 	int64_t			wall;
 	size_t			i;
+	int			hold;
 
 	if (pump_busy) {
 		for (i = 0; i < n; i++)
 			pump_defer(&in[i]);
 		return;
 	}
+	hold = pump_hold;
+	pump_hold = 0;
 	pump_busy = 1;
 	now = sup_now_ms();
 	wall = sup_wall_s();
 	for (i = 0; i < n; i++) {
 		pump_one(s, &in[i], now, wall);
-		/* rule 2: sends of consecutive worker data, flushed once */
-		if (i + 1 == n || in[i].type != SUP_IN_DATA ||
-		    in[i + 1].type != SUP_IN_DATA)
+		/* rule 2: sends of consecutive worker data, flushed once,
+		 * or later by the caller (sup_pump_data) */
+		if (in[i].type != SUP_IN_DATA || (i + 1 == n && !hold) ||
+		    (i + 1 < n && in[i + 1].type != SUP_IN_DATA))
 			sup_send_flush(s);
 	}
 	for (;;) {
@@ -221,6 +230,19 @@ sup_pump(struct sup *s, const struct sup_input *in, size_t n)
 	pump_busy = 0;
 	timer_rearm(s);
 	check_exit(s);
+}
+
+/*
+ * Worker data (SUP_IN_DATA only) whose frames stay put until the next
+ * sup_send_flush(): their sends are left queued for the caller to flush
+ * (rule 2's exception, across workers).
+ */
+void
+sup_pump_data(struct sup *s, const struct sup_input *in, size_t n)
+{
+	pump_hold = 1;
+	sup_pump(s, in, n);
+	pump_hold = 0;
 }
 
 /* an input that is only an event about one allocation */

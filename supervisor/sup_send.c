@@ -69,3 +69,9 @@ sup_send_flush(struct sup *s)
 	send_flush(s, &send4);
 	send_flush(s, &send6);
 }
+
+int
+sup_send_pending(void)
+{
+	return send4.n > 0 || send6.n > 0;
+}

@@ -47,7 +47,7 @@ void	wk_kill(struct worker *);
 void	wk_hostile(struct worker *, const char *);
 
 /* sup_wread.c */
-void	wk_read_init(void);
+void	wk_read_init(struct sup *);
 int	wk_read(struct worker *, int drain);
 void	wk_read_cb(struct ev_loop *, ev_io *, int);
 void	wk_carry_cb(struct sup_carry *);

@@ -49,7 +49,7 @@ sup_worker_init(struct sup *s)
 {
 	sup_wq_pool_init();
 	sup_carry_init(s->loop);
-	wk_read_init();
+	wk_read_init(s);
 }
 
 size_t

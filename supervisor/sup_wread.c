@@ -45,24 +45,59 @@
 #define WK_LOG_BURST		20	/* log lines per window */
 #define WK_LOG_WINDOW_MS	10000
 
-/* the receive buffers of one batch (from the carry pool): frames handed
- * to the engine point into them until the pump has executed and flushed
- * what they caused (its rule 2); a buffer whose record is kept moves to
- * the worker's carry and its slot gets a fresh one */
-static struct sup_cbuf		*wk_slot[WK_BUDGET_RECS];
-static uint8_t			*wk_rbuf[WK_BUDGET_RECS];
+/*
+ * The receive buffers (from the carry pool), used as a ring: frames
+ * handed to the engine point into them, and the sends to clients they
+ * cause are flushed once per loop iteration (wk_prepare_cb), or earlier
+ * by any other input; until then the next batches, of this worker or
+ * others, go to the following slots. With nothing left to send the ring
+ * starts over; a batch that does not fit flushes first. A buffer whose
+ * record is kept moves to the worker's carry and its slot gets a fresh
+ * one.
+ */
+#define WK_RING			48
+static struct sup_cbuf		*wk_slot[WK_RING];
+static uint8_t			*wk_rbuf[WK_RING];
+static unsigned			 wk_ring_next;
+static ev_prepare		 wk_prepare;
 
 static void	wk_dispatch(struct worker *, const struct msg *);
 
+/* before the loop sleeps: the sends of this iteration's worker data */
+static void
+wk_prepare_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sup_send_flush(p->data);
+	wk_ring_next = 0;
+}
+
 void
-wk_read_init(void)
+wk_read_init(struct sup *s)
 {
 	size_t	i;
 
-	for (i = 0; i < WK_BUDGET_RECS; i++) {
+	for (i = 0; i < WK_RING; i++) {
 		wk_slot[i] = sup_carry_get();	/* the pool has room for them */
 		wk_rbuf[i] = wk_slot[i]->data;
 	}
+	ev_prepare_init(&wk_prepare, wk_prepare_cb);
+	wk_prepare.data = s;
+	ev_prepare_start(s->loop, &wk_prepare);
+}
+
+/* the first of max free slots of the ring, flushing what is held */
+static unsigned
+wk_ring_take(struct sup *s, unsigned max)
+{
+	if (!sup_send_pending())
+		wk_ring_next = 0;	/* nothing points into the ring */
+	if (WK_RING - wk_ring_next < max) {
+		sup_send_flush(s);
+		wk_ring_next = 0;
+	}
+	return wk_ring_next;
 }
 
 /* one line for the lines the rate limit dropped */
@@ -306,7 +341,7 @@ wk_pump_data(struct worker *w, struct sup_input *in, size_t *nin)
 {
 	if (*nin == 0)
 		return 0;
-	sup_pump(w->sup, in, *nin);
+	sup_pump_data(w->sup, in, *nin);
 	*nin = 0;
 	return w->stopping ? -1 : 0;
 }
@@ -389,7 +424,7 @@ wk_read(struct worker *w, int drain)
 	struct msg	m;
 	size_t		lens[WK_BUDGET_RECS], nin, bytes = 0;
 	size_t		frames = WK_BUDGET_FRAMES;
-	unsigned	iter = ev_iteration(w->sup->loop), recs = 0, max;
+	unsigned	iter = ev_iteration(w->sup->loop), recs = 0, max, at;
 	int		i, n, end;
 
 	if (!drain && w->served == iter)
@@ -403,20 +438,23 @@ wk_read(struct worker *w, int drain)
 		if (bytes >= WK_BUDGET_BYTES || frames == 0)
 			return 1;
 		max = wk_batch_max(recs, bytes);
-		if ((n = msg_recv_recs(w->wq.fd, wk_rbuf, lens, max,
+		at = wk_ring_take(w->sup, max);
+		if ((n = msg_recv_recs(w->wq.fd, &wk_rbuf[at], lens, max,
 		    &end)) == -1)
 			return 0;	/* EAGAIN: nothing queued */
 		recs += (unsigned)n;
+		wk_ring_next = at + (unsigned)n;
 		for (i = 0, nin = 0; i < n; i++) {
-			if (msg_check(wk_rbuf[i], lens[i], MSG_W2S, w->state,
-			    &w->once, &m) == -1) {
+			if (msg_check(wk_rbuf[at + i], lens[i], MSG_W2S,
+			    w->state, &w->once, &m) == -1) {
 				if (wk_pump_data(w, in, &nin) == 0)
 					wk_hostile(w, "malformed or "
 					    "unexpected message");
 				return 0;
 			}
 			bytes += lens[i];
-			if (wk_take(w, i, &m, &frames, in, &nin) == -1)
+			if (wk_take(w, (int)(at + i), &m, &frames, in,
+			    &nin) == -1)
 				return 0;
 		}
 		if (wk_pump_data(w, in, &nin) == -1)
