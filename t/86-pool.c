@@ -10,6 +10,7 @@
  * descriptor of the supervisor's; a spawner out of descriptors fails an
  * ALLOCATE with 508 and a log line; a killed spawner takes its workers
  * with it, the supervisor logs it, lives on and forks workers itself;
+ * allocations churned through the pool leak no process or descriptor;
  * SIGTERM with idle workers, idle or draining, leaves no process behind.
  * Every wait is on a condition with a deadline.
  */
@@ -92,13 +93,25 @@ in(pid_t p, const pid_t *set, size_t n)
 	return 0;
 }
 
+/* no start budget and no 401 budget: a churn from one address must not
+ * be held to --max-starts-per-ip or --unauth-rate */
 static int
-start(struct tu_relay_opts *o, const char *pool)
+start(struct tu_relay_opts *o, const char *pool, const char *rate)
 {
 	memset(o, 0, sizeof(*o));
 	o->allow[0] = "127.0.0.0/8";
 	o->health = "127.0.0.1:0";
 	o->pool = pool;
+	o->extra[0] = "--max-starts-per-ip";
+	o->extra[1] = "0";
+	o->extra[2] = "--max-starts";
+	o->extra[3] = "0";
+	o->extra[4] = "--unauth-rate";	/* each client's first 401 */
+	o->extra[5] = "0";
+	if (rate != NULL) {
+		o->extra[6] = "--worker-pool-rate";
+		o->extra[7] = rate;
+	}
 	return tu_relay_start(&relay, o);
 }
 
@@ -250,7 +263,7 @@ t_no_fds(void)
 	int			n, top = -1, i, nums[256];
 	static char		names[256][128];
 
-	if (start(&o, "0") == -1) {
+	if (start(&o, "0", NULL) == -1) {
 		ok(0, "no fds: relay started");
 		return;
 	}
@@ -278,6 +291,83 @@ t_no_fds(void)
 	tu_relay_stop(&relay);
 }
 
+/*
+ * Churn through the pool: allocations taken and freed faster than the
+ * pool refills (--worker-pool-rate 1: after the first few, most find it
+ * empty and wait for a worker started for them); afterwards the pool is
+ * full again and nothing leaked: workers, descriptors, zombies.
+ */
+static int
+no_health_conn(void *arg)
+{
+	(void)arg;
+	return tu_tcp_conns(relay.health_port) == 0;
+}
+
+#define CHURN_MAX	300
+#define CHURN_MS	20000
+
+static void
+t_churn(void)
+{
+	struct tu_relay_opts	o;
+	struct tu_client	c;
+	uint64_t		end;
+	size_t			z = 0;
+	int			fds0, i, rc, okc = 0;
+	long long		taken, misses;
+
+	/* refills at 1/s: most cycles find the pool empty and wait */
+	if (start(&o, "4", "1") == -1) {
+		ok(0, "churn: relay started");
+		return;
+	}
+	is_int(metric_wait("turncell_worker_pool_idle", POOL), POOL,
+	    "churn: the pool fills");
+	/* our scrapes' connections closed, so they are not counted */
+	tu_wait_for(no_health_conn, NULL, WAIT_MS);
+	fds0 = tu_proc_nfds(relay.pid);
+	end = tu_now_ms() + CHURN_MS;
+	for (i = 0; i < CHURN_MAX && tu_now_ms() < end; i++) {
+		if (tu_client_open(&c, &relay, ADDR_V4) == -1)
+			break;
+		if ((rc = tu_allocate(&c, -1, 0, 0)) == 0 &&
+		    (rc = tu_refresh(&c, 0)) == 0)
+			okc++;
+		else {
+			/* whatever the answer was: free what may exist */
+			diag("churn: cycle %d: %d", i, rc);
+			(void)tu_refresh(&c, 0);
+		}
+		tu_client_close(&c);
+	}
+	ok(i >= 20 && okc == i, "churn: %d of %d allocate/free cycles "
+	    "succeeded (bounded by %d and %d ms)", okc, i, CHURN_MAX,
+	    CHURN_MS);
+	taken = metric("turncell_worker_pool_taken_total");
+	misses = metric("turncell_worker_pool_misses_total");
+	ok(taken >= POOL && misses > 0, "churn: the first starts took idle "
+	    "workers, later ones waited for one (%lld, %lld)", taken, misses);
+	is_int(taken + misses, metric("turncell_workers_started_total"),
+	    "churn: every worker started went to a take or a miss");
+	is_int(metric("turncell_workers_direct_total"), 0,
+	    "churn: none forked by the supervisor");
+	is_int(metric_wait("turncell_worker_pool_idle", POOL), POOL,
+	    "churn: the pool is full again");
+	is_int((long long)tu_wait_workers(&relay, POOL, WAIT_MS), POOL,
+	    "churn: only the %d idle workers are left", POOL);
+	is_int((long long)tu_wait_children(relay.pid, POOL, &z, WAIT_MS), POOL,
+	    "churn: no other process below the supervisor");
+	is_int((long long)z, 0, "churn: no zombie");
+	is_int(tu_wait_nfds(relay.pid, fds0, WAIT_MS), fds0,
+	    "churn: the supervisor's descriptors are back to %d", fds0);
+	is_int(metric("turncell_workers_crashed_total"), 0,
+	    "churn: no worker crashed");
+	if (tap_failed())
+		tu_log_dump(&relay, 20);
+	tu_relay_stop(&relay);
+}
+
 /* SIGTERM with idle workers: nothing is left behind */
 static void
 t_term(int live)
@@ -289,7 +379,7 @@ t_term(int live)
 	int			st = 0, gone = 1, rc;
 	const char		*what = live ? "draining" : "idle";
 
-	if (start(&o, "4") == -1) {
+	if (start(&o, "4", NULL) == -1) {
 		ok(0, "%s: relay started", what);
 		return;
 	}
@@ -336,7 +426,7 @@ main(void)
 
 	tu_init(180);
 	tu_need("bin/turncell", NULL);
-	if (start(&o, "4") == -1) {
+	if (start(&o, "4", NULL) == -1) {
 		ok(0, "relay started");
 		return done_testing();
 	}
@@ -359,6 +449,7 @@ main(void)
 	tu_relay_stop(&relay);
 
 	t_no_fds();
+	t_churn();
 	t_term(0);
 	t_term(1);
 	return done_testing();
