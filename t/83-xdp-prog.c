@@ -375,6 +375,16 @@ t_pass(const struct frame *in, int reason, const char *what)
 	    "%s: counted as reason %d only", what, reason);
 }
 
+/* the IPv4 header checksum of a frame whose header was changed */
+static void
+ip4_fix(struct frame *f)
+{
+	uint8_t	*ip = f->b + 14;
+
+	put16(ip + 10, 0);
+	put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+}
+
 static void
 t_passf(const struct frame *in, int reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -464,16 +474,22 @@ t_passes(int f)
 	build(&fr, &c, cd, n);
 	if (f == 4) {
 		fr.b[14 + 6] |= 0x20;		/* MF */
+		ip4_fix(&fr);
 		t_pass(&fr, XR_PASS_FRAGMENT, "v4 first fragment (MF)");
 		build(&fr, &c, cd, n);
 		fr.b[14 + 7] = 0x10;		/* an offset */
+		ip4_fix(&fr);
 		t_pass(&fr, XR_PASS_FRAGMENT, "v4 later fragment");
 		build(&fr, &c, cd, n);
 		fr.b[14] = 0x46;		/* one word of options */
 		t_pass(&fr, XR_PASS_OPTIONS, "v4 with IP options");
 		build(&fr, &c, cd, n);
 		fr.b[14 + 9] = 6;		/* TCP */
+		ip4_fix(&fr);
 		t_pass(&fr, XR_PASS_NOT_UDP, "v4 TCP");
+		build(&fr, &c, cd, n);
+		fr.b[14 + 8] ^= 0x01;		/* TTL, checksum not fixed */
+		t_pass(&fr, XR_PASS_CHECKSUM, "v4 header checksum wrong");
 	} else {
 		fr.b[14 + 6] = 44;
 		t_pass(&fr, XR_PASS_FRAGMENT, "v6 fragment header");

@@ -22,7 +22,8 @@
  * Everything else is passed untouched to the kernel and so to the
  * supervisor and the workers: STUN, ChannelData on an unknown channel or
  * with lengths that do not add up (the engine then decides), fragments,
- * IPv4 options, IPv6 extension headers, anything over the MTU. Every
+ * IPv4 options, IPv6 extension headers, anything over the MTU, an IPv4
+ * header with a bad checksum. Every
  * decision is counted in xr_stats (per CPU).
  */
 #include <linux/bpf.h>
@@ -367,7 +368,9 @@ static __always_inline int
 parse_v4(__u8 *l3, __u8 *end, struct xr_pkt *k)
 {
 	struct iphdr	*ip = (void *)l3;
-	__u32		 tot;
+	const __u16	*w;
+	__u32		 tot, s = 0;
+	int		 i;
 
 	if ((__u8 *)(ip + 1) > end)
 		return XR_PASS_BAD_LENGTH;
@@ -379,6 +382,14 @@ parse_v4(__u8 *l3, __u8 *end, struct xr_pkt *k)
 		return XR_PASS_FRAGMENT;
 	if (ip->protocol != IPPROTO_UDP)
 		return XR_PASS_NOT_UDP;
+	/* the header is written anew on the way out: a damaged one must not
+	 * come out with a good checksum */
+	w = (const __u16 *)ip;
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		s += w[i];
+	if (csum_fold(s) != 0xffff)
+		return XR_PASS_CHECKSUM;
 	tot = bpf_ntohs(ip->tot_len);
 	if (tot < sizeof(*ip) + UDP_LEN || l3 + tot > end)
 		return XR_PASS_BAD_LENGTH;

@@ -71,7 +71,8 @@ enum xr_stat {
 	XR_PASS_NO_CHANNEL,		/* ChannelData on no fast-path channel */
 	XR_PASS_NO_PEER,		/* other UDP: no fast-path channel */
 	XR_PASS_OVERSIZE,		/* would exceed the MTU */
-	XR_PASS_CHECKSUM,		/* IPv6 UDP without a checksum */
+	XR_PASS_CHECKSUM,		/* IPv6 UDP without a checksum, a bad
+					 * IPv4 header checksum */
 	XR_PASS_ERROR,			/* a helper failed */
 	XR_NSTATS
 };
