@@ -209,7 +209,28 @@ spn_main(const struct sup_conf *c, int devnull, pid_t parent, int ctl)
 	spn_self = getpid();
 	spn_conf = c;
 	spn_devnull = devnull;
+	spn_send(SPN_HELLO, spn_self, 0, -1);
 	spn_loop(sfd);
+}
+
+/*
+ * Its first record: the spawner is set up (vault wiped, named, signals
+ * and descriptors done) before the supervisor goes on, so that nobody
+ * ever sees a half-made spawner; 0, or -1 after SPN_HELLO_MS.
+ */
+static int
+spn_hello(int fd, pid_t pid)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	struct spn_rec	r;
+	int		rv;
+
+	while ((rv = poll(&pfd, 1, SPN_HELLO_MS)) == -1 && errno == EINTR)
+		;
+	if (rv != 1 || recv(fd, &r, sizeof(r), MSG_DONTWAIT) !=
+	    (ssize_t)sizeof(r) || r.type != SPN_HELLO || r.pid != (uint32_t)pid)
+		return -1;
+	return 0;
 }
 
 /*
@@ -235,7 +256,8 @@ spn_start(const struct sup_conf *c, int devnull, int *fd)
 		spn_main(c, devnull, parent, sp[1]);
 	}
 	close(sp[1]);
-	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1) {
+	if (spn_hello(sp[0], pid) == -1 ||
+	    fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1) {
 		close(sp[0]);
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);

@@ -13,8 +13,9 @@ enum spn_type {
 	SPN_NEW,	/* spawner -> supervisor: worker `pid` started, its
 			 * socketpair end attached (SCM_RIGHTS, one fd) */
 	SPN_FAIL,	/* spawner -> supervisor: one start failed, `arg` errno */
-	SPN_EXIT	/* spawner -> supervisor: worker `pid` reaped, `arg`
+	SPN_EXIT,	/* spawner -> supervisor: worker `pid` reaped, `arg`
 			 * its wait status */
+	SPN_HELLO	/* spawner -> supervisor, first: set up and named */
 };
 
 struct spn_rec {
@@ -24,5 +25,6 @@ struct spn_rec {
 };
 
 #define SPN_REQ_MAX	256	/* workers one SPN_REQ may ask for */
+#define SPN_HELLO_MS	5000	/* the supervisor waits this for SPN_HELLO */
 
 #endif
