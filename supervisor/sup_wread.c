@@ -79,7 +79,9 @@ wk_read_init(struct sup *s)
 	size_t	i;
 
 	for (i = 0; i < WK_RING; i++) {
-		wk_slot[i] = sup_carry_get();	/* the pool has room for them */
+		/* the pool is sized for the ring and as many to keep */
+		if ((wk_slot[i] = sup_carry_get()) == NULL)
+			fatalx("the carry pool is smaller than the ring");
 		wk_rbuf[i] = wk_slot[i]->data;
 	}
 	ev_prepare_init(&wk_prepare, wk_prepare_cb);
