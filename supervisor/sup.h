@@ -95,6 +95,7 @@ struct sup_counters {
 	uint64_t	 peer_full;		/* the workers' relay sockets */
 	uint64_t	 peer_send;		/* MSG_STATS: to peers, buffer full */
 	uint64_t	 worker_late;		/* MSG_STATS: records to workers */
+	uint64_t	 from_worker_late;	/* records from workers, too old */
 	uint64_t	 log_suppressed;	/* worker log lines rate-limited */
 	uint64_t	 peer_denied;		/* MSG_STATS: sends a worker refused */
 	uint64_t	 throttled_c2p;		/* MSG_STATS: over --max-bps */

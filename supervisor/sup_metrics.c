@@ -257,14 +257,15 @@ mqueues(struct mbuf *m, const struct sup_counters *c)
 {
 	static const char *const queues[] = { "listen_late", "listen_full",
 	    "to_worker", "to_client", "relay_late", "relay_full", "to_peer",
-	    "worker_late" };
+	    "worker_late", "from_worker_late" };
 	uint64_t	n[] = { c->listen_late, c->listen_full, c->worker_drops,
 			    c->send_lost, c->peer_late, c->peer_full,
-			    c->peer_send, c->worker_late };
+			    c->peer_send, c->worker_late,
+			    c->from_worker_late };
 
 	mhead(m, "turncell_queue_drops_total", "counter",
 	    "Drops at the bounded queues of the data path, by queue.");
-	mlabels(m, "turncell_queue_drops_total", "queue", queues, n, 8);
+	mlabels(m, "turncell_queue_drops_total", "queue", queues, n, 9);
 }
 
 static void

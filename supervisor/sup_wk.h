@@ -14,6 +14,7 @@
 #include <ev.h>
 
 #include "msg.h"
+#include "qdelay.h"
 #include "sup.h"
 #include "sup_carry.h"
 #include "sup_wq.h"
@@ -40,6 +41,7 @@ struct worker {
 	struct msg_stats	 stats;
 	struct sup_carry	 carry;		/* frames left for later */
 	unsigned		 served;	/* ev_iteration() of last read */
+	struct qdelay		 qd;		/* age limit of its records */
 };
 
 /* sup_worker.c */

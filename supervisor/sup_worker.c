@@ -286,6 +286,13 @@ wk_attach(struct sup *s, struct worker *w, pid_t pid, int fd)
 {
 	w->pid = pid;
 	sup_wq_init(&w->wq, s, fd, wk_wq_fail);
+	/* the arrival time of its records, for the age limit (sup_wread.c):
+	 * past capacity, peer data that waited too long is dropped there */
+	qd_init(&w->qd, (uint64_t)s->conf->qdelay_ms * 1000000,
+	    (uint64_t)s->conf->qgrace_ms * 1000000);
+	if (s->conf->qdelay_ms != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 },
+		    sizeof(int));
 	ev_io_init(&w->io, wk_read_cb, fd, EV_READ);
 	w->io.data = w;
 	ev_io_start(s->loop, &w->io);

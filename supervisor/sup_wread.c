@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -60,6 +61,7 @@ static struct sup_cbuf		*wk_slot[WK_RING];
 static uint8_t			*wk_rbuf[WK_RING];
 static unsigned			 wk_ring_next;
 static ev_prepare		 wk_prepare;
+static uint64_t			 wk_rat[WK_BUDGET_RECS];	/* arrival, ns */
 
 static void	wk_dispatch(struct worker *, const struct msg *);
 
@@ -388,6 +390,33 @@ wk_take(struct worker *w, int i, const struct msg *m, size_t *frames,
 	return w->stopping ? -1 : 0;
 }
 
+/* CLOCK_REALTIME (the clock of the arrival stamps), only with a limit */
+static uint64_t
+wk_real_ns(const struct qdelay *q)
+{
+	struct timespec	ts;
+
+	if (q->max_ns == 0 || clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* the frames of a checked MSG_DATA record */
+static uint64_t
+wk_frames(const struct msg *m)
+{
+	struct buf_r	 r;
+	const uint8_t	*p;
+	uint16_t	 chan;
+	size_t		 len;
+	uint64_t	 n = 0;
+
+	buf_r_init(&r, m->payload, m->len);
+	while (msg_data_next(&r, &chan, &p, &len) == 1)
+		n++;
+	return n;
+}
+
 /* end of file: the child watcher takes it from here */
 static void
 wk_eof(struct worker *w)
@@ -427,6 +456,7 @@ wk_read(struct worker *w, int drain)
 	size_t		lens[WK_BUDGET_RECS], nin, bytes = 0;
 	size_t		frames = WK_BUDGET_FRAMES;
 	unsigned	iter = ev_iteration(w->sup->loop), recs = 0, max, at;
+	uint64_t	now;
 	int		i, n, end;
 
 	if (!drain && w->served == iter)
@@ -441,9 +471,14 @@ wk_read(struct worker *w, int drain)
 			return 1;
 		max = wk_batch_max(recs, bytes);
 		at = wk_ring_take(w->sup, max);
-		if ((n = msg_recv_recs(w->wq.fd, &wk_rbuf[at], lens, max,
-		    &end)) == -1)
+		if ((n = msg_recv_recs_at(w->wq.fd, &wk_rbuf[at], lens, wk_rat,
+		    max, &end)) == -1) {
+			qd_empty(&w->qd);
 			return 0;	/* EAGAIN: nothing queued */
+		}
+		if ((unsigned)n < max)
+			qd_empty(&w->qd);	/* read to the end */
+		now = wk_real_ns(&w->qd);
 		recs += (unsigned)n;
 		wk_ring_next = at + (unsigned)n;
 		for (i = 0, nin = 0; i < n; i++) {
@@ -455,6 +490,12 @@ wk_read(struct worker *w, int drain)
 				return 0;
 			}
 			bytes += lens[i];
+			if (m.type == MSG_DATA && qd_late(&w->qd, now,
+			    wk_rat[i])) {
+				w->sup->cnt.from_worker_late +=
+				    wk_frames(&m);
+				continue;
+			}
 			if (wk_take(w, (int)(at + i), &m, &frames, in,
 			    &nin) == -1)
 				return 0;

@@ -20,6 +20,9 @@
  *  (e) the worker stopped while the client sends: the supervisor's
  *      records wait on the socketpair, and the worker drops and counts
  *      them when it reads them (worker_late).
+ *  (f) the relay stopped while the peer sends: the worker's records wait
+ *      on the socketpair, and the supervisor drops and counts them when
+ *      it reads them (from_worker_late).
  *  (c) more than the listen socket's buffer holds while stopped (grace as
  *      in (b)): the kernel drops the rest, and listen_full counts exactly
  *      those (SO_RXQ_OVFL): sent = relayed + listen_full (+ to_worker,
@@ -297,6 +300,32 @@ main(void)
 	    "the worker reached the peer", sent, STOP_MS);
 	is_int(late, want, "(e) every datagram not relayed is counted "
 	    "(worker_late, from the worker; to_worker)");
+
+	/* (f): the relay stopped, the peer sending: the worker's records
+	 * wait on the socketpair, too old when the supervisor reads them */
+	x.p2c = 1;
+	late0 = qdrops(&x, "relay_late") + qdrops(&x, "relay_full");
+	sent = stopped_burst(&x, x.r.pid, STOPPED_N, 100);
+	rc = settle(&x, 2, &got, &ms, &mg);
+	ok(rc == 0, "(f) relaying again after the stop");
+	want = sent + ms - mg - got;
+	end = tu_now_ms() + 25000;
+	do {
+		late = qdrops(&x, "from_worker_late");
+		full = qdrops(&x, "relay_late") + qdrops(&x, "relay_full") -
+		    late0;
+		if (late + full >= want)
+			break;
+		tu_sleep_ms(200);
+	} while (tu_now_ms() < end);
+	diag("(f) the peer sent %ld while the relay was stopped, %ld "
+	    "arrived; markers %ld/%ld; from_worker_late %lld, relay_late + "
+	    "relay_full %lld", sent, got, mg, ms, late, full);
+	is_int(got, 0, "(f) none of the %ld peer datagrams that waited %d ms "
+	    "for the relay reached the client", sent, STOP_MS);
+	is_int(late + full, want, "(f) every datagram not relayed is counted "
+	    "(from_worker_late; relay_late, relay_full)");
+	x.p2c = 0;
 	run_stop(&x);
 
 	/* (b) */
