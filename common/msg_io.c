@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "msg_io.h"
 #include "qdelay.h"
@@ -88,6 +89,16 @@ msg_recv_rec(int fd, void *buf, size_t cap)
 		return -1;
 	}
 	return n;
+}
+
+uint64_t
+msg_clock_ns(int on)
+{
+	struct timespec	ts;
+
+	if (!on || clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 int

@@ -52,5 +52,8 @@ int	msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
  * msg_recv_recs() would see as a truncated record */
 int	msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
 	    uint64_t *arrived, unsigned max, int *end);
+/* now on the clock of those stamps (CLOCK_REALTIME, ns); 0 when !on, so
+ * that a process without an age limit reads no clock */
+uint64_t msg_clock_ns(int on);
 
 #endif

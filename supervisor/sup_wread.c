@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -390,17 +389,6 @@ wk_take(struct worker *w, int i, const struct msg *m, size_t *frames,
 	return w->stopping ? -1 : 0;
 }
 
-/* CLOCK_REALTIME (the clock of the arrival stamps), only with a limit */
-static uint64_t
-wk_real_ns(const struct qdelay *q)
-{
-	struct timespec	ts;
-
-	if (q->max_ns == 0 || clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* the frames of a checked MSG_DATA record */
 static uint64_t
 wk_frames(const struct msg *m)
@@ -478,7 +466,7 @@ wk_read(struct worker *w, int drain)
 		}
 		if ((unsigned)n < max)
 			qd_empty(&w->qd);	/* read to the end */
-		now = wk_real_ns(&w->qd);
+		now = msg_clock_ns(w->qd.max_ns != 0);
 		recs += (unsigned)n;
 		wk_ring_next = at + (unsigned)n;
 		for (i = 0, nin = 0; i < n; i++) {

@@ -34,7 +34,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -88,22 +87,13 @@ static struct qdelay		 wrk_ctl_qd;
 static uint64_t			 wrk_ctl_at[WRK_CTL_BATCH];	/* arrival */
 static uint64_t			 wrk_ctl_now, wrk_ctl_arrived;
 
-static uint64_t
-wrk_real_ns(const struct qdelay *q)
-{
-	struct timespec	ts;
-
-	if (q->max_ns == 0 || clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* CLOCK_REALTIME (the clock of the arrival stamps) once per batch, and
  * only with a limit */
 static void
 wrk_rx_clock(void)
 {
-	wrk_rx_now = wrk_real_ns(wrk_rx_qd);
+	wrk_rx_now = msg_clock_ns(wrk_rx_qd->max_ns != 0);
 }
 
 static uint8_t			wrk_batch[MSG_MAX_RECORD];	/* to sup */
@@ -597,7 +587,7 @@ wrk_ctl_read(struct wrk *w)
 		}
 		if (n < WRK_CTL_BATCH)
 			qd_empty(&wrk_ctl_qd);	/* read to the end */
-		wrk_ctl_now = wrk_real_ns(&wrk_ctl_qd);
+		wrk_ctl_now = msg_clock_ns(wrk_ctl_qd.max_ns != 0);
 		for (i = 0; i < n; i++) {
 			wrk_ctl_arrived = wrk_ctl_at[i];
 			wrk_ctl_msg(w, wrk_ctlbuf[i], lens[i]);
