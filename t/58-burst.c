@@ -276,23 +276,7 @@ senders_run(struct sender *tx, size_t nt)
 static long
 metric(const char *name)
 {
-	static char	body[65536];
-	const char	*p, *v;
-	size_t		nl = strlen(name);
-	long		sum = -1;
-
-	if (tp_http_get(health_port, "/metrics", body, sizeof(body)) != 200)
-		return -1;
-	for (p = body; (p = strstr(p, name)) != NULL; p += nl) {
-		if ((p != body && p[-1] != '\n') ||
-		    (p[nl] != ' ' && p[nl] != '{'))
-			continue;
-		v = p + nl;
-		if (*v == '{' && (v = strchr(v, '}')) == NULL)
-			break;
-		sum = (sum < 0 ? 0 : sum) + strtol(v + 1, NULL, 10);
-	}
-	return sum;
+	return (long)tp_metric_sum(health_port, name);
 }
 
 /* where datagrams were lost: every socket on the path */

@@ -172,6 +172,30 @@ tp_metric(uint16_t port, const char *name)
 	return v;
 }
 
+/* a counter summed over all its label sets ("name" and "name{...}"); -1
+ * when /metrics cannot be read or has no such series */
+long long
+tp_metric_sum(uint16_t port, const char *name)
+{
+	static char	 b[65536];
+	const char	*p, *v;
+	size_t		 nl = strlen(name);
+	long long	 sum = -1;
+
+	if (tp_http_get(port, "/metrics", b, sizeof(b)) != 200)
+		return -1;
+	for (p = b; (p = strstr(p, name)) != NULL; p += nl) {
+		if ((p != b && p[-1] != '\n') ||
+		    (p[nl] != ' ' && p[nl] != '{'))
+			continue;
+		v = p + nl;
+		if (*v == '{' && (v = strchr(v, '}')) == NULL)
+			break;
+		sum = (sum < 0 ? 0 : sum) + strtoll(v + 1, NULL, 10);
+	}
+	return sum;
+}
+
 struct tp_mwait {
 	uint16_t	 port;
 	const char	*name;

@@ -52,6 +52,7 @@ int	 tp_http_get(uint16_t port, const char *path, char *body,
 	    size_t cap);
 /* a metric's value from /metrics (name with its labels), -1 if absent */
 long long tp_metric(uint16_t port, const char *name);
+long long tp_metric_sum(uint16_t port, const char *name);
 /* the metric once it is at least min, waiting up to timeout_ms; else its
  * value then (-1 if absent) */
 long long tp_metric_least(uint16_t port, const char *name, long long min,
