@@ -23,6 +23,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "msg_conf.h"
 #include "sup.h"
 
 enum {
@@ -540,9 +541,9 @@ conf_limits(struct sup_conf *c, const char **val)
 	c->pool_rate = (unsigned)conf_uint("worker-pool-rate",
 	    conf_def(val, O_POOL_RATE, "2000"), 0, 1000000);
 	c->qdelay_ms = (unsigned)conf_uint("max-queue-delay",
-	    conf_def(val, O_QDELAY, SUP_QDELAY_MS), 0, 60000);
+	    conf_def(val, O_QDELAY, SUP_QDELAY_MS), 0, MSG_CONF_QDELAY_MAX);
 	c->qgrace_ms = (unsigned)conf_uint("queue-delay-grace",
-	    conf_def(val, O_QGRACE, SUP_QGRACE_MS), 0, 60000);
+	    conf_def(val, O_QGRACE, SUP_QGRACE_MS), 0, MSG_CONF_QDELAY_MAX);
 	c->max_cred_ttl = (unsigned)conf_uint("max-credential-ttl",
 	    conf_def(val, O_MAX_CRED_TTL, "2592000"), 0, 100 * 365 * 86400U);
 	c->auth_schemes = schemes[conf_choice("auth",

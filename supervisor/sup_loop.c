@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msg_io.h"
 #include "qdelay.h"
 #include "sup.h"
 #include "sup_metrics.h"
@@ -70,15 +71,6 @@ sup_exit_now(struct sup *s, int status)
 
 /* ---- watchers ------------------------------------------------------ */
 
-static uint64_t
-now_real_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);	/* the clock of the stamps */
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * One batch from a listen socket. Each datagram carries its arrival time
  * and the socket's running total of kernel drops (full queue): past
@@ -106,7 +98,7 @@ udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 			qd_empty(q);
 		return;
 	}
-	now = now_real_ns();
+	now = msg_clock_ns(q->max_ns != 0);
 	for (i = 0; i < n; i++) {
 		qd_cmsg(&rmh[i].msg_hdr, &arrived, &ovfl, &has);
 		if (has)

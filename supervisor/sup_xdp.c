@@ -56,8 +56,6 @@ __asm__(
 	"	.previous\n");
 extern const unsigned char sup_xdp_obj[], sup_xdp_obj_end[];
 
-_Static_assert(SUP_XDP_NSTATS == XR_NSTATS, "sup_xdp.h and xdp_relay.h");
-
 #define XDP_BUCKETS	1024
 #define XDP_MTU_DEF	1500
 
@@ -349,7 +347,7 @@ sup_xdp_stats(struct sup_xdp_stats *st)
 	if ((n = libbpf_num_possible_cpus()) <= 0 ||
 	    (v = calloc((size_t)n, sizeof(*v))) == NULL)
 		return 0;
-	for (k = 0; k < SUP_XDP_NSTATS; k++) {
+	for (k = 0; k < XR_NSTATS; k++) {
 		if (bpf_map_lookup_elem(xdp_stats_fd, &k, v) != 0)
 			continue;
 		for (c = 0; c < n; c++)

@@ -8,14 +8,14 @@
 
 #include <stdint.h>
 
+#include "bpf/xdp_relay.h"	/* XR_NSTATS */
+
 struct sup;
 struct sup_conf;
 struct taddr;
 
-#define SUP_XDP_NSTATS	14	/* enum xr_stat in bpf/xdp_relay.h */
-
 struct sup_xdp_stats {
-	uint64_t	 v[SUP_XDP_NSTATS];	/* summed over CPUs */
+	uint64_t	 v[XR_NSTATS];	/* enum xr_stat, summed over CPUs */
 	uint64_t	 channels;		/* in the maps now */
 	uint64_t	 full;			/* refused: maps full */
 };
