@@ -99,21 +99,23 @@ msg_type_name(enum msg_type t)
 /*
  * Walk the frames of a MSG_DATA payload: at least one, each on a valid
  * channel and entirely inside the payload. Run by msg_check() so that a
- * bad batch is refused as a whole before any frame is acted upon.
+ * bad batch is refused as a whole before any frame is acted upon. The
+ * number of frames, or -1.
  */
-static int
+static long
 msg_data_valid(const uint8_t *p, size_t len)
 {
 	struct buf_r	 r;
 	uint16_t	 chan;
 	const uint8_t	*fp;
 	size_t		 flen;
-	int		 rv, n = 0;
+	long		 n = 0;
+	int		 rv;
 
 	buf_r_init(&r, p, len);
 	while ((rv = msg_data_next(&r, &chan, &fp, &flen)) == 1)
 		n++;
-	return rv == 0 && n > 0 ? 0 : -1;
+	return rv == 0 && n > 0 ? n : -1;
 }
 
 int
@@ -123,6 +125,7 @@ msg_check(const uint8_t *rec, size_t n, int dir, int state, uint32_t *once,
 	const struct msg_rule	*rule;
 	uint16_t		 type;
 	uint32_t		 len;
+	long			 frames = 0;
 
 	if (rec == NULL || n < MSG_HDR_LEN || n > MSG_MAX_RECORD)
 		return msg_bad();
@@ -143,7 +146,7 @@ msg_check(const uint8_t *rec, size_t n, int dir, int state, uint32_t *once,
 	    (*once & (1u << type)))
 		return msg_bad();
 	if (type == MSG_DATA &&
-	    msg_data_valid(rec + MSG_HDR_LEN, len) == -1)
+	    (frames = msg_data_valid(rec + MSG_HDR_LEN, len)) == -1)
 		return msg_bad();
 	if ((rule->flags & MSG_F_ONCE) && once != NULL)
 		*once |= 1u << type;
@@ -151,6 +154,7 @@ msg_check(const uint8_t *rec, size_t n, int dir, int state, uint32_t *once,
 		m->type = (enum msg_type)type;
 		m->payload = rec + MSG_HDR_LEN;
 		m->len = len;
+		m->frames = (size_t)frames;
 	}
 	return 0;
 }

@@ -83,6 +83,7 @@ struct msg {
 	enum msg_type	 type;
 	const uint8_t	*payload;	/* points into the record */
 	size_t		 len;
+	size_t		 frames;	/* MSG_DATA: ChannelData frames, else 0 */
 };
 
 /*

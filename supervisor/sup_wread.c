@@ -363,7 +363,11 @@ wk_take(struct worker *w, int i, const struct msg *m, size_t *frames,
 	size_t	cut;
 
 	if (m->type == MSG_DATA && w->carry.head == NULL && *frames > 0) {
-		cut = sup_carry_cut(m->payload, m->len, frames);
+		if (m->frames <= *frames) {	/* the whole record fits */
+			*frames -= m->frames;
+			cut = m->len;
+		} else
+			cut = sup_carry_cut(m->payload, m->len, frames);
 		if (cut < m->len && wk_keep(w, i, m, cut) == -1)
 			cut = m->len;	/* the pool is empty: whole */
 		memset(&in[*nin], 0, sizeof(in[*nin]));
@@ -387,22 +391,6 @@ wk_take(struct worker *w, int i, const struct msg *m, size_t *frames,
 	}
 	wk_dispatch(w, m);
 	return w->stopping ? -1 : 0;
-}
-
-/* the frames of a checked MSG_DATA record */
-static uint64_t
-wk_frames(const struct msg *m)
-{
-	struct buf_r	 r;
-	const uint8_t	*p;
-	uint16_t	 chan;
-	size_t		 len;
-	uint64_t	 n = 0;
-
-	buf_r_init(&r, m->payload, m->len);
-	while (msg_data_next(&r, &chan, &p, &len) == 1)
-		n++;
-	return n;
 }
 
 /* end of file: the child watcher takes it from here */
@@ -480,8 +468,7 @@ wk_read(struct worker *w, int drain)
 			bytes += lens[i];
 			if (m.type == MSG_DATA && qd_late(&w->qd, now,
 			    wk_rat[i])) {
-				w->sup->cnt.from_worker_late +=
-				    wk_frames(&m);
+				w->sup->cnt.from_worker_late += m.frames;
 				continue;
 			}
 			if (wk_take(w, (int)(at + i), &m, &frames, in,

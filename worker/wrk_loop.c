@@ -440,21 +440,6 @@ wrk_to_peers(struct wrk *w, const struct msg *m)
 	wrk_tx_flush(w, WRK_FAM6);
 }
 
-/* a MSG_DATA record that waited too long: its datagrams counted, none
- * sent */
-static void
-wrk_data_late(struct wrk *w, const struct msg *m)
-{
-	struct buf_r	 r;
-	const uint8_t	*p;
-	uint16_t	 chan;
-	size_t		 len;
-
-	buf_r_init(&r, m->payload, m->len);
-	while (msg_data_next(&r, &chan, &p, &len) == 1)
-		w->cnt.tx_late++;
-}
-
 /* one datagram for a permitted peer (--indications) */
 static void
 wrk_send_one(struct wrk *w, const struct msg *m)
@@ -555,7 +540,7 @@ wrk_ctl_msg(struct wrk *w, const uint8_t *rec, size_t n)
 		break;
 	case MSG_DATA:
 		if (qd_late(&wrk_ctl_qd, wrk_ctl_now, wrk_ctl_arrived))
-			wrk_data_late(w, &m);
+			w->cnt.tx_late += m.frames;	/* none sent */
 		else
 			wrk_to_peers(w, &m);
 		break;
