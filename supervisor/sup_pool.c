@@ -308,6 +308,26 @@ pool_fail(struct sup *s, int err)
 	sup_worker_spawn_failed(s, pool_wait_pop());
 }
 
+/*
+ * An idle worker that exited 127 or 126 never ran: the worker binary
+ * cannot be executed as the --user account (or the set-up before exec
+ * failed). Every replacement would fail the same way, so refills pause
+ * for a second and the cause is logged once per pause, instead of the
+ * pool starting and losing --worker-pool-rate workers a second.
+ */
+static void
+pool_exec_failed(struct sup *s, int status)
+{
+	ev_tstamp	now = ev_now(s->loop);
+
+	if (now >= pool_hold)
+		log_warnx("Idle workers cannot start (%s); refills pause "
+		    "for a second path=%s", WEXITSTATUS(status) == 127 ?
+		    "cannot execute the worker as the --user account" :
+		    "set-up before exec failed", s->conf->worker_path);
+	pool_hold = now + 1.0;
+}
+
 static void
 pool_exit(struct sup *s, pid_t pid, int status)
 {
@@ -316,6 +336,9 @@ pool_exit(struct sup *s, pid_t pid, int status)
 	if ((e = pool_find(pid, &pp)) == NULL)
 		return;		/* not a worker: cannot happen */
 	*pp = e->hnext;
+	if (e->owner == NULL && WIFEXITED(status) &&
+	    (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126))
+		pool_exec_failed(s, status);
 	if (e->owner != NULL)
 		sup_worker_reaped(e->owner, status, NULL);
 	else if (e->fd != -1) {

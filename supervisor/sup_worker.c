@@ -363,9 +363,13 @@ sup_worker_spawned(struct sup *s, uint32_t id, pid_t pid, int fd)
 	if ((w = wk_find(id)) == NULL || w->pid != 0)
 		return NULL;
 	wk_attach(s, w, pid, fd);
-	if (sup_spawn_conf(s, fd, id, w->port, w->families,
-	    s->spawner_pid) == -1)
-		wk_hostile(w, "cannot send the configuration");
+	/*
+	 * A failed send means the worker is gone already (it could not
+	 * exec, say): its exit status follows from the spawner and says why
+	 * (wk_crashed); nothing here to blame it for.
+	 */
+	(void)sup_spawn_conf(s, fd, id, w->port, w->families,
+	    s->spawner_pid);
 	return w;
 }
 

@@ -22,6 +22,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,9 +97,11 @@ in(pid_t p, const pid_t *set, size_t n)
 /* no start budget and no 401 budget: a churn from one address must not
  * be held to --max-starts-per-ip or --unauth-rate */
 static int
-start(struct tu_relay_opts *o, const char *pool, const char *rate)
+start_worker(struct tu_relay_opts *o, const char *pool, const char *rate,
+    const char *worker)
 {
 	memset(o, 0, sizeof(*o));
+	o->worker_path = worker;
 	o->allow[0] = "127.0.0.0/8";
 	o->health = "127.0.0.1:0";
 	o->pool = pool;
@@ -113,6 +116,12 @@ start(struct tu_relay_opts *o, const char *pool, const char *rate)
 		o->extra[7] = rate;
 	}
 	return tu_relay_start(&relay, o);
+}
+
+static int
+start(struct tu_relay_opts *o, const char *pool, const char *rate)
+{
+	return start_worker(o, pool, rate, NULL);
 }
 
 /* the pool fills; an ALLOCATE takes an idle worker; the pool refills */
@@ -368,6 +377,65 @@ t_churn(void)
 	tu_relay_stop(&relay);
 }
 
+/*
+ * A worker binary the --user account cannot execute (a copy in a
+ * directory only root may enter): idle workers exit 127 at once. The
+ * refills pause, with a log line, instead of starting and losing up to
+ * --worker-pool-rate (2000) workers a second; an allocation's worker that
+ * cannot exec is logged as such, not as a misbehaving worker.
+ */
+#define EXEC_WAIT_MS	2000
+static void
+t_exec_fails(void)
+{
+	struct tu_relay_opts	o;
+	struct tu_client	c;
+	char			dir[] = "/tmp/tc86.XXXXXX", path[64], cmd[160];
+	long long		lost;
+	off_t			mark;
+	int			rc;
+
+	if (geteuid() != 0) {
+		skip(6, "exec failure: needs root (workers run as nobody)");
+		return;
+	}
+	if (mkdtemp(dir) == NULL) {	/* mode 0700, owned by root */
+		ok(0, "exec failure: a private directory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/turncell-worker", dir);
+	snprintf(cmd, sizeof(cmd), "cp bin/turncell-worker %s", path);
+	if (system(cmd) != 0 || start_worker(&o, "4", NULL, path) == -1) {
+		ok(0, "exec failure: relay started");
+		goto out;
+	}
+	mark = tu_log_size(&relay);
+	tu_sleep_ms(EXEC_WAIT_MS);	/* refills that must fail */
+	lost = metric("turncell_worker_pool_lost_total");
+	ok(lost >= 1 && lost <= 40, "exec failure: %lld idle workers lost "
+	    "in %d ms (refills pause a second after each failure)", lost,
+	    EXEC_WAIT_MS);
+	ok(tu_log_wait(&relay, 0, "Idle workers cannot start", WAIT_MS),
+	    "exec failure: logged");
+	ok(tu_log_count(&relay, 0, "Idle workers cannot start") <= 4,
+	    "exec failure: logged once per pause");
+	tu_client_open(&c, &relay, ADDR_V4);
+	rc = tu_allocate(&c, -1, 0, 0);
+	ok(rc != 0, "exec failure: ALLOCATE fails (%d)", rc);
+	tu_client_close(&c);
+	ok(tu_log_wait(&relay, mark, "cannot execute", WAIT_MS),
+	    "exec failure: the allocation's worker is logged as unable to "
+	    "execute");
+	is_int(metric("turncell_workers_killed_total"), 0,
+	    "exec failure: no worker taken for a misbehaving one");
+	if (tap_failed())
+		tu_log_dump(&relay, 20);
+	tu_relay_stop(&relay);
+out:
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
 /* SIGTERM with idle workers: nothing is left behind */
 static void
 t_term(int live)
@@ -449,6 +517,7 @@ main(void)
 	tu_relay_stop(&relay);
 
 	t_no_fds();
+	t_exec_fails();
 	t_churn();
 	t_term(0);
 	t_term(1);
