@@ -148,6 +148,7 @@ char		*sup_secret_make(const struct sup_conf *, size_t *);
 int		 sup_self_scan(const struct sup_conf *, struct peer_filter *);
 void		 sup_self_warn(const struct sup_conf *);
 void		 sup_self_start(struct sup *);
+int		 sup_self_is_host(const struct taddr *);
 
 /* sup_secure.c */
 void		 sup_secure_early(void);

@@ -9,9 +9,10 @@
  * host's addresses (getifaddrs(3), plus the bind and public addresses)
  * go into peer_filter.host with the relay port range, so that only the
  * relay's own relay ports stay reachable (hairpin). The list is read at
- * start (workers get it on their command line) and again every
+ * start (workers get it in their MSG_CONF) and again every
  * SUP_SELF_REFRESH seconds for the supervisor's own check, which every
- * channel and permission must pass first.
+ * channel and permission must pass first, and for the XDP fast path,
+ * which leaves channels to a host address to the workers.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -29,6 +30,7 @@
 
 static ev_timer		sup_self_timer;
 static size_t		sup_self_last;	/* addresses at the last scan */
+static struct taddr	sup_self_host[PEER_MAX_HOST];	/* that scan's */
 
 static void
 sup_self_add(struct peer_filter *f, const struct taddr *a)
@@ -124,13 +126,28 @@ sup_self_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_msg(LOG_INFO, "Host addresses changed n=%zu was=%zu", f.n_host,
 		    sup_self_last);
 	sup_self_last = f.n_host;
+	memcpy(sup_self_host, f.host, f.n_host * sizeof(f.host[0]));
 	turn_set_filter(s->turn, &f);
+}
+
+/* 1 when ip is one of the host's addresses at the last scan */
+int
+sup_self_is_host(const struct taddr *ip)
+{
+	size_t	i;
+
+	for (i = 0; i < sup_self_last; i++)
+		if (addr_ip_eq(&sup_self_host[i], ip))
+			return 1;
+	return 0;
 }
 
 void
 sup_self_start(struct sup *s)
 {
 	sup_self_last = s->conf->filter.n_host;
+	memcpy(sup_self_host, s->conf->filter.host,
+	    sup_self_last * sizeof(sup_self_host[0]));
 	ev_timer_init(&sup_self_timer, sup_self_timer_cb, SUP_SELF_REFRESH,
 	    SUP_SELF_REFRESH);
 	sup_self_timer.data = s;

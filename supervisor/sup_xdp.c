@@ -233,22 +233,6 @@ xdp_unmap(const struct xdp_ent *e)
 	(void)bpf_map_delete_elem(xdp_p2c_fd, &e->p2c);
 }
 
-/*
- * A peer on one of the host's addresses (another allocation's relay port:
- * hairpin) must be delivered locally, which XDP_TX out of the link cannot
- * do: such channels stay with the workers.
- */
-static int
-xdp_peer_local(const struct sup_conf *c, const struct taddr *peer)
-{
-	size_t	i;
-
-	for (i = 0; i < c->filter.n_host; i++)
-		if (addr_ip_eq(&c->filter.host[i], peer))
-			return 1;
-	return addr_ip_eq(&c->public4, peer) || addr_ip_eq(&c->public6, peer);
-}
-
 void
 sup_xdp_chan_add(struct sup *s, uint32_t alloc_id, uint16_t chan,
     const struct taddr *peer)
@@ -261,7 +245,7 @@ sup_xdp_chan_add(struct sup *s, uint32_t alloc_id, uint16_t chan,
 
 	if (!sup_xdp_active() ||
 	    turn_alloc_addrs(s->turn, alloc_id, &client, &port) == -1 ||
-	    client.family != peer->family || xdp_peer_local(s->conf, peer))
+	    client.family != peer->family || sup_self_is_host(peer))
 		return;
 	sup_xdp_chan_del(alloc_id, chan);	/* a channel bound again */
 	if ((e = calloc(1, sizeof(*e))) == NULL)
