@@ -122,12 +122,9 @@ class Server:
     def start(self):
         net = self.net
         log = open(os.path.join(self.tmp, self.name + ".log"), "a")
-        # all servers are started once before the runs: a program on the
-        # interface is only left behind when no turncell --xdp is running
-        xdp_live = Server.xdp_proc is not None and \
-            Server.xdp_proc.poll() is None
-        if net.xdp_iface and xdp_attached(net) and not xdp_live and \
-                self.name != "turncell-xdp":
+        # one server runs at a time: a program on the interface now was
+        # left behind by a turncell --xdp that is gone
+        if net.xdp_iface and xdp_attached(net):
             sys.exit("bench: an XDP program is still attached to %s "
                      "(turncell --xdp left it behind)" % net.xdp_iface)
         if self.name.startswith("turncell"):
@@ -175,8 +172,6 @@ class Server:
                     "--pidfile", os.path.join(self.tmp, "coturn.pid")]
         self.proc = subprocess.Popen(argv, stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL)
-        if self.name == "turncell-xdp":
-            Server.xdp_proc = self.proc
         log.close()
         if self.name.startswith("turncell"):
             deadline = time.time() + 10
@@ -215,7 +210,6 @@ class Server:
         self.proc.wait()
 
     runs = 0
-    xdp_proc = None     # the running turncell --xdp, if any
     health_port = 0
 
     def metrics(self):
@@ -506,6 +500,10 @@ def main():
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
             sys.exit("bench: cannot set up the network namespaces: %s" % e)
         print("# network: %s" % net.describe(), flush=True)
+        # each server is started once to check it runs, and stopped: each
+        # run has the machine and the veth to itself (an idle server would
+        # still cost something, and a turncell --xdp still running would
+        # put its program in the path of the others' packets)
         for name in list(servers):
             try:
                 srv[name].start()
@@ -514,11 +512,7 @@ def main():
                       "log:\n# " + str(e).replace("\n", "\n# "))
                 servers.remove(name)
                 missing[name] = "XDP did not load"
-        # each run has the machine and the veth to itself: an idle server
-        # would still cost something, and a turncell --xdp still running
-        # would put its program in the path of the others' packets
-        for s in srv.values():
-            s.stop()
+            srv[name].stop()
         s_ = "%g" % a.seconds
         sizes = [int(x) for x in a.sizes.split()] if a.veth else [100, 1200]
         phases = []
