@@ -12,15 +12,13 @@
  *  2. After each input every queued command is executed, in order, and
  *     the UDP sends it queued are flushed before the next input. A
  *     command's pointers are valid until the next input (turn.h), so a
- *     send may point into them without a copy. One exception: between
- *     consecutive MSG_DATA inputs of one call (a worker's batch of
- *     records) the sends are flushed once, after the last: theirs point
- *     into the inputs' own frames (turn_worker_data), which the caller
- *     keeps until sup_pump() returns, not into the engine's storage.
- *     Through sup_pump_data() not even then: the caller (sup_wread.c)
- *     keeps the frames until it flushes, once per loop iteration, so the
- *     frames of many workers leave in one sendmmsg; any other input
- *     flushes them earlier, in order.
+ *     send may point into them without a copy. One exception: worker
+ *     data fed through sup_pump_data() is not flushed here. Its sends
+ *     point into the records' own frames (turn_worker_data), not into
+ *     the engine's storage, and the caller (sup_wread.c) keeps those
+ *     until it flushes, once per loop iteration, so the frames of many
+ *     workers leave in one sendmmsg; any other input flushes them
+ *     earlier, in order.
  *  3. An input raised while a drain runs (a worker that could not be
  *     started, a worker stopped because its queue failed) is never fed
  *     in the middle of the drain: it waits in the deferred-input queue
@@ -42,7 +40,6 @@ static int			 pump_busy;
 static struct sup_input		*pump_q;	/* deferred inputs */
 static size_t			 pump_head, pump_n, pump_cap;
 static uint64_t			 timer_at = UINT64_MAX;
-static int			 pump_hold;	/* sup_pump_data() */
 
 static void
 pump_defer(const struct sup_input *in)
@@ -189,34 +186,28 @@ check_exit(struct sup *s)
 	}
 }
 
-/* feed n inputs (a receive batch, or one event), each followed by its
- * drain; inside a drain, queue them for after it (rule 3) */
-void
-sup_pump(struct sup *s, const struct sup_input *in, size_t n)
+/* the inputs in order, then the deferred ones (rules 2-4); hold: leave
+ * the sends for the caller to flush (sup_pump_data) */
+static void
+pump_run(struct sup *s, const struct sup_input *in, size_t n, int hold)
 {
 	struct sup_input	d;
 	uint64_t		now;
 	int64_t			wall;
 	size_t			i;
-	int			hold;
 
 	if (pump_busy) {
 		for (i = 0; i < n; i++)
 			pump_defer(&in[i]);
 		return;
 	}
-	hold = pump_hold;
-	pump_hold = 0;
 	pump_busy = 1;
 	now = sup_now_ms();
 	wall = sup_wall_s();
 	for (i = 0; i < n; i++) {
 		pump_one(s, &in[i], now, wall);
-		/* rule 2: sends of consecutive worker data, flushed once,
-		 * or later by the caller (sup_pump_data) */
-		if (in[i].type != SUP_IN_DATA || (i + 1 == n && !hold) ||
-		    (i + 1 < n && in[i + 1].type != SUP_IN_DATA))
-			sup_send_flush(s);
+		if (!hold)
+			sup_send_flush(s);	/* rule 2 */
 	}
 	for (;;) {
 		sup_worker_flush(s);
@@ -232,17 +223,23 @@ sup_pump(struct sup *s, const struct sup_input *in, size_t n)
 	check_exit(s);
 }
 
+/* feed n inputs (a receive batch, or one event), each followed by its
+ * drain; inside a drain, queue them for after it (rule 3) */
+void
+sup_pump(struct sup *s, const struct sup_input *in, size_t n)
+{
+	pump_run(s, in, n, 0);
+}
+
 /*
  * Worker data (SUP_IN_DATA only) whose frames stay put until the next
  * sup_send_flush(): their sends are left queued for the caller to flush
- * (rule 2's exception, across workers).
+ * (rule 2's exception).
  */
 void
 sup_pump_data(struct sup *s, const struct sup_input *in, size_t n)
 {
-	pump_hold = 1;
-	sup_pump(s, in, n);
-	pump_hold = 0;
+	pump_run(s, in, n, 1);
 }
 
 /* an input that is only an event about one allocation */
