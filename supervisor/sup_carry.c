@@ -30,7 +30,7 @@
  * address space; a buffer's pages are touched only as far as records
  * reach).
  */
-#define CARRY_BUFS	96
+#define CARRY_BUFS	(2 * SUP_CARRY_RING)
 
 static struct sup_cbuf	 carry_mem[CARRY_BUFS];
 static struct sup_cbuf	*carry_free;

@@ -17,6 +17,10 @@
 #include "msg.h"
 #include "msg_io.h"
 
+/* the reader's receive ring (sup_wread.c); the pool holds as many again,
+ * to keep */
+#define SUP_CARRY_RING	48
+
 /* one record: received into data, checked (m points into data) */
 struct sup_cbuf {
 	struct sup_cbuf		*next;

@@ -98,7 +98,7 @@ pool_ask(struct sup *s, size_t n)
 		return -1;
 	if (n > SPN_REQ_MAX)
 		n = SPN_REQ_MAX;
-	q.pid = (uint32_t)n;
+	q.arg = (int32_t)n;
 	if (send(s->spawner_fd, &q, sizeof(q), MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(q))
 		return -1;

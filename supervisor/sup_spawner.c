@@ -150,11 +150,11 @@ spn_loop(int sfd)
 		if (n <= 0)
 			_exit(0);	/* the supervisor closed: we are done */
 		if (n != (ssize_t)sizeof(q) || q.type != SPN_REQ ||
-		    q.pid == 0 || q.pid > SPN_REQ_MAX) {
+		    q.arg <= 0 || q.arg > SPN_REQ_MAX) {
 			log_warnx("spawner: bad request from the supervisor");
 			_exit(1);
 		}
-		for (i = 0; i < q.pid; i++) {
+		for (i = 0; i < (uint32_t)q.arg; i++) {
 			spn_one();
 			if (i % SPN_REAP_EVERY == SPN_REAP_EVERY - 1)
 				spn_reap(sfd);

@@ -55,7 +55,7 @@
  * record is kept moves to the worker's carry and its slot gets a fresh
  * one.
  */
-#define WK_RING			48
+#define WK_RING			SUP_CARRY_RING
 static struct sup_cbuf		*wk_slot[WK_RING];
 static uint8_t			*wk_rbuf[WK_RING];
 static unsigned			 wk_ring_next;
