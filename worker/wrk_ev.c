@@ -63,6 +63,8 @@ wrk_ev_set(struct wrk *w, struct wrk_ev *ev, uint32_t events)
 	struct epoll_event	e;
 	int			op;
 
+	if (events == ev->events)
+		return 0;		/* no change, no system call */
 	memset(&e, 0, sizeof(e));
 	e.events = events;
 	e.data.ptr = ev;

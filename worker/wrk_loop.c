@@ -379,10 +379,10 @@ wrk_resume(struct wrk *w)
 		wrk_pend = NULL;
 		wrk_pend_len = 0;
 	}
-	wrk_rx_resume(w);
 	wrk_rx_clock();		/* the rest waited: its age from now */
 	if (wrk_rx_run(w) == -1 || wrk_batch_flush(w) == -1)
-		return;		/* paused again */
+		return;		/* still paused: no epoll_ctl spent */
+	wrk_rx_resume(w);
 }
 
 /* ------------------------------------------------------------------ */
