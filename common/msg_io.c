@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "msg_io.h"
 #include "qdelay.h"
@@ -34,6 +35,47 @@ msg_send_rec(int fd, const void *buf, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The control data of a received record: 0 if it holds nothing but what
+ * the reader asked for (an arrival time, a drop count), 1 otherwise.
+ * Nothing else is ever sent on the socketpair, so anything else is the
+ * peer's doing, and a descriptor it passed (SCM_RIGHTS, or a pidfd with
+ * SCM_PIDFD) is already installed here: every one is closed at once, all
+ * that fitted even when the rest was cut off (MSG_CTRUNC), so that a
+ * worker can neither fill the supervisor's descriptor table nor keep its
+ * own sockets alive through it.
+ */
+static int
+msg_cmsg_foreign(struct msghdr *h)
+{
+	struct cmsghdr	*cm;
+	size_t		 k, nfd;
+	int		 fd, foreign = 0;
+
+	if (h->msg_control == NULL)
+		return 0;
+	for (cm = CMSG_FIRSTHDR(h); cm != NULL; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    (cm->cmsg_type == SCM_TIMESTAMPNS ||
+		    cm->cmsg_type == SO_RXQ_OVFL))
+			continue;
+		foreign = 1;
+		if (cm->cmsg_level != SOL_SOCKET || (cm->cmsg_type != SCM_RIGHTS
+#ifdef SCM_PIDFD
+		    && cm->cmsg_type != SCM_PIDFD
+#endif
+		    ) || cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < nfd; k++) {
+			memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(fd));
+			if (fd >= 0)
+				(void)close(fd);
+		}
+	}
+	return foreign;
 }
 
 /*
@@ -79,10 +121,12 @@ msg_recv_rec(int fd, void *buf, size_t cap)
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	do {
-		n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
+	/* no room for control data: a passed descriptor is never installed,
+	 * and the record shows up as cut off (MSG_CTRUNC) */
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
 	    (size_t)n > MSG_MAX_RECORD || (n == 0 && !msg_eof(fd))) {
 		errno = EBADMSG;
@@ -115,7 +159,7 @@ msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
 	static struct mmsghdr	mm[MSG_RECS_MAX];
 	static struct iovec	iov[MSG_RECS_MAX];
 	static union qd_cbuf	ctl[MSG_RECS_MAX];
-	unsigned		i, j;
+	unsigned		i, j, bad;
 	uint32_t		ovfl;
 	int			n, has;
 
@@ -137,7 +181,8 @@ msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
 		}
 	}
 	do {
-		n = recvmmsg(fd, mm, max, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, mm, max, MSG_DONTWAIT | MSG_CMSG_CLOEXEC,
+		    NULL);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -145,12 +190,17 @@ msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
 		*end = MSG_RECS_EOF;	/* a reset: the peer is gone */
 		return 0;
 	}
+	/* descriptors in any record of the batch are closed, also in those
+	 * after a malformed one, which are lost with it */
+	for (i = 0, bad = (unsigned)n; i < (unsigned)n; i++)
+		if (msg_cmsg_foreign(&mm[i].msg_hdr) && bad == (unsigned)n)
+			bad = i;
 	for (i = 0; i < (unsigned)n; i++) {
 		lens[i] = mm[i].msg_len;
 		if (arrived != NULL)
 			qd_cmsg(&mm[i].msg_hdr, &arrived[i], &ovfl, &has);
 		if ((mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-		    mm[i].msg_len > MSG_MAX_RECORD) {
+		    mm[i].msg_len > MSG_MAX_RECORD || i == bad) {
 			*end = MSG_RECS_BAD;
 			return (int)i;
 		}

@@ -4,12 +4,18 @@
  * "fewer than asked" meaning the queue was empty, and the ends told apart
  * exactly: end of file, and a record of zero bytes or over the largest
  * size (malformed, the peer must be dropped), with the good records
- * before them delivered first.
+ * before them delivered first. A record that carries descriptors
+ * (SCM_RIGHTS) or control data the reader did not ask for is malformed
+ * too, and every descriptor it brought, or a record after it in the same
+ * batch brought, is closed: the reader's descriptor count is exactly
+ * what it was.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,12 +64,146 @@ got(unsigned k, unsigned first)
 	return 1;
 }
 
+/* open descriptors of this process */
+static int
+nfds(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;		/* not the one opendir holds */
+}
+
+/* record i (as put()) with fd passed `copies` times; 0 or -1 */
+static int
+put_fds(int sock, unsigned i, int fd, int copies)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(64 * sizeof(int))];
+	} cm;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	uint8_t		 b[64];
+	int		 k;
+
+	memset(b, (int)i, i + 1);
+	iov.iov_base = b;
+	iov.iov_len = i + 1;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = CMSG_SPACE((size_t)copies * sizeof(int));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((size_t)copies * sizeof(int));
+	for (k = 0; k < copies; k++)
+		memcpy(CMSG_DATA(c) + (size_t)k * sizeof(int), &fd, sizeof(fd));
+	return sendmsg(sock, &mh, 0) == (ssize_t)(i + 1) ? 0 : -1;
+}
+
+/*
+ * Descriptors passed to the reader: msg_recv_recs_at() with a control
+ * buffer (room for 10 descriptors, or 2 once an arrival time takes its
+ * part), msg_recv_recs() and msg_recv_rec() without one.
+ */
+static void
+fd_cases(void)
+{
+	uint64_t	at[MSG_RECS_MAX];
+	int		sv[2], fd, n0, n, end, on = 1, good = 1;
+
+	if (pair(sv) == -1 || (fd = open("/dev/null", O_RDONLY)) == -1) {
+		ok(0, "socketpair, /dev/null");
+		return;
+	}
+	n0 = nfds();
+
+	/* r0, r1 with one descriptor, r2 with three: both cut off at r1 */
+	good &= put(sv[0], 0) == 0 && put_fds(sv[0], 1, fd, 1) == 0 &&
+	    put_fds(sv[0], 2, fd, 3) == 0;
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, MSG_RECS_MAX, &end);
+	ok(n == 1 && end == MSG_RECS_BAD && got(1, 0),
+	    "a descriptor with the record: the one before it, then BAD");
+	is_int(nfds(), n0, "... none of the four passed is left open");
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, MSG_RECS_MAX, &end);
+	ok(n == -1 && errno == EAGAIN, "... the one after it was lost with it");
+
+	/* more than the control buffer holds: MSG_CTRUNC, 10 installed */
+	good &= put_fds(sv[0], 4, fd, 40) == 0 && put(sv[0], 5) == 0;
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, 1, &end);
+	ok(n == 0 && end == MSG_RECS_BAD, "40 descriptors (cut off): BAD");
+	is_int(nfds(), n0, "... and those that fitted are closed");
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, MSG_RECS_MAX, &end);
+	ok(n == 1 && end == MSG_RECS_MORE && got(1, 5),
+	    "... the next record is read as usual");
+
+	/* with arrival times, the layout the supervisor reads with */
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	good &= put_fds(sv[0], 3, fd, 1) == 0 && put_fds(sv[0], 3, fd, 2) ==
+	    0 && put_fds(sv[0], 3, fd, 9) == 0 && put(sv[0], 6) == 0;
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, 1, &end);
+	ok(n == 0 && end == MSG_RECS_BAD, "with arrival times: 1 descriptor, "
+	    "BAD");
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, 1, &end);
+	ok(n == 0 && end == MSG_RECS_BAD, "... 2 (all fit): BAD");
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, 1, &end);
+	ok(n == 0 && end == MSG_RECS_BAD, "... 9 (cut off): BAD");
+	is_int(nfds(), n0, "... none left open");
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, MSG_RECS_MAX, &end);
+	ok(n == 1 && end == MSG_RECS_MORE && got(1, 6) && at[0] != 0,
+	    "... a plain record after them has its arrival time");
+
+	/* no control buffer: the kernel installs nothing, the record is
+	 * cut off */
+	good &= put_fds(sv[0], 7, fd, 3) == 0 && put_fds(sv[0], 8, fd, 3) == 0;
+	n = msg_recv_recs(sv[1], bufs, lens, MSG_RECS_MAX, &end);
+	ok(n == 0 && end == MSG_RECS_BAD, "msg_recv_recs: BAD");
+	ok(msg_recv_rec(sv[1], mem[0], MSG_RECV_BUFLEN) == -1 &&
+	    errno == EAGAIN, "... the second was lost with the first");
+	good &= put_fds(sv[0], 8, fd, 3) == 0;
+	ok(msg_recv_rec(sv[1], mem[0], MSG_RECV_BUFLEN) == -1 &&
+	    errno == EBADMSG, "msg_recv_rec: EBADMSG");
+	is_int(nfds(), n0, "... none left open");
+
+	close(sv[0]);
+	close(sv[1]);
+
+	/* credentials the reader did not expect (SO_PASSCRED adds them to
+	 * every record; without arrival times they fit the buffer): control
+	 * data beyond the arrival time and drop count is BAD */
+	if (pair(sv) == -1) {
+		ok(0, "socketpair");
+		close(fd);
+		return;
+	}
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+	good &= put(sv[0], 9) == 0;
+	n = msg_recv_recs_at(sv[1], bufs, lens, at, MSG_RECS_MAX, &end);
+	ok(n == 0 && end == MSG_RECS_BAD, "credentials with a record: BAD");
+	ok(good, "every record with descriptors was sent");
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
 	int		sv[2], n, end, i, ok_send;
 
-	plan(24);
+	plan(41);
 	for (i = 0; i < MSG_RECS_MAX; i++)
 		bufs[i] = mem[i];
 
@@ -183,5 +323,6 @@ main(void)
 	close(sv[0]);
 	close(sv[1]);
 	ok(ok_send, "every test record was sent");
+	fd_cases();
 	return done_testing();
 }
