@@ -6,6 +6,15 @@
  * one whole record or a truncated one (which is refused, never parsed).
  * Both calls are non-blocking whatever the descriptor's mode, and a send
  * to a closed peer returns EPIPE instead of raising SIGPIPE.
+ *
+ * No record read here may carry descriptors: a worker is not trusted,
+ * and nothing the supervisor sends after MSG_CONF has any. A record with
+ * SCM_RIGHTS, or with control data other than the arrival time and drop
+ * count the reader asked for (SO_TIMESTAMPNS, SO_RXQ_OVFL), is malformed,
+ * and every descriptor the receive installed is closed at once, also
+ * those of a control buffer cut off (MSG_CTRUNC) and of the records after
+ * it in a batch; receives use MSG_CMSG_CLOEXEC besides. A record that is
+ * meant to carry descriptors is read by its own code, not by these.
  */
 #ifndef MSG_IO_H
 #define MSG_IO_H
@@ -24,8 +33,9 @@
  * EPIPE: the peer is gone; EMSGSIZE: len > MSG_MAX_RECORD) */
 int	msg_send_rec(int fd, const void *buf, size_t len);
 /* record length (> 0); 0 on end of file; -1 with errno (EAGAIN: nothing
- * queued; EBADMSG: a record larger than MSG_MAX_RECORD, truncated or of
- * zero bytes, it has been consumed and must be treated as malformed;
+ * queued; EBADMSG: a record larger than MSG_MAX_RECORD, truncated, of
+ * zero bytes or with control data (no buffer for it here: nothing is
+ * installed), it has been consumed and must be treated as malformed;
  * EINVAL: cap is smaller than MSG_RECV_BUFLEN) */
 ssize_t	msg_recv_rec(int fd, void *buf, size_t cap);
 
@@ -36,8 +46,9 @@ ssize_t	msg_recv_rec(int fd, void *buf, size_t cap);
  * MSG_MAX_RECORD), and in *end what followed them: MSG_RECS_MORE (maybe
  * more: fewer than max came, or max did), MSG_RECS_EOF (end of file or an
  * error on the socket: the peer is gone), MSG_RECS_BAD (a record larger
- * than MSG_MAX_RECORD, truncated or of zero bytes; it and anything after
- * it in the batch is consumed and lost). -1 with errno EAGAIN: nothing
+ * than MSG_MAX_RECORD, truncated, of zero bytes or with descriptors or
+ * other unrequested control data; it and anything after it in the batch
+ * is consumed and lost, their descriptors closed). -1 with errno EAGAIN: nothing
  * was queued. Fewer than max records with MSG_RECS_MORE means the queue
  * was empty when they were taken: no second call is needed to find out.
  */

@@ -3,8 +3,10 @@
  * worker build/test/turncell-worker-hostile (make: -DWRK_HOSTILE) reads
  * TURNCELL_HOSTILE=garbage|oversize|second-ready|unbound-chan|wrong-dir|deaf|
  * empty-record
- * (one bad record right after READY) or TURNCELL_SYSCALL=open|socket|
- * exec|fork|ptrace (that call once sandboxed, before READY: SIGSYS).
+ * (one bad record right after READY), pass-fds (valid records that pass
+ * its relay socket in SCM_RIGHTS, many times each, repeatedly) or
+ * TURNCELL_SYSCALL=open|socket|exec|fork|ptrace (that call once
+ * sandboxed, before READY: SIGSYS).
  *
  * How the mode reaches the worker: the supervisor execs workers with an
  * EMPTY environment and a fixed argv, so --worker-path points at a
@@ -12,9 +14,11 @@
  * <dir>/armed exists, and execs the hostile binary in place (same PID,
  * fd 3 kept). So one allocation gets a hostile worker while the others,
  * before and after it, get well-behaved ones: the test checks that the
- * hostile one is killed, the supervisor survives, that allocation is
- * gone (REFRESH 437), an existing allocation keeps relaying and a new
- * ALLOCATE works.
+ * hostile one is killed (and counted), the supervisor survives, that
+ * allocation is gone (REFRESH 437), the supervisor holds exactly the
+ * descriptors it held before it and the hostile worker's relay port is
+ * free again (nothing it passed stays open), an existing allocation
+ * keeps relaying and a new ALLOCATE works.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -30,6 +34,7 @@
 
 #include "tap.h"
 #include "tutil.h"
+#include "tutil_portal.h"
 
 #define FLOOD_BINDINGS	200
 #define FLOOD_P99_US	20000	/* 0.8 s without a budget per worker */
@@ -158,6 +163,7 @@ start_relay(const char *var, const char *mode, char *path, size_t cap)
 	memset(&o, 0, sizeof(o));
 	o.allow[0] = "127.0.0.0/8";
 	o.worker_path = path;
+	o.health = "127.0.0.1:0";	/* its metrics */
 	arm(0);
 	if (tu_relay_start(&relay, &o) == -1) {
 		ok(0, "%s: relay started", mode);
@@ -207,7 +213,8 @@ run_mode(const char *mode, int sys)
 	const char		*m = mode;
 	pid_t			wb, wb_after[4];
 	off_t			mark;
-	int			rc, pfd;
+	int			rc, pfd, fd0;
+	uint16_t		aport;
 	size_t			n;
 
 	if (start_relay(sys ? "TURNCELL_SYSCALL" : "TURNCELL_HOSTILE",
@@ -220,11 +227,13 @@ run_mode(const char *mode, int sys)
 	wb = tu_new_worker(&relay, NULL, 0, 2000);
 
 	/* A: the hostile worker */
+	fd0 = tu_proc_nfds(relay.pid);
 	mark = tu_log_size(&relay);
 	tu_client_open(&a, &relay, ADDR_V4);
 	arm(1);
 	rc = tu_allocate(&a, -1, 0, 0);
 	arm(0);
+	aport = rc == 0 && a.n_relayed > 0 ? a.relayed[0].port : 0;
 	if (sys)
 		is_int(rc, STUN_ERR_INSUFFICIENT_CAPACITY,
 		    "%s: Allocate A gets 508 (its worker died starting)", m);
@@ -246,6 +255,14 @@ run_mode(const char *mode, int sys)
 		    "worker stopped reading" : "Killing misbehaving worker",
 		    2000),
 		    "%s: the supervisor logs killing the worker (and why)", m);
+	is_int(tu_wait_nfds(relay.pid, fd0, 3000), fd0,
+	    "%s: the supervisor holds as many descriptors as before A", m);
+	if (!sys)
+		ok(aport != 0 && tu_port_free(aport, 0),
+		    "%s: A's relay port %u is free again", m, aport);
+	is_int(tp_metric(relay.health_port, "turncell_workers_killed_total"),
+	    sys ? 0 : 1, "%s: %s", m, sys ? "no worker counted as killed" :
+	    "the worker is counted as killed");
 	ok(tu_relay_alive(&relay), "%s: the supervisor survives", m);
 	ok(tu_relay_binding(&relay, ADDR_V4), "%s: ... and answers Binding",
 	    m);
@@ -367,7 +384,7 @@ main(void)
 {
 	static const char	*modes[] = { "garbage", "oversize",
 				    "second-ready", "unbound-chan", "wrong-dir",
-				    "deaf", "empty-record" };
+				    "deaf", "empty-record", "pass-fds" };
 	/* the hostile build also knows connect, mprotect, int80, x32 */
 	static const char	*calls[] = { "open", "socket", "exec", "fork",
 				    "ptrace" };

@@ -17,6 +17,14 @@
  *	one-byte frames on it, as fast as fd 3 takes them, for at most
  *	WRK_FLOOD_MS (valid records: the supervisor's budget per worker
  *	and loop iteration must keep everyone else served).
+ *   TURNCELL_HOSTILE=pass-fds
+ *	records that are valid MSG_LOG lines but carry the worker's relay
+ *	socket in SCM_RIGHTS: WRK_FDS_FIT copies each (they fit the
+ *	supervisor's control buffer, arrival time included), then
+ *	WRK_FDS_MANY copies (they do not: MSG_CTRUNC), WRK_FDS_RECS records
+ *	in all, one per tick (a send the kernel refuses while the
+ *	descriptors in flight exceed RLIMIT_NOFILE is tried again). The
+ *	supervisor must close every descriptor and kill the worker.
  *   TURNCELL_SYSCALL=open|socket|connect|exec|fork|ptrace|mprotect|int80|x32
  *	that call right after the sandbox is applied (it must be killed
  *	with SIGSYS; if it survives, it logs so and exits 7).
@@ -45,7 +53,14 @@
 #define WRK_FLOOD_TICK_MS	1
 #define WRK_FLOOD_BURST		64	/* records per tick at most */
 
+#define WRK_FDS_RECS		48	/* records that pass descriptors */
+#define WRK_FDS_FIT_RECS	32	/* the first ones with WRK_FDS_FIT */
+#define WRK_FDS_FIT		2
+#define WRK_FDS_MANY		64
+#define WRK_FDS_TICK_MS		1
+
 static uint64_t		wrk_flood_end;
+static unsigned		wrk_fds_sent;
 static uint8_t		wrk_flood_rec[MSG_MAX_RECORD];
 static size_t		wrk_flood_len;
 
@@ -182,6 +197,59 @@ wrk_flood_start(struct wrk *w)
 	w->tick_ms = WRK_FLOOD_TICK_MS;
 }
 
+/* one MSG_LOG record with the relay socket passed `copies` times */
+static int
+wrk_fds_send(struct wrk *w, int copies)
+{
+	static const char	 text[] = "hostile: passing descriptors";
+	uint8_t			 rec[MSG_HDR_LEN + 1 + sizeof(text)];
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(WRK_FDS_MANY * sizeof(int))];
+	} cm;
+	struct buf_w		 b;
+	struct msg_log		 lg;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+	struct cmsghdr		*c;
+	int			 fd = w->fd4 != -1 ? w->fd4 : w->fd6, k;
+
+	lg.level = LOG_WARN;
+	lg.text = (const uint8_t *)text;
+	lg.len = sizeof(text) - 1;
+	buf_w_init(&b, rec, sizeof(rec));
+	if (msg_put_log(&b, &lg) == -1 || b.err != 0)
+		return -1;
+	iov.iov_base = rec;
+	iov.iov_len = b.len;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = CMSG_SPACE((size_t)copies * sizeof(int));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((size_t)copies * sizeof(int));
+	for (k = 0; k < copies; k++)
+		memcpy(CMSG_DATA(c) + (size_t)k * sizeof(int), &fd, sizeof(fd));
+	return sendmsg(w->ctl_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	    (ssize_t)b.len ? 0 : -1;
+}
+
+static void
+wrk_fds_tick(struct wrk *w)
+{
+	if (wrk_fds_sent >= WRK_FDS_RECS) {
+		w->tick_fn = NULL;
+		return;
+	}
+	if (wrk_fds_send(w, wrk_fds_sent < WRK_FDS_FIT_RECS ? WRK_FDS_FIT :
+	    WRK_FDS_MANY) == 0)
+		wrk_fds_sent++;
+}
+
 void
 wrk_hostile_after_ready(struct wrk *w)
 {
@@ -205,6 +273,12 @@ wrk_hostile_after_ready(struct wrk *w)
 	}
 	if (strcmp(what, "flood") == 0) {
 		wrk_flood_start(w);
+		return;
+	}
+	if (strcmp(what, "pass-fds") == 0) {
+		w->tick_fn = wrk_fds_tick;
+		w->tick_ms = WRK_FDS_TICK_MS;
+		wrk_fds_tick(w);
 		return;
 	}
 	buf_w_init(&b, rec, sizeof(rec));
