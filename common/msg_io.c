@@ -16,6 +16,19 @@
 #include "msg_io.h"
 #include "qdelay.h"
 
+/* the result of a send of len bytes: 0, or -1 with errno */
+static int
+msg_sent(ssize_t n, size_t len)
+{
+	if (n == -1)
+		return -1;
+	if ((size_t)n != len) {		/* cannot happen on SEQPACKET */
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
 int
 msg_send_rec(int fd, const void *buf, size_t len)
 {
@@ -28,13 +41,47 @@ msg_send_rec(int fd, const void *buf, size_t len)
 	do {
 		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	if ((size_t)n != len) {		/* cannot happen on SEQPACKET */
+	return msg_sent(n, len);
+}
+
+int
+msg_send_rec_fds(int fd, const void *buf, size_t len, const int *fds,
+    size_t nfd)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(MSG_SEND_FDS_MAX * sizeof(int))];
+	} cm;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+
+	if (len > MSG_MAX_RECORD) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	return 0;
+	if (nfd == 0 || nfd > MSG_SEND_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
+	do {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	return msg_sent(n, len);
 }
 
 /*

@@ -32,6 +32,13 @@
 /* 0 sent; -1 with errno (EAGAIN: the peer's queue is full, nothing sent;
  * EPIPE: the peer is gone; EMSGSIZE: len > MSG_MAX_RECORD) */
 int	msg_send_rec(int fd, const void *buf, size_t len);
+/* the same with nfd descriptors (1 to MSG_SEND_FDS_MAX) passed along in
+ * SCM_RIGHTS, which the readers below refuse: only a record that its own
+ * code reads may carry them. -1 with errno as msg_send_rec(), EINVAL for
+ * nfd out of range, ETOOMANYREFS while too many are in flight */
+#define MSG_SEND_FDS_MAX	64
+int	msg_send_rec_fds(int fd, const void *buf, size_t len, const int *fds,
+	    size_t nfd);
 /* record length (> 0); 0 on end of file; -1 with errno (EAGAIN: nothing
  * queued; EBADMSG: a record larger than MSG_MAX_RECORD, truncated, of
  * zero bytes or with control data (no buffer for it here: nothing is

@@ -478,7 +478,8 @@ wk_read(struct worker *w, int drain)
 		if (wk_pump_data(w, in, &nin) == -1)
 			return 0;
 		if (end == MSG_RECS_BAD) {
-			wk_hostile(w, "oversized, truncated or empty record");
+			wk_hostile(w, "oversized, truncated or empty record, "
+			    "or one with descriptors");
 			return 0;
 		}
 		if (end == MSG_RECS_EOF) {

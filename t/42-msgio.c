@@ -85,32 +85,14 @@ nfds(void)
 static int
 put_fds(int sock, unsigned i, int fd, int copies)
 {
-	union {
-		struct cmsghdr	h;
-		char		b[CMSG_SPACE(64 * sizeof(int))];
-	} cm;
-	struct msghdr	 mh;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
-	uint8_t		 b[64];
-	int		 k;
+	int	fds[MSG_SEND_FDS_MAX];
+	uint8_t	b[64];
+	int	k;
 
 	memset(b, (int)i, i + 1);
-	iov.iov_base = b;
-	iov.iov_len = i + 1;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cm, 0, sizeof(cm));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.b;
-	mh.msg_controllen = CMSG_SPACE((size_t)copies * sizeof(int));
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN((size_t)copies * sizeof(int));
 	for (k = 0; k < copies; k++)
-		memcpy(CMSG_DATA(c) + (size_t)k * sizeof(int), &fd, sizeof(fd));
-	return sendmsg(sock, &mh, 0) == (ssize_t)(i + 1) ? 0 : -1;
+		fds[k] = fd;
+	return msg_send_rec_fds(sock, b, i + 1, fds, (size_t)copies);
 }
 
 /*

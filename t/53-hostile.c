@@ -255,7 +255,7 @@ run_mode(const char *mode, int sys)
 		    "worker stopped reading" : "Killing misbehaving worker",
 		    2000),
 		    "%s: the supervisor logs killing the worker (and why)", m);
-	is_int(tu_wait_nfds(relay.pid, fd0, 3000), fd0,
+	is_int(tu_wait_nfds(relay.pid, fd0, 5000), fd0,
 	    "%s: the supervisor holds as many descriptors as before A", m);
 	if (!sys)
 		ok(aport != 0 && tu_port_free(aport, 0),

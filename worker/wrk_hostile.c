@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msg_io.h"
 #include "wrk.h"
 
 #ifdef WRK_HOSTILE
@@ -199,20 +200,14 @@ wrk_flood_start(struct wrk *w)
 
 /* one MSG_LOG record with the relay socket passed `copies` times */
 static int
-wrk_fds_send(struct wrk *w, int copies)
+wrk_fds_send(struct wrk *w, size_t copies)
 {
 	static const char	 text[] = "hostile: passing descriptors";
 	uint8_t			 rec[MSG_HDR_LEN + 1 + sizeof(text)];
-	union {
-		struct cmsghdr	 h;
-		char		 b[CMSG_SPACE(WRK_FDS_MANY * sizeof(int))];
-	} cm;
+	int			 fds[WRK_FDS_MANY];
 	struct buf_w		 b;
 	struct msg_log		 lg;
-	struct msghdr		 mh;
-	struct iovec		 iov;
-	struct cmsghdr		*c;
-	int			 fd = w->fd4 != -1 ? w->fd4 : w->fd6, k;
+	size_t			 k;
 
 	lg.level = LOG_WARN;
 	lg.text = (const uint8_t *)text;
@@ -220,22 +215,9 @@ wrk_fds_send(struct wrk *w, int copies)
 	buf_w_init(&b, rec, sizeof(rec));
 	if (msg_put_log(&b, &lg) == -1 || b.err != 0)
 		return -1;
-	iov.iov_base = rec;
-	iov.iov_len = b.len;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cm, 0, sizeof(cm));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.b;
-	mh.msg_controllen = CMSG_SPACE((size_t)copies * sizeof(int));
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN((size_t)copies * sizeof(int));
-	for (k = 0; k < copies; k++)
-		memcpy(CMSG_DATA(c) + (size_t)k * sizeof(int), &fd, sizeof(fd));
-	return sendmsg(w->ctl_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) ==
-	    (ssize_t)b.len ? 0 : -1;
+	for (k = 0; k < copies && k < WRK_FDS_MANY; k++)
+		fds[k] = w->fd4 != -1 ? w->fd4 : w->fd6;
+	return msg_send_rec_fds(w->ctl_fd, rec, b.len, fds, k);
 }
 
 static void
