@@ -87,8 +87,8 @@ msg_send_rec_fds(int fd, const void *buf, size_t len, const int *fds,
 /*
  * The control data of a received record: 0 if it holds nothing but what
  * the reader asked for (an arrival time, a drop count), 1 otherwise.
- * Nothing else is ever sent on the socketpair, so anything else is the
- * peer's doing, and a descriptor it passed (SCM_RIGHTS, or a pidfd with
+ * Nothing else is ever sent with a record read here, so anything else is
+ * the peer's doing, and a descriptor it passed (SCM_RIGHTS, or a pidfd with
  * SCM_PIDFD) is already installed here: every one is closed at once, all
  * that fitted even when the rest was cut off (MSG_CTRUNC), so that a
  * worker can neither fill the supervisor's descriptor table nor keep its
