@@ -7,6 +7,7 @@
 # before installing, when something is missing.
 #
 #   build-essential, clang	compilers (clang: the libFuzzer harnesses)
+#   musl-tools			the worker's libc (musl-gcc, musl-dev)
 #   libev-dev nettle-dev libcjson-dev libwebsockets-dev zlib1g-dev
 #				the libraries the binaries link
 #   perl			prove runs the TAP tests
@@ -16,7 +17,7 @@
 #   libbpf-dev			loads the XDP fast path (--xdp); build/test/xdp-pass
 #   iproute2 ethtool		the XDP tests' namespaces and veth pairs
 set -e
-PKGS="build-essential clang perl libev-dev nettle-dev libcjson-dev
+PKGS="build-essential clang musl-tools perl libev-dev nettle-dev libcjson-dev
 libwebsockets-dev zlib1g-dev python3 coturn openssl libbpf-dev iproute2
 ethtool"
 missing=""

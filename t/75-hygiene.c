@@ -4,11 +4,15 @@
  * WARN) or /proc/PID/environ, neither process may dump core, the secret's
  * vault is excluded from dumps, and workers are non-dumpable with memory
  * and CPU limits. The secret a relay joined with is in its memory once,
- * and neither it nor the token is in the worker spawner's memory.
+ * and neither it nor the token is in the worker spawner's memory. A
+ * worker's RELRO pages (GOT, .init_array, .data.rel.ro) are read-only
+ * (musl's static start-up leaves them writable: worker/wrk_relro.c), and
+ * two workers' binaries lie at different addresses (each its own exec).
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,21 +207,133 @@ t_token(struct tp_mock *m, int env)
 	tu_relay_stop(&r);
 }
 
+/* the pages of the PT_GNU_RELRO segment of the ELF file at path that the
+ * start-up protects (start and end rounded down to pages), as offsets
+ * from the load address: 0, or -1 without one */
+static int
+relro_pages(const char *path, unsigned long *lo, unsigned long *hi)
+{
+	Elf64_Ehdr	eh;
+	Elf64_Phdr	ph;
+	int		fd, i, rv = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(ph))
+		goto out;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff +
+		    (Elf64_Off)i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			goto out;
+		if (ph.p_type == PT_GNU_RELRO) {
+			*lo = ph.p_vaddr & ~4095UL;
+			*hi = (ph.p_vaddr + ph.p_memsz) & ~4095UL;
+			rv = 0;
+		}
+	}
+out:
+	close(fd);
+	return rv;
+}
+
+/*
+ * In /proc/PID/maps: the address where the process's own binary (the
+ * mapping of /proc/PID/exe at file offset 0) starts, and whether some
+ * page of [base + lo, base + hi) is in a writable mapping. 0, or -1 when
+ * the maps cannot be read or the binary is not found.
+ */
+static int
+exe_maps(pid_t pid, unsigned long lo, unsigned long hi, unsigned long *base,
+    int *writable)
+{
+	static char	buf[1 << 16];
+	char		exe[256], path[64], perm[8], name[256], *line, *save;
+	unsigned long	a, b, off, p;
+	long		n;
+	int		found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+		return -1;
+	exe[n] = '\0';
+	if (proc_file(pid, "maps", buf, sizeof(buf)) <= 0)
+		return -1;
+	/* the base first: the maps are in address order, RELRO after it */
+	save = NULL;
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		name[0] = '\0';
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %255s", &a, &b, perm,
+		    &off, name) < 4)
+			continue;
+		if (!found && off == 0 && strcmp(name, exe) == 0) {
+			*base = a;
+			*writable = 0;
+			found = 1;
+		}
+		if (!found)
+			continue;
+		for (p = *base + lo; p < *base + hi; p += 4096)
+			if (p >= a && p < b && perm[1] == 'w')
+				*writable = 1;
+	}
+	return found ? 0 : -1;
+}
+
+/* the worker's RELRO pages are read-only; w2 lies elsewhere (ASLR) */
+static void
+relro_aslr(pid_t w, pid_t w2)
+{
+	char		exe[256], path[64];
+	unsigned long	lo = 0, hi = 0, base = 0, base2 = 0;
+	long		n;
+	int		wr = 1, wr2 = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)w);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0) {
+		ok(0, "the worker's binary from /proc/PID/exe");
+		return;
+	}
+	exe[n] = '\0';
+	if (!ok(relro_pages(exe, &lo, &hi) == 0 && hi > lo,
+	    "the worker binary has a RELRO segment of at least a page"))
+		return;
+	ok(exe_maps(w, lo, hi, &base, &wr) == 0 && !wr,
+	    "a worker's RELRO pages are read-only (%lu pages)",
+	    (hi - lo) / 4096);
+	ok(exe_maps(w2, lo, hi, &base2, &wr2) == 0 && !wr2,
+	    "so are another worker's");
+	ok(base != 0 && base2 != 0 && base != base2,
+	    "two workers' binaries at different addresses (%#lx, %#lx)",
+	    base, base2);
+}
+
 static void
 t_worker(void)
 {
 	struct tu_relay		 r;
-	struct tu_client	 c;
+	struct tu_client	 c, c2;
 	struct stat		 st;
 	char			 path[64], uid[64];
-	pid_t			 w;
+	pid_t			 w, w2;
 
+	memset(&c2, 0, sizeof(c2));
+	c2.fd = -1;
 	if (tu_relay_client(&r, &c) == -1)
 		return;
 	is_int(tu_allocate(&c, -1, 0, 0), 0, "an allocation");
 	w = tu_new_worker(&r, NULL, 0, 2000);
 	if (!ok(w > 0, "its worker"))
 		goto out;
+	if (tu_client_open(&c2, &r, ADDR_V4) == 0 &&
+	    tu_allocate(&c2, -1, 0, 0) == 0 &&
+	    (w2 = tu_new_worker(&r, &w, 1, 2000)) > 0)
+		relro_aslr(w, w2);
+	else
+		ok(0, "a second allocation and its worker");
 	if (!tu_sandboxed()) {
 		skip(5, "ASan build: workers run without rlimits and filter");
 		goto out;
@@ -239,6 +355,7 @@ t_worker(void)
 	else
 		skip(1, "not root or worker runs as root: dumpable not visible");
 out:
+	tu_client_close(&c2);
 	tu_client_close(&c);
 	tu_relay_stop(&r);
 }

@@ -64,19 +64,27 @@ main(int argc, char **argv)
 	int		 saved;
 
 	(void)argv;
+	/* before anything is read: musl's start-up leaves them writable */
+	if (wrk_relro() == -1)
+		return WRK_EXIT_SANDBOX;
 	if (argc > 1)
 		usage("takes no arguments");
+#ifdef __GLIBC__
 	/*
 	 * Blocks of 16 KiB and more (the channel table) from fresh mappings,
 	 * and no heap grown ahead of need (glibc serves even a large block
 	 * from a heap that has room; libc's start-up already grew it by
 	 * 128 KiB, given back here): calloc() then clears nothing, and only
 	 * the pages written count in the worker's memory, instead of the
-	 * whole table cleared on the heap.
+	 * whole table cleared on the heap. With musl (the default build)
+	 * there is nothing to set: its calloc() writes only a block's last
+	 * partial page and reads the rest, clearing only what is not zero
+	 * already, so pages never written stay unbacked.
 	 */
 	(void)mallopt(M_TOP_PAD, 0);
 	(void)mallopt(M_MMAP_THRESHOLD, 16 * 1024);
 	(void)malloc_trim(0);
+#endif
 
 	/* die with the process that started us (spawner or supervisor) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)

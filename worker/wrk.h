@@ -123,6 +123,14 @@ int	wrk_send_rec(int fd, const void *, size_t);
 
 /* wrk_sandbox.c */
 int	sbx_apply(int nfds);
+#if defined(__x86_64__)
+/* the x32 ABI's flag in a system call number: <asm/unistd.h>'s
+ * __X32_SYSCALL_BIT, which musl's headers do not define */
+#define WRK_X32_BIT	0x40000000
+#endif
+
+/* wrk_relro.c: 0, or -1 (errno) */
+int	wrk_relro(void);
 
 /* wrk_hostile.c: no-ops unless built with -DWRK_HOSTILE */
 void	wrk_hostile_syscall(void);

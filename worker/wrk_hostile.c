@@ -98,7 +98,7 @@ wrk_hostile_call(const char *what)
 		__asm__ volatile ("int $0x80" : "+a"(ret) : : "memory");
 		fd = (int)ret;
 	} else if (strcmp(what, "x32") == 0)
-		fd = (int)syscall(__X32_SYSCALL_BIT | 39);	/* x32 getpid */
+		fd = (int)syscall(WRK_X32_BIT | 39);	/* x32 getpid */
 #endif
 	else
 		return;

@@ -5,9 +5,10 @@
  * the architecture checked first, then one allowed system call per line
  * with the reason it is needed, and a default that kills the process.
  * Only what the worker does *after* sbx_apply() is allowed: its epoll
- * loop (already created, with its timerfd), the relay socket(s) and the socketpair (already
- * open), and glibc malloc. Nothing can open, create or connect a socket,
- * exec, fork, ptrace or map executable memory.
+ * loop (already created, with its timerfd), the relay socket(s) and the
+ * socketpair (already open), and malloc (musl's, or glibc's with
+ * WRK_LIBC=glibc: the table is the same). Nothing can open, create or
+ * connect a socket, exec, fork, ptrace or map executable memory.
  *
  * Build with -DWRK_SANDBOX_DEBUG to turn the default into SECCOMP_RET_TRAP
  * with a SIGSYS handler that reports "syscall N" to the supervisor as a
@@ -118,8 +119,8 @@ static const struct sock_filter sbx_filter[] = {
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SBX_ARCH, 1, 0),
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	SBX_LOAD_NR,
-#ifdef __X32_SYSCALL_BIT
-	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1),
+#ifdef WRK_X32_BIT
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, WRK_X32_BIT, 0, 1),
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 #endif
 
@@ -135,7 +136,7 @@ static const struct sock_filter sbx_filter[] = {
 	SC_ALLOW(__NR_epoll_wait),	/* the loop (wrk_ev.c) */
 #endif
 #ifdef __NR_epoll_pwait
-	SC_ALLOW(__NR_epoll_pwait),	/* epoll_wait in glibc (aarch64) */
+	SC_ALLOW(__NR_epoll_pwait),	/* epoll_wait in musl, glibc aarch64 */
 #endif
 #ifdef __NR_epoll_ctl
 	SC_ALLOW(__NR_epoll_ctl),	/* pause/resume relay reads */
@@ -147,7 +148,7 @@ static const struct sock_filter sbx_filter[] = {
 	SC_ALLOW(__NR_write),		/* debug SIGSYS report */
 #endif
 #ifdef __NR_recvfrom
-	SC_ALLOW(__NR_recvfrom),	/* recv(2) in glibc */
+	SC_ALLOW(__NR_recvfrom),	/* recv(2) in libc */
 #endif
 #ifdef __NR_recvmsg
 	SC_ALLOW(__NR_recvmsg),		/* socketpair: end-of-file peek */
@@ -168,31 +169,31 @@ static const struct sock_filter sbx_filter[] = {
 	SC_ALLOW(__NR_clock_gettime),	/* --max-bps, log rate (vDSO fallback) */
 #endif
 #ifdef __NR_gettimeofday
-	SC_ALLOW(__NR_gettimeofday),	/* glibc time (vDSO fallback) */
+	SC_ALLOW(__NR_gettimeofday),	/* libc time (vDSO fallback) */
 #endif
 #ifdef __NR_brk
-	SC_ALLOW(__NR_brk),		/* glibc malloc */
+	SC_ALLOW(__NR_brk),		/* malloc */
 #endif
 #ifdef __NR_mmap
-	/* glibc malloc, but never PROT_EXEC */
+	/* malloc, but never PROT_EXEC */
 	SC_ALLOW_MASK(__NR_mmap, 2, PROT_READ | PROT_WRITE),
 #endif
 #ifdef __NR_mprotect
-	/* glibc malloc (arenas), but never PROT_EXEC */
+	/* malloc (guard pages, glibc arenas), but never PROT_EXEC */
 	SC_ALLOW_MASK(__NR_mprotect, 2, PROT_READ | PROT_WRITE),
 #endif
 #ifdef __NR_munmap
-	SC_ALLOW(__NR_munmap),		/* glibc malloc */
+	SC_ALLOW(__NR_munmap),		/* malloc */
 #endif
 #ifdef __NR_mremap
-	SC_ALLOW(__NR_mremap),		/* glibc realloc of large blocks */
+	SC_ALLOW(__NR_mremap),		/* realloc of large blocks */
 #endif
 #ifdef __NR_madvise
-	SC_ALLOW_ARG(__NR_madvise, 2, MADV_DONTNEED),	/* glibc free, trim */
-	SC_ALLOW_ARG(__NR_madvise, 2, MADV_FREE),	/* glibc free */
+	SC_ALLOW_ARG(__NR_madvise, 2, MADV_DONTNEED),	/* free, trim */
+	SC_ALLOW_ARG(__NR_madvise, 2, MADV_FREE),	/* free */
 #endif
 #ifdef __NR_rt_sigprocmask
-	SC_ALLOW(__NR_rt_sigprocmask),	/* glibc abort */
+	SC_ALLOW(__NR_rt_sigprocmask),	/* abort */
 #endif
 #ifdef __NR_rt_sigreturn
 	SC_ALLOW(__NR_rt_sigreturn),	/* return from any signal handler */
@@ -201,7 +202,7 @@ static const struct sock_filter sbx_filter[] = {
 	SC_ALLOW(__NR_close),		/* exit paths */
 #endif
 #ifdef __NR_getpid
-	SC_ALLOW(__NR_getpid),		/* glibc raise/abort */
+	SC_ALLOW(__NR_getpid),		/* raise/abort */
 #endif
 #ifdef __NR_exit
 	SC_ALLOW(__NR_exit),		/* thread exit */
