@@ -18,7 +18,6 @@
 
 /* exact payload sizes */
 #define MSG_READY_LEN		4	/* u16 port, u8 families, u8 zero */
-#define MSG_BIND_FAIL_LEN	4	/* u16 port, u16 errno */
 #define MSG_CHAN_ADD_LEN	24	/* u16 chan, u8 fam, u8 0, u16 port,
 					 * u16 0, ip[16] */
 #define MSG_CHAN_DEL_LEN	4	/* u16 chan, u16 zero */
@@ -35,8 +34,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	[MSG_NONE] =	  { 0, 0, 0, 0, 0 },
 	[MSG_READY] =	  { MSG_W2S, MSG_ST_STARTING, MSG_F_ONCE,
 			      MSG_READY_LEN, MSG_READY_LEN },
-	[MSG_BIND_FAIL] = { MSG_W2S, MSG_ST_STARTING, MSG_F_ONCE,
-			      MSG_BIND_FAIL_LEN, MSG_BIND_FAIL_LEN },
+	[MSG_UNUSED_2] =  { 0, 0, 0, 0, 0 },
 	[MSG_CHAN_ADD] =  { MSG_S2W, MSG_ST_READY, 0,
 			      MSG_CHAN_ADD_LEN, MSG_CHAN_ADD_LEN },
 	[MSG_CHAN_DEL] =  { MSG_S2W, MSG_ST_READY, 0,
@@ -62,7 +60,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 static const char *const msg_names[MSG_MAX] = {
 	[MSG_NONE] = "NONE",
 	[MSG_READY] = "READY",
-	[MSG_BIND_FAIL] = "BIND_FAIL",
+	[MSG_UNUSED_2] = "UNUSED_2",
 	[MSG_CHAN_ADD] = "CHAN_ADD",
 	[MSG_CHAN_DEL] = "CHAN_DEL",
 	[MSG_DATA] = "DATA",
@@ -203,16 +201,6 @@ msg_put_ready(struct buf_w *w, const struct msg_ready *r)
 	return msg_put_done(w);
 }
 
-int
-msg_put_bind_fail(struct buf_w *w, const struct msg_bind_fail *b)
-{
-	if (b->port == 0 || b->err == 0)
-		return msg_inval();
-	msg_put_hdr(w, MSG_BIND_FAIL, MSG_BIND_FAIL_LEN);
-	buf_put_u16(w, b->port);
-	buf_put_u16(w, b->err);
-	return msg_put_done(w);
-}
 
 /* a peer as the worker may be asked to send to: v4 or v6, port != 0,
  * and no stray bytes after an IPv4 address */
@@ -317,19 +305,6 @@ msg_get_ready(const struct msg *m, struct msg_ready *out)
 	return 0;
 }
 
-int
-msg_get_bind_fail(const struct msg *m, struct msg_bind_fail *out)
-{
-	struct buf_r	r;
-
-	if (msg_get_begin(m, MSG_BIND_FAIL, &r) == -1)
-		return msg_bad();
-	buf_get_u16(&r, &out->port);
-	buf_get_u16(&r, &out->err);
-	if (buf_r_done(&r) == -1 || out->port == 0 || out->err == 0)
-		return msg_bad();
-	return 0;
-}
 
 int
 msg_get_chan_add(const struct msg *m, struct msg_chan_add *out)

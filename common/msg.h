@@ -43,7 +43,8 @@
 enum msg_type {
 	MSG_NONE = 0,
 	MSG_READY,		/* w->s  relay socket(s) bound: port, families; once */
-	MSG_BIND_FAIL,		/* w->s  bind failed: port, errno; once */
+	MSG_UNUSED_2,		/* was BIND_FAIL: the supervisor binds relay
+				 * sockets now; rejected like MSG_NONE */
 	MSG_CHAN_ADD,		/* s->w  channel number + peer address */
 	MSG_CHAN_DEL,		/* s->w  channel number */
 	MSG_DATA,		/* both  ChannelData frames */
@@ -101,7 +102,6 @@ int	msg_check(const uint8_t *rec, size_t n, int dir, int state,
 int	msg_put_hdr(struct buf_w *, enum msg_type, size_t payload_len);
 
 struct msg_ready	{ uint16_t port; uint8_t families; };
-struct msg_bind_fail	{ uint16_t port; uint16_t err; };
 struct msg_chan_add	{ uint16_t chan; struct taddr peer; };
 struct msg_chan_del	{ uint16_t chan; };
 struct msg_log		{ uint8_t level; const uint8_t *text; size_t len; };
@@ -125,7 +125,6 @@ struct msg_pkt		{ struct taddr peer; const uint8_t *data; size_t len; };
 
 /* put: a complete record (header + payload); -1 on overflow */
 int	msg_put_ready(struct buf_w *, const struct msg_ready *);
-int	msg_put_bind_fail(struct buf_w *, const struct msg_bind_fail *);
 int	msg_put_chan_add(struct buf_w *, const struct msg_chan_add *);
 int	msg_put_chan_del(struct buf_w *, const struct msg_chan_del *);
 int	msg_put_log(struct buf_w *, const struct msg_log *);
@@ -138,7 +137,6 @@ int	msg_put_peer_data(struct buf_w *, const struct msg_pkt *);
 /* get: validate fields (family, port != 0 for peers, channel range,
  * families mask, log level); -1 EBADMSG on any bad field or leftover */
 int	msg_get_ready(const struct msg *, struct msg_ready *);
-int	msg_get_bind_fail(const struct msg *, struct msg_bind_fail *);
 int	msg_get_chan_add(const struct msg *, struct msg_chan_add *);
 int	msg_get_chan_del(const struct msg *, struct msg_chan_del *);
 int	msg_get_log(const struct msg *, struct msg_log *);

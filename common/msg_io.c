@@ -270,3 +270,61 @@ msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
 	}
 	return n;
 }
+
+/* ---- MSG_CONF and its relay sockets (the worker's first read) -------- */
+
+ssize_t
+msg_recv_rec_fds(int fd, void *buf, size_t cap, int *fds, unsigned max,
+    unsigned *nfds)
+{
+	union {
+		char		 buf[CMSG_SPACE(MSG_FDS_MAX * sizeof(int))];
+		struct cmsghdr	 align;
+	}			 ctl;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+	struct cmsghdr		*cm;
+	ssize_t			 n;
+	size_t			 k = 0;
+	int			 bad = 0;
+
+	*nfds = 0;
+	if (buf == NULL || cap < MSG_RECV_BUFLEN || max > MSG_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	iov.iov_base = buf;
+	iov.iov_len = MSG_RECV_BUFLEN;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	/* one SCM_RIGHTS of at most max descriptors, nothing else */
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0) ||
+		    k != 0) {
+			bad = 1;
+			continue;
+		}
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (k > max)
+			bad = 1;
+		else if (k > 0)
+			memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
+	}
+	if (bad || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+	    (size_t)n > MSG_MAX_RECORD || (n == 0 && (k > 0 || !msg_eof(fd)))) {
+		(void)msg_cmsg_foreign(&mh);	/* closes what came */
+		errno = EBADMSG;
+		return -1;
+	}
+	*nfds = (unsigned)k;
+	return n;
+}

@@ -70,6 +70,16 @@ int	msg_recv_recs(int fd, uint8_t *const *bufs, size_t *lens, unsigned max,
  * msg_recv_recs() would see as a truncated record */
 int	msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
 	    uint64_t *arrived, unsigned max, int *end);
+/* descriptors a MSG_CONF carries: the relay sockets, IPv4 and IPv6 */
+#define MSG_FDS_MAX		2
+/*
+ * msg_recv_rec() that also takes up to max descriptors (close-on-exec)
+ * into fds[], their count in *nfds. Anything else in the control data,
+ * more than max descriptors, or a record msg_recv_rec() would refuse:
+ * every descriptor that came is closed and -1 with EBADMSG.
+ */
+ssize_t	msg_recv_rec_fds(int fd, void *buf, size_t cap, int *fds,
+	    unsigned max, unsigned *nfds);
 /* now on the clock of those stamps (CLOCK_REALTIME, ns); 0 when !on, so
  * that a process without an age limit reads no clock */
 uint64_t msg_clock_ns(int on);

@@ -187,6 +187,7 @@ turn_cdata_in(struct turn *t, const uint8_t *p, size_t len,
 	}
 	e->c.alloc_id = a->id;
 	e->c.chan = num;
+	e->c.addr = c->peer;
 	e->c.data = payload;
 	e->c.len = plen;
 	t->st.packets_c2p++;

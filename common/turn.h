@@ -96,7 +96,8 @@ enum turn_cmd_type {
 	TURN_CMD_WORKER_START,	/* alloc_id, port, families */
 	TURN_CMD_WORKER_CHAN_ADD, /* alloc_id, chan, peer */
 	TURN_CMD_WORKER_CHAN_DEL, /* alloc_id, chan */
-	TURN_CMD_WORKER_DATA,	/* alloc_id, chan, data (payload only) */
+	TURN_CMD_WORKER_DATA,	/* alloc_id, chan, addr (the channel's
+				 * peer), data (payload only) */
 	TURN_CMD_WORKER_STOP,	/* alloc_id, reason */
 	TURN_CMD_LOG,		/* level, text */
 	/* --indications only (conf.indications): */
@@ -125,7 +126,7 @@ struct turn_cmd {
 	enum turn_cmd_type type;
 	uint32_t	 alloc_id;
 	struct taddr	 addr;		/* SEND: client; CHAN_ADD, PERM_*,
-					 * WORKER_SEND: peer */
+					 * WORKER_SEND, WORKER_DATA: peer */
 	uint16_t	 port;		/* WORKER_START */
 	uint8_t		 families;	/* WORKER_START: ADDR_FAM_* */
 	uint16_t	 chan;

@@ -169,7 +169,7 @@ enum sup_in_type {
 	SUP_IN_TIMEOUT,		/* the engine timer fired */
 	SUP_IN_DRAIN,		/* deadline: ms, 0 = none */
 	SUP_IN_READY,		/* alloc_id: worker sent READY */
-	SUP_IN_BIND_FAILED,	/* alloc_id: worker sent BIND_FAIL */
+	SUP_IN_BIND_FAILED,	/* alloc_id: its relay port is taken */
 	SUP_IN_GONE,		/* alloc_id: worker dead, killed or not started */
 	SUP_IN_DATA,		/* alloc_id, data, len: frames of a MSG_DATA */
 	SUP_IN_PEER_DATA	/* alloc_id, addr (peer), data, len */
@@ -206,12 +206,23 @@ void		 sup_send_frames(struct sup *, const struct taddr *,
 void		 sup_send_flush(struct sup *);
 int		 sup_send_pending(void);	/* sends not yet flushed */
 
+/* sup_rsock.c: relay sockets, client -> peer sends */
+void		 sup_rsock_init(const struct sup_conf *);
+void		 sup_rsock_filter(const struct peer_filter *);
+int		 sup_rsock_direct(const struct sup_conf *);
+int		 sup_rsock_bind(const struct sup_conf *, uint16_t, uint8_t,
+		    int [2]);
+void		 sup_rsock_close(int [2]);
+void		 sup_rsock_send(struct sup *, int, const struct taddr *,
+		    const uint8_t *, size_t);
+void		 sup_rsock_flush(struct sup *);
+
 /* sup_spawn.c */
-int		 sup_spawn(struct sup *, uint32_t, uint16_t, uint8_t, pid_t *,
-		    int *);
+int		 sup_spawn(struct sup *, uint32_t, uint16_t, uint8_t,
+		    const int [2], pid_t *, int *);
 int		 sup_spawn_pair(int [2]);
 int		 sup_spawn_conf(const struct sup *, int, uint32_t, uint16_t,
-		    uint8_t, pid_t);
+		    uint8_t, const int [2], pid_t);
 void		 sup_spawn_child(const struct sup_conf *, int, pid_t, int)
 		    __attribute__((noreturn));
 
@@ -221,7 +232,7 @@ pid_t		 spn_start(const struct sup_conf *, int devnull, int *);
 /* sup_pool.c: the spawner's other end, the pool of idle workers */
 void		 sup_pool_init(struct sup *);
 int		 sup_pool_take(struct sup *, void *, uint32_t, uint16_t,
-		    uint8_t, pid_t *, int *);
+		    uint8_t, const int [2], pid_t *, int *);
 size_t		 sup_pool_idle(void);
 void		 sup_pool_cancel(struct sup *, uint32_t);
 void		 sup_pool_kill_all(struct sup *);
@@ -230,6 +241,8 @@ void		 sup_pool_kill_all(struct sup *);
 void		 sup_worker_init(struct sup *);
 int		 sup_worker_start(struct sup *, uint32_t, uint16_t, uint8_t);
 struct sup_wq	*sup_worker_wq(uint32_t, int);
+int		 sup_worker_rfd(const struct sup *, uint32_t,
+		    const struct taddr *, size_t);
 void		 sup_worker_flush(struct sup *);
 void		 sup_worker_stop(struct sup *, uint32_t, int reason);
 void		 sup_worker_kill_all(struct sup *);
@@ -244,7 +257,7 @@ void		 sup_wsend_chan_add(struct sup *, uint32_t, uint16_t,
 		    const struct taddr *);
 void		 sup_wsend_chan_del(struct sup *, uint32_t, uint16_t);
 void		 sup_wsend_data(struct sup *, uint32_t, uint16_t,
-		    const uint8_t *, size_t);
+		    const struct taddr *, const uint8_t *, size_t);
 void		 sup_wsend_perm(struct sup *, uint32_t, const struct taddr *,
 		    int add);
 void		 sup_wsend_dgram(struct sup *, uint32_t, const struct taddr *,

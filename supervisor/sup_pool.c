@@ -208,7 +208,7 @@ pool_discard(struct pool_ent *e)
  */
 int
 sup_pool_take(struct sup *s, void *owner, uint32_t id, uint16_t port,
-    uint8_t families, pid_t *pid, int *fd)
+    uint8_t families, const int rfd[2], pid_t *pid, int *fd)
 {
 	struct pool_ent	*e;
 
@@ -217,7 +217,7 @@ sup_pool_take(struct sup *s, void *owner, uint32_t id, uint16_t port,
 	while ((e = TAILQ_FIRST(&pool_idle)) != NULL) {
 		TAILQ_REMOVE(&pool_idle, e, idle);
 		pool_nidle--;
-		if (sup_spawn_conf(s, e->fd, id, port, families,
+		if (sup_spawn_conf(s, e->fd, id, port, families, rfd,
 		    s->spawner_pid) == -1) {
 			pool_discard(e);
 			continue;

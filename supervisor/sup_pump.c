@@ -87,7 +87,8 @@ exec_cmd(struct sup *s, const struct turn_cmd *c)
 		sup_wsend_chan_del(s, c->alloc_id, c->chan);
 		break;
 	case TURN_CMD_WORKER_DATA:
-		sup_wsend_data(s, c->alloc_id, c->chan, c->data, c->len);
+		sup_wsend_data(s, c->alloc_id, c->chan, &c->addr, c->data,
+		    c->len);
 		break;
 	case TURN_CMD_WORKER_STOP:
 		sup_xdp_alloc_gone(c->alloc_id);

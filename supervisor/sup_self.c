@@ -128,6 +128,7 @@ sup_self_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	sup_self_last = f.n_host;
 	memcpy(sup_self_host, f.host, f.n_host * sizeof(f.host[0]));
 	turn_set_filter(s->turn, &f);
+	sup_rsock_filter(&f);
 }
 
 /* 1 when ip is one of the host's addresses at the last scan */

@@ -117,12 +117,14 @@ sup_spawn_child(const struct sup_conf *c, int devnull, pid_t parent, int fd)
  */
 int
 sup_spawn_conf(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
-    uint8_t families, pid_t ppid)
+    uint8_t families, const int rfd[2], pid_t ppid)
 {
 	const struct sup_conf	*c = s->conf;
 	static struct msg_conf	 mc;	/* 1 KiB: not on the stack */
 	uint8_t			 rec[MSG_HDR_LEN + MSG_CONF_LEN];
 	struct buf_w		 b;
+	int			 fds[MSG_FDS_MAX];
+	size_t			 n = 0;
 
 	memset(&mc, 0, sizeof(mc));
 	mc.alloc_id = alloc_id;
@@ -139,8 +141,14 @@ sup_spawn_conf(const struct sup *s, int fd, uint32_t alloc_id, uint16_t port,
 	mc.max_bps = c->max_bps;
 	mc.qdelay_ms = (uint16_t)c->qdelay_ms;
 	mc.qgrace_ms = (uint16_t)c->qgrace_ms;
+	/* the relay sockets, IPv4 first, as the worker takes them */
+	if (rfd[0] != -1)
+		fds[n++] = rfd[0];
+	if (rfd[1] != -1)
+		fds[n++] = rfd[1];
 	buf_w_init(&b, rec, sizeof(rec));
-	if (msg_put_conf(&b, &mc) == -1 || msg_send_rec(fd, rec, b.len) == -1)
+	if (msg_put_conf(&b, &mc) == -1 || n == 0 ||
+	    msg_send_rec_fds(fd, rec, b.len, fds, n) == -1)
 		return -1;
 	return 0;
 }
@@ -181,7 +189,7 @@ sup_spawn_pair(int sp[2])
  */
 int
 sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
-    pid_t *pid, int *fd)
+    const int rfd[2], pid_t *pid, int *fd)
 {
 	int	sp[2];
 
@@ -189,7 +197,8 @@ sup_spawn(struct sup *s, uint32_t alloc_id, uint16_t port, uint8_t families,
 		log_warn("Cannot create a socketpair id=%u", alloc_id);
 		return -1;
 	}
-	if (sup_spawn_conf(s, sp[0], alloc_id, port, families, s->pid) == -1) {
+	if (sup_spawn_conf(s, sp[0], alloc_id, port, families, rfd,
+	    s->pid) == -1) {
 		log_warn("Cannot encode a worker configuration id=%u", alloc_id);
 		close(sp[0]);
 		close(sp[1]);

@@ -32,6 +32,8 @@ struct worker {
 	int			 hashed;
 	ev_io			 io;
 	struct sup_wq		 wq;		/* wq.fd: the socketpair */
+	int			 rfd[2];	/* relay sockets v4, v6 (-1:
+						 * none), sup_rsock.c */
 	ev_child		 child;
 	ev_timer		 ready_timer;
 	struct worker		*hnext;

@@ -112,8 +112,31 @@ wk_wq_fail(struct sup_wq *q, const char *why)
 void
 sup_worker_flush(struct sup *s)
 {
-	(void)s;
+	sup_rsock_flush(s);
 	sup_wq_flush_all();
+}
+
+/*
+ * The relay socket of READY worker id for a peer of that family, to send
+ * its client's data from (sup_rsock.c): -1 when there is none, or when
+ * the data must go through the worker (--max-bps). Counted as the
+ * worker's own sends.
+ */
+int
+sup_worker_rfd(const struct sup *s, uint32_t id, const struct taddr *peer,
+    size_t len)
+{
+	struct worker	*w;
+	int		 fd;
+
+	if (!sup_rsock_direct(s->conf) || (w = wk_find(id)) == NULL ||
+	    w->state != MSG_ST_READY || w->stopping)
+		return -1;
+	if ((fd = w->rfd[peer->family == ADDR_V6]) == -1)
+		return -1;
+	w->stats.tx_pkts++;
+	w->stats.tx_bytes += len;
+	return fd;
 }
 
 /* the queue towards worker id: NULL without one, or (ready) when it is
@@ -137,6 +160,7 @@ static void
 wk_detach(struct worker *w)
 {
 	wk_hash_del(w);
+	sup_rsock_close(w->rfd);
 	sup_wq_release(&w->wq);
 	sup_carry_drop(&w->carry);
 	w->stopping = 1;
@@ -260,6 +284,7 @@ wk_new(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 	w->port = port;
 	w->families = families;
 	w->state = MSG_ST_STARTING;
+	w->rfd[0] = w->rfd[1] = -1;
 	w->served = UINT_MAX;	/* not read in any iteration yet */
 	w->carry.fn = wk_carry_cb;
 	w->carry.arg = w;
@@ -314,7 +339,8 @@ wk_fork(struct sup *s, struct worker *w)
 	pid_t	pid;
 	int	fd;
 
-	if (sup_spawn(s, w->alloc_id, w->port, w->families, &pid, &fd) == -1)
+	if (sup_spawn(s, w->alloc_id, w->port, w->families, w->rfd, &pid,
+	    &fd) == -1)
 		return -1;
 	w->spawned = 0;
 	wk_attach(s, w, pid, fd);
@@ -326,15 +352,31 @@ sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 {
 	struct worker	*w;
 	pid_t		 pid;
-	int		 fd, r = -1;
+	int		 fd, r = -1, rfd[2];
 
 	/* a retry on another port: the last try's worker is done */
 	if ((w = wk_find(id)) != NULL)
 		wk_kill(w);
+	/* the port first: taken, the engine tries another (its rule);
+	 * no socket at all (out of descriptors, say), the start failed */
+	if (sup_rsock_bind(s->conf, port, families, rfd) == -1) {
+		if (errno == EADDRINUSE || errno == EACCES) {
+			log_msg(LOG_WARN, "Cannot bind port=%u error=\"%s\"",
+			    port, strerror(errno));
+			sup_pump_event(s, SUP_IN_BIND_FAILED, id);
+		} else {
+			log_msg(LOG_WARN, "Cannot create a relay socket "
+			    "port=%u error=\"%s\"", port, strerror(errno));
+			sup_pump_event(s, SUP_IN_GONE, id);
+		}
+		return -1;
+	}
 	if ((w = wk_new(s, id, port, families)) != NULL) {
+		w->rfd[0] = rfd[0];
+		w->rfd[1] = rfd[1];
 		w->spawned = 1;
-		r = sup_pool_take(s, w, id, port, families, &pid, &fd);
-		if (r == -1 && sup_spawn(s, id, port, families, &pid,
+		r = sup_pool_take(s, w, id, port, families, rfd, &pid, &fd);
+		if (r == -1 && sup_spawn(s, id, port, families, rfd, &pid,
 		    &fd) == 0)
 			w->spawned = 0;
 		else if (r == -1) {
@@ -343,6 +385,7 @@ sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 		}
 	}
 	if (w == NULL) {
+		sup_rsock_close(rfd);
 		/* inside the drain: the pump feeds it after (its rule 3) */
 		sup_pump_event(s, SUP_IN_GONE, id);
 		return -1;
@@ -368,7 +411,7 @@ sup_worker_spawned(struct sup *s, uint32_t id, pid_t pid, int fd)
 	 * exec, say): its exit status follows from the spawner and says why
 	 * (wk_crashed); nothing here to blame it for.
 	 */
-	(void)sup_spawn_conf(s, fd, id, w->port, w->families,
+	(void)sup_spawn_conf(s, fd, id, w->port, w->families, w->rfd,
 	    s->spawner_pid);
 	return w;
 }

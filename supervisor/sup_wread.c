@@ -177,23 +177,6 @@ wk_on_ready(struct worker *w, const struct msg *m)
 	sup_pump_event(w->sup, SUP_IN_READY, w->alloc_id);
 }
 
-static void
-wk_on_bind_fail(struct worker *w, const struct msg *m)
-{
-	struct msg_bind_fail	 f;
-	struct sup		*s = w->sup;
-	uint32_t		 id = w->alloc_id;
-
-	if (msg_get_bind_fail(m, &f) == -1 || f.port != w->port) {
-		wk_hostile(w, "bad BIND_FAIL");
-		return;
-	}
-	log_msg(LOG_DEBUG, "Worker cannot bind its port id=%u port=%u error=\"%s\"",
-	    id, f.port, strerror(f.err));
-	wk_kill(w);		/* it exits by itself; an exit is expected */
-	sup_pump_event(s, SUP_IN_BIND_FAILED, id);
-}
-
 /* frames of a checked MSG_DATA to the engine; the worker may be stopped */
 static void
 wk_feed(struct worker *w, const uint8_t *p, size_t len)
@@ -314,9 +297,6 @@ wk_dispatch(struct worker *w, const struct msg *m)
 	switch (m->type) {
 	case MSG_READY:
 		wk_on_ready(w, m);
-		break;
-	case MSG_BIND_FAIL:
-		wk_on_bind_fail(w, m);
 		break;
 	case MSG_LOG:
 		if (msg_get_log(m, &l) == -1)

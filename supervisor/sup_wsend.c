@@ -16,12 +16,19 @@
 #include "sup.h"
 #include "sup_wq.h"
 
+/* a client's payload on a bound channel: from the supervisor on the
+ * allocation's relay socket (sup_rsock.c), or to the worker */
 void
 sup_wsend_data(struct sup *s, uint32_t id, uint16_t chan,
-    const uint8_t *p, size_t len)
+    const struct taddr *peer, const uint8_t *p, size_t len)
 {
 	struct sup_wq	*q;
+	int		 fd;
 
+	if ((fd = sup_worker_rfd(s, id, peer, len)) != -1) {
+		sup_rsock_send(s, fd, peer, p, len);
+		return;
+	}
 	if ((q = sup_worker_wq(id, 1)) == NULL ||
 	    sup_wq_data(q, chan, p, len) == -1)
 		s->cnt.worker_drops++;

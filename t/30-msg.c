@@ -50,7 +50,6 @@ static size_t
 valid_payload(enum msg_type t, uint8_t *p)
 {
 	static const uint8_t ready[] = { 0xc0, 0x00, 0x03, 0x00 };
-	static const uint8_t bfail[] = { 0xc0, 0x00, 0x00, 0x62 };
 	static const uint8_t cadd[] = {
 		0x40, 0x00, 0x04, 0x00, 0x1f, 0x90, 0x00, 0x00,
 		198, 51, 100, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
@@ -66,9 +65,6 @@ valid_payload(enum msg_type t, uint8_t *p)
 	case MSG_READY:
 		memcpy(p, ready, sizeof(ready));
 		return sizeof(ready);
-	case MSG_BIND_FAIL:
-		memcpy(p, bfail, sizeof(bfail));
-		return sizeof(bfail);
 	case MSG_CHAN_ADD:
 		memcpy(p, cadd, sizeof(cadd));
 		return sizeof(cadd);
@@ -132,7 +128,6 @@ static int
 get_any(const struct msg *m)
 {
 	struct msg_ready	rd;
-	struct msg_bind_fail	bf;
 	struct msg_chan_add	ca;
 	struct msg_chan_del	cd;
 	struct msg_log		lg;
@@ -151,8 +146,6 @@ get_any(const struct msg *m)
 		return msg_get_conf(m, &mc);
 	case MSG_READY:
 		return msg_get_ready(m, &rd);
-	case MSG_BIND_FAIL:
-		return msg_get_bind_fail(m, &bf);
 	case MSG_CHAN_ADD:
 		return msg_get_chan_add(m, &ca);
 	case MSG_CHAN_DEL:
@@ -289,6 +282,14 @@ test_header(void)
 	n = mkrec(rec, MSG_NONE, p, 4);
 	is_int(check(rec, n, MSG_W2S, MSG_ST_READY, NULL), -1, "type NONE");
 	ok(check(rec, n, MSG_S2W, MSG_ST_READY, NULL) == -1, "type NONE s2w");
+	/* the retired BIND_FAIL (workers bind nothing): like NONE, in any
+	 * direction and state */
+	n = mkrec(rec, MSG_UNUSED_2, (const uint8_t *)"\xc0\x00\x00\x62",
+	    4);
+	ok(check(rec, n, MSG_W2S, MSG_ST_STARTING, NULL) == -1 &&
+	    check(rec, n, MSG_S2W, MSG_ST_STARTING, NULL) == -1 &&
+	    check(rec, n, MSG_W2S, MSG_ST_READY, NULL) == -1,
+	    "type UNUSED_2 (was BIND_FAIL) refused");
 	n = mkrec(rec, MSG_MAX, p, 4);
 	ok(check(rec, n, MSG_W2S, MSG_ST_READY, NULL) == -1 &&
 	    check(rec, n, MSG_S2W, MSG_ST_READY, NULL) == -1, "type MSG_MAX");
@@ -311,7 +312,6 @@ test_roundtrip(void)
 	struct buf_w		w;
 	struct msg		m;
 	struct msg_ready	rd = { 49152, ADDR_FAM_V4 | ADDR_FAM_V6 }, rd2;
-	struct msg_bind_fail	bf = { 50000, 98 }, bf2;
 	struct msg_chan_add	ca, ca2;
 	struct msg_chan_del	cd = { 0x4fff }, cd2;
 	struct msg_log		lg = { 3, (const uint8_t *)"hello", 5 }, lg2;
@@ -331,13 +331,6 @@ test_roundtrip(void)
 	    msg_get_ready(&m, &rd2) == 0 && rd2.port == 49152 &&
 	    rd2.families == 3, "READY round trip");
 
-	buf_w_init(&w, rec, sizeof(rec));
-	ok(msg_put_bind_fail(&w, &bf) == 0, "put BIND_FAIL");
-	wl = tap_unhex("0002000000000004c3500062", want, sizeof(want));
-	is_mem(rec, w.len, want, wl, "BIND_FAIL bytes");
-	ok(msg_check(rec, w.len, MSG_W2S, MSG_ST_STARTING, NULL, &m) == 0 &&
-	    msg_get_bind_fail(&m, &bf2) == 0 && bf2.port == 50000 &&
-	    bf2.err == 98, "BIND_FAIL round trip");
 
 	memset(&ca, 0, sizeof(ca));
 	ca.chan = 0x4001;
@@ -438,7 +431,6 @@ test_bad_fields(void)
 	struct msg_chan_add	ca;
 	struct msg_chan_del	cd = { 0x3fff };
 	struct msg_log		lg = { 4, (const uint8_t *)"x", 1 };
-	struct msg_bind_fail	bf = { 1, 0 };
 	char			big[MSG_LOG_MAX + 1];
 
 	is_int(get_with(MSG_READY, "c0000300"), 0, "READY ok");
@@ -446,8 +438,6 @@ test_bad_fields(void)
 	is_int(get_with(MSG_READY, "c0000000"), -1, "READY families 0");
 	is_int(get_with(MSG_READY, "c0000400"), -1, "READY families 4");
 	is_int(get_with(MSG_READY, "c0000301"), -1, "READY reserved byte");
-	is_int(get_with(MSG_BIND_FAIL, "00000062"), -1, "BIND_FAIL port 0");
-	is_int(get_with(MSG_BIND_FAIL, "c0000000"), -1, "BIND_FAIL errno 0");
 	is_int(get_with(MSG_CHAN_ADD, "4000040004d20000"
 	    "c6336407000000000000000000000000"), 0, "CHAN_ADD ok");
 	is_int(get_with(MSG_CHAN_ADD, "3fff040004d20000"
@@ -495,7 +485,6 @@ test_bad_fields(void)
 	ok(msg_put_log(&w, &lg) == 0 && w.len == MSG_HDR_LEN + 1 + MSG_LOG_MAX,
 	    "put LOG 512 chars");
 	buf_w_init(&w, rec, sizeof(rec));
-	ok(msg_put_bind_fail(&w, &bf) == -1 && w.len == 0, "put BIND_FAIL 0");
 	memset(&ca, 0, sizeof(ca));
 	ca.chan = 0x4000;
 	ca.peer.family = ADDR_V4;
@@ -1094,6 +1083,8 @@ test_mutations(void)
 	unsigned long		 flips2 = 0;
 
 	for (t = MSG_READY; t < MSG_MAX; t++) {
+		if (t == MSG_UNUSED_2)
+			continue;
 		plen = valid_payload(t, p);
 		n = mkrec(rec2, t, p, plen);
 		bits = n * 8;
@@ -1138,7 +1129,7 @@ test_mutations(void)
 	for (i = 0; i < n; i++)
 		mut_one(rec2, i, &ms);
 
-	ok(nrec == MSG_MAX - 1, "mutated a valid record of every type");
+	ok(nrec == MSG_MAX - 2, "mutated a valid record of every type");
 	ok(ms.runs > 100000, "mutation runs: %lu (%lu two-bit flips)",
 	    ms.runs, flips2);
 	ok(ms.accepted > 0 && ms.accepted < ms.runs,
@@ -1153,7 +1144,8 @@ main(void)
 
 	test_header();
 	for (t = MSG_READY; t < MSG_MAX; t++)
-		test_rule(t);
+		if (t != MSG_UNUSED_2)
+			test_rule(t);
 	test_roundtrip();
 	test_bad_fields();
 	test_indications();

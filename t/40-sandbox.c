@@ -503,13 +503,15 @@ worker_child(int ctl)
 	static struct wrk	w;
 	static struct msg_conf	conf;
 	const char		*why = "";
+	int			 fds[MSG_FDS_MAX];
+	unsigned		 nfds = 0;
 
 	if (dup2(ctl, WRK_CTL_FD) == -1)
 		_exit(90);
 	if (ctl != WRK_CTL_FD)
 		close(ctl);
 	wrk_log_init(WRK_CTL_FD, LOG_INFO, 0);
-	switch (wrk_conf_read(WRK_CTL_FD, &conf, &why)) {
+	switch (wrk_conf_read(WRK_CTL_FD, &conf, fds, &nfds, &why)) {
 	case 0:
 		_exit(WRK_EXIT_PARENT);
 	case -1:
@@ -520,10 +522,8 @@ worker_child(int ctl)
 	wrk_init(&w, &conf);
 	if ((w.relay = relay_new(&w.conf.filter)) == NULL)
 		_exit(91);
-	if (wrk_bind(&w) == -1) {
-		(void)wrk_send_bind_fail(&w, errno);
-		_exit(WRK_EXIT_BIND);
-	}
+	if (wrk_take_socks(&w, fds, nfds) == -1)
+		_exit(WRK_EXIT_USAGE);
 	if (wrk_close_fds(&w) == -1)
 		_exit(92);
 	if (wrk_loop_init(&w) == -1)
@@ -535,21 +535,57 @@ worker_child(int ctl)
 	_exit(wrk_run(&w));
 }
 
+/* the port every worker here relays on (127.0.0.1), free at start */
+static uint16_t	relay_port;
+
+/* a UDP socket on 127.0.0.1:port, as the supervisor binds them (-1 on
+ * failure; port 0: the kernel's choice, written back) */
+static int
+relay_socket(uint16_t *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(*port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == -1) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
 /* fork a worker with these records queued first, as the supervisor
- * does (nrec 0 and no fd kept: it sees end of file) */
+ * does (nrec 0 and no fd kept: it sees end of file); a MSG_CONF goes
+ * with a relay socket on relay_port, as from the supervisor */
 static pid_t
 start_worker_recs(int *sup_fd, const uint8_t *first, size_t n)
 {
-	int	sp[2];
-	pid_t	pid;
+	int		sp[2], rfd = -1;
+	uint16_t	port = relay_port;
+	pid_t		pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		return -1;
-	if (n > 0 && msg_send_rec(sp[0], first, n) == -1) {
+	if (n > MSG_HDR_LEN && first[0] == 0 && first[1] == MSG_CONF &&
+	    (rfd = relay_socket(&port)) == -1)
+		diag("cannot bind 127.0.0.1:%u", relay_port);
+	if (n > 0 && (rfd == -1 ? msg_send_rec(sp[0], first, n) :
+	    msg_send_rec_fds(sp[0], first, n, &rfd, 1)) == -1) {
 		close(sp[0]);
 		close(sp[1]);
 		return -1;
 	}
+	if (rfd != -1)
+		close(rfd);
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
 		close(sp[0]);
@@ -575,6 +611,7 @@ loopback_conf(struct msg_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->alloc_id = 1;
+	conf->port = relay_port;
 	conf->families = ADDR_FAM_V4;
 	addr_parse_ip("127.0.0.1", &conf->bind4);
 	peer_cidr_parse("127.0.0.0/8", &conf->filter.allow[0]);
@@ -898,6 +935,13 @@ main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	probe_seccomp();
+	{
+		int fd = relay_socket(&relay_port);
+
+		if (!ok(fd != -1, "a free UDP port on 127.0.0.1"))
+			return done_testing();
+		close(fd);
+	}
 	test_forbidden();
 	test_proc_status();
 	test_worker_loop();

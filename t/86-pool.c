@@ -281,10 +281,25 @@ t_no_fds(void)
 	for (i = 0; i < n; i++)
 		if (nums[i] > top)
 			top = nums[i];
+	/*
+	 * RLIMIT_NOFILE bounds descriptor numbers, and a new one takes the
+	 * lowest free number: a limit of n (the count open) leaves no room,
+	 * n + 1 room for one, the relay socket, which the supervisor binds
+	 * before it asks the spawner for a worker.
+	 */
 	ok(prlimit(relay.pid, RLIMIT_NOFILE, NULL, &old) == 0 &&
-	    (tight = old, tight.rlim_cur = (rlim_t)top + 1,
+	    (tight = old, tight.rlim_cur = (rlim_t)n,
 	    prlimit(relay.pid, RLIMIT_NOFILE, &tight, NULL) == 0),
-	    "lower the supervisor's RLIMIT_NOFILE to %d", top + 1);
+	    "lower the supervisor's RLIMIT_NOFILE to %d (highest open %d)", n,
+	    top);
+	mark = tu_log_size(&relay);
+	is_int(tu_allocate(d, -1, 0, 0), 508,
+	    "ALLOCATE when no relay socket can be created: 508");
+	ok(tu_log_wait(&relay, mark, "Cannot create a relay socket",
+	    WAIT_MS), "the supervisor logs why");
+	tight.rlim_cur = (rlim_t)n + 1;
+	ok(prlimit(relay.pid, RLIMIT_NOFILE, &tight, NULL) == 0,
+	    "RLIMIT_NOFILE %d: room for the relay socket only", n + 1);
 	mark = tu_log_size(&relay);
 	is_int(tu_allocate(d, -1, 0, 0), 508,
 	    "ALLOCATE when the worker's socketpair cannot be received: 508");

@@ -17,16 +17,19 @@
  *      datagram is relayed, nothing counted.
  *  (d) as (a), with the worker stopped while the peer sends: the worker
  *      drops and counts (relay_late, reported with MSG_STATS).
- *  (e) the worker stopped while the client sends: the supervisor's
- *      records wait on the socketpair, and the worker drops and counts
- *      them when it reads them (worker_late).
+ *  (e) the worker stopped while the client sends: the client's data
+ *      does not wait for it (the supervisor sends it on the relay socket
+ *      itself), so every datagram arrives.
+ *  (g) as (e) with --max-bps, where the client's data goes through the
+ *      worker: the supervisor's records wait on the socketpair, and the
+ *      worker drops and counts them when it reads them (worker_late).
  *  (f) the relay stopped while the peer sends: the worker's records wait
  *      on the socketpair, and the supervisor drops and counts them when
  *      it reads them (from_worker_late).
  *  (c) more than the listen socket's buffer holds while stopped (grace as
  *      in (b)): the kernel drops the rest, and listen_full counts exactly
- *      those (SO_RXQ_OVFL): sent = relayed + listen_full (+ to_worker,
- *      should the worker fall behind the burst that follows).
+ *      those (SO_RXQ_OVFL): sent = relayed + listen_full (+ to_peer,
+ *      should the relay socket's buffer fill in the burst that follows).
  */
 #include <sys/socket.h>
 
@@ -87,7 +90,8 @@ counted(struct run *x, const char *const *queues, long long base,
 }
 
 static int
-run_start(struct run *x, const char *delay, const char *grace)
+run_start(struct run *x, const char *delay, const char *grace,
+    const char *max_bps)
 {
 	struct tu_relay_opts	o;
 	int			rc;
@@ -101,6 +105,10 @@ run_start(struct run *x, const char *delay, const char *grace)
 	o.extra[1] = delay;
 	o.extra[2] = "--queue-delay-grace";
 	o.extra[3] = grace;
+	if (max_bps != NULL) {
+		o.extra[4] = "--max-bps";
+		o.extra[5] = max_bps;
+	}
 	if (tu_relay_start(&x->r, &o) == -1)
 		return -1;
 	if (tu_client_open(&x->c, &x->r, ADDR_V4) == -1 ||
@@ -249,7 +257,7 @@ main(void)
 	tu_need("bin/turncell", NULL);
 
 	/* (a) */
-	if (run_start(&x, "20", "0") == -1 || warm(&x) == -1) {
+	if (run_start(&x, "20", "0", NULL) == -1 || warm(&x) == -1) {
 		ok(0, "(a) relay, allocation, channel, first datagram");
 		run_stop(&x);
 		return done_testing();
@@ -294,22 +302,16 @@ main(void)
 	is_int(late, want, "(d) every datagram not relayed is counted "
 	    "(relay_late + relay_full, from the worker)");
 
-	/* (e): the worker stopped, the client sending: the records the
-	 * supervisor queued for it meanwhile are too old when it reads them */
+	/* (e): the worker stopped, the client sending: its data leaves from
+	 * the supervisor, so the stop delays nothing */
 	x.p2c = 0;
-	tow = qdrops(&x, "to_worker");
 	sent = stopped_burst(&x, wk, STOPPED_N, 100);
 	rc = settle(&x, 2, &got, &ms, &mg);
-	ok(rc == 0, "(e) relaying again after the worker's stop");
-	want = sent + ms - mg - got - (qdrops(&x, "to_worker") - tow);
-	late = counted(&x, worker_q, 0, want);
+	ok(rc == 0, "(e) relaying after the worker's stop");
 	diag("(e) the client sent %ld while the worker was stopped, %ld "
-	    "arrived; markers %ld/%ld; worker_late %lld, to_worker %lld",
-	    sent, got, mg, ms, late, qdrops(&x, "to_worker") - tow);
-	is_int(got, 0, "(e) none of the %ld datagrams that waited %d ms for "
-	    "the worker reached the peer", sent, STOP_MS);
-	is_int(late, want, "(e) every datagram not relayed is counted "
-	    "(worker_late, from the worker; to_worker)");
+	    "arrived; markers %ld/%ld", sent, got, mg, ms);
+	is_int(got, sent, "(e) every datagram reached the peer: the client's "
+	    "data does not wait for the stopped worker");
 
 	/* (f): the relay stopped, the peer sending: the worker's records
 	 * wait on the socketpair, too old when the supervisor reads them */
@@ -331,7 +333,7 @@ main(void)
 	run_stop(&x);
 
 	/* (b) */
-	if (run_start(&x, "20", "60000") == -1 || warm(&x) == -1) {
+	if (run_start(&x, "20", "60000", NULL) == -1 || warm(&x) == -1) {
 		ok(0, "(b) relay, allocation, channel, first datagram");
 		run_stop(&x);
 		return done_testing();
@@ -351,14 +353,41 @@ main(void)
 	    "flood");
 	late = qdrops(&x, "listen_late");
 	full = qdrops(&x, "listen_full");
-	tow = qdrops(&x, "to_worker");
+	tow = qdrops(&x, "to_worker") + qdrops(&x, "to_peer");
 	diag("(c) sent %ld x %d bytes while stopped, %ld arrived; markers "
-	    "%ld/%ld; listen_late %lld, listen_full %lld, to_worker %lld",
+	    "%ld/%ld; listen_late %lld, listen_full %lld, to_worker + to_peer "
+	    "%lld",
 	    sent, FLOOD_LEN, got, mg, ms, late, full, tow);
 	ok(full > 0, "(c) the kernel dropped at the full listen socket and "
 	    "listen_full counts it (%lld)", full);
 	is_int(got + late + full + tow, sent + ms - mg, "(c) sent = relayed "
-	    "+ listen_late + listen_full + to_worker");
+	    "+ listen_late + listen_full + to_worker + to_peer");
+	run_stop(&x);
+
+	/* (g): with --max-bps the client's data goes through the worker:
+	 * the records the supervisor queued for it meanwhile are too old
+	 * when it reads them */
+	if (run_start(&x, "20", "0", "100000000") == -1 || warm(&x) == -1 ||
+	    (wk = tu_new_worker(&x.r, NULL, 0, 2000)) <= 0) {
+		ok(0, "(g) relay with --max-bps, allocation, channel, first "
+		    "datagram");
+		run_stop(&x);
+		return done_testing();
+	}
+	tow = qdrops(&x, "to_worker");
+	sent = stopped_burst(&x, wk, STOPPED_N, 100);
+	rc = settle(&x, 2, &got, &ms, &mg);
+	ok(rc == 0, "(g) relaying again after the worker's stop");
+	want = sent + ms - mg - got - (qdrops(&x, "to_worker") - tow);
+	late = counted(&x, worker_q, 0, want);
+	diag("(g) the client sent %ld while the worker was stopped, %ld "
+	    "arrived; markers %ld/%ld; worker_late %lld, to_worker %lld",
+	    sent, got, mg, ms, late, qdrops(&x, "to_worker") - tow);
+	is_int(got, 0, "(g) none of the %ld datagrams that waited %d ms for "
+	    "the worker reached the peer", sent, STOP_MS);
+	is_int(late, want, "(g) every datagram not relayed is counted "
+	    "(worker_late, from the worker; to_worker)");
+
 	run_stop(&x);
 	return done_testing();
 }

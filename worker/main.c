@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msg_io.h"
 #include "wrk.h"
 
 static void __attribute__((noreturn))
@@ -61,7 +62,8 @@ main(int argc, char **argv)
 	static struct msg_conf conf;
 	static struct wrk w;	/* large: not on the stack */
 	const char	*why = NULL;
-	int		 saved;
+	int		 fds[MSG_FDS_MAX];
+	unsigned	 nfds = 0;
 
 	(void)argv;
 	/* before anything is read: musl's start-up leaves them writable */
@@ -92,7 +94,7 @@ main(int argc, char **argv)
 	check_ctl(WRK_CTL_FD);
 	wrk_log_init(WRK_CTL_FD, LOG_INFO, 1);
 	(void)signal(SIGPIPE, SIG_IGN);	/* belt and braces: MSG_NOSIGNAL */
-	switch (wrk_conf_read(WRK_CTL_FD, &conf, &why)) {
+	switch (wrk_conf_read(WRK_CTL_FD, &conf, fds, &nfds, &why)) {
 	case 0:
 		return WRK_EXIT_PARENT;	/* the supervisor is gone */
 	case -1:
@@ -106,13 +108,9 @@ main(int argc, char **argv)
 	wrk_init(&w, &conf);
 	if ((w.relay = relay_new(&w.conf.filter)) == NULL)
 		wrk_fatalx(WRK_EXIT_SANDBOX, "out of memory");
-	if (wrk_bind(&w) == -1) {
-		saved = errno;
-		wrk_log(LOG_WARN, "Cannot bind port=%u error=\"%s\"", conf.port,
-		    strerror(saved));
-		(void)wrk_send_bind_fail(&w, saved);
-		return WRK_EXIT_BIND;
-	}
+	if (wrk_take_socks(&w, fds, nfds) == -1)
+		wrk_fatalx(WRK_EXIT_USAGE, "Configuration refused reason=\"the "
+		    "relay sockets are not the ones it asks for\"");
 
 	/* from here on: only the socketpair, the relay socket(s), epoll */
 	if (wrk_close_fds(&w) == -1)

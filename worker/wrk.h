@@ -34,7 +34,6 @@
 #define WRK_EXIT_OK		0	/* EOF on the socketpair */
 #define WRK_EXIT_PARENT		1	/* parent gone before we started */
 #define WRK_EXIT_USAGE		2	/* arguments, bad MSG_CONF, fd 3 */
-#define WRK_EXIT_BIND		3	/* cannot bind (BIND_FAIL sent) */
 #define WRK_EXIT_PROTO		4	/* malformed message from supervisor */
 #define WRK_EXIT_SANDBOX	5	/* no loop or no sandbox */
 #define WRK_EXIT_VIOLATION	6	/* debug build: syscall trapped */
@@ -89,16 +88,17 @@ struct wrk {
 	struct tbucket		 bucket_tx;	/* client -> peer */
 };
 
-/* wrk_conf.c: 1 with the checked MSG_CONF, 0 on end of file, -1 with
- * *why on anything else (waits without a timeout) */
-int	wrk_conf_read(int fd, struct msg_conf *, const char **why);
+/* wrk_conf.c: 1 with the checked MSG_CONF and the descriptors that came
+ * with it (at most MSG_FDS_MAX), 0 on end of file, -1 with *why on
+ * anything else (waits without a timeout) */
+int	wrk_conf_read(int fd, struct msg_conf *, int *fds, unsigned *nfds,
+	    const char **why);
 
 /* wrk_sock.c */
 void	wrk_init(struct wrk *, const struct msg_conf *);
-int	wrk_bind(struct wrk *);		/* -1 errno; conf.port set */
+int	wrk_take_socks(struct wrk *, const int *, unsigned);
 int	wrk_close_fds(const struct wrk *);	/* keep ctl + relay sockets */
 int	wrk_fd_top(void);		/* highest open fd + 1 */
-int	wrk_send_bind_fail(struct wrk *, int err);
 
 /* wrk_ev.c: the epoll loop; wrk_ev_set(.., 0) stops watching */
 int	wrk_ev_init(struct wrk *, unsigned period_ms);

@@ -4,23 +4,26 @@
  * MSG_CONF is the only record the supervisor may send before READY
  * (msg.c's rules: s->w, exact size, once, starting state), so the first
  * record decides: a MSG_CONF whose every field is in bounds, or the
- * worker stops. This runs before the sandbox because binding the relay
- * port needs the configuration and socket()/bind(), which the filter
- * forbids; the record comes from the supervisor, which the worker already
- * trusts with every byte it relays, and no client or peer can reach the
- * worker before its relay socket exists.
+ * worker stops. The relay socket(s), bound by the supervisor, come with
+ * it (SCM_RIGHTS) and nothing else may (msg_recv_rec_fds). This runs
+ * before the sandbox because the sandbox's limits depend on the
+ * configuration; the record comes from the supervisor, which the worker
+ * already trusts with every byte it relays, and no client or peer can
+ * reach the worker before it holds its relay socket.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include "msg_io.h"
 #include "wrk.h"
 
 int
-wrk_conf_read(int fd, struct msg_conf *out, const char **why)
+wrk_conf_read(int fd, struct msg_conf *out, int *fds, unsigned *nfds,
+    const char **why)
 {
 	static uint8_t	 rec[MSG_RECV_BUFLEN];	/* pages touched: the record */
 	struct pollfd	 pfd;
@@ -39,7 +42,8 @@ wrk_conf_read(int fd, struct msg_conf *out, const char **why)
 			*why = "poll on the socketpair failed";
 			return -1;
 		}
-		n = msg_recv_rec(fd, rec, sizeof(rec));
+		n = msg_recv_rec_fds(fd, rec, sizeof(rec), fds, MSG_FDS_MAX,
+		    nfds);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		break;
@@ -47,18 +51,23 @@ wrk_conf_read(int fd, struct msg_conf *out, const char **why)
 	if (n == 0 || (n == -1 && (errno == ECONNRESET || errno == EPIPE)))
 		return 0;
 	if (n == -1) {
-		*why = errno == EBADMSG ? "oversized first record" :
+		*why = errno == EBADMSG ? "oversized first record, or "
+		    "unexpected control data" :
 		    "cannot read the socketpair";
 		return -1;
 	}
 	if (msg_check(rec, (size_t)n, MSG_S2W, MSG_ST_STARTING, &once,
 	    &m) == -1 || m.type != MSG_CONF) {
 		*why = "the first record is not a well-formed MSG_CONF";
-		return -1;
+		goto bad;
 	}
 	if (msg_get_conf(&m, out) == -1) {
 		*why = "a MSG_CONF field is out of bounds";
-		return -1;
+		goto bad;
 	}
 	return 1;
+bad:
+	while (*nfds > 0)
+		(void)close(fds[--*nfds]);
+	return -1;
 }

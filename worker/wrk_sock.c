@@ -1,9 +1,8 @@
 /*
  * wrk_sock.c: the worker's descriptors before the sandbox.
  *
- * Binds the relay socket(s) the supervisor's core chose a port for,
- * reports a bind failure, and closes every descriptor the worker did not
- * open itself: whatever the exec left open is closed here, before the
+ * Takes the relay socket(s) the supervisor bound and sent with MSG_CONF,
+ * and closes every descriptor the worker was not given: whatever the exec left open is closed here, before the
  * sandbox, so that the final list is the socketpair, the relay socket(s)
  * and the loop's epoll fd and timerfd (attack case 46). stdin, stdout and stderr
  * are closed too: nothing in a worker may write there, and a stray write
@@ -24,7 +23,6 @@
 #include "log.h"
 #include "wrk.h"
 
-#define WRK_SOCKBUF	(4 * 1024 * 1024)	/* capped by *mem_max */
 #define WRK_FD_SCAN	64			/* fds probed by wrk_fd_top */
 
 void
@@ -37,110 +35,64 @@ wrk_init(struct wrk *w, const struct msg_conf *c)
 	w->fd6 = -1;
 }
 
+/* the socket's family, or -1 unless it is a UDP socket bound to port */
 static int
-wrk_bind_one(int family, const struct taddr *ip, uint16_t port,
-    uint16_t *bound)
+wrk_sock_family(int fd, uint16_t port)
 {
 	struct sockaddr_storage	 ss;
 	struct taddr		 a;
 	socklen_t		 sl;
-	int			 fd, on = 1, sz = WRK_SOCKBUF, saved;
+	int			 v = 0;
 
-	a = *ip;
-	a.port = port;
-	sl = (socklen_t)addr_to_sockaddr(&a, &ss);
-	if (sl == 0 || ss.ss_family != family) {
-		errno = EAFNOSUPPORT;
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &sl) == -1 ||
+	    v != SOCK_DGRAM)
 		return -1;
-	}
-	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &sl) == -1 ||
+	    v != IPPROTO_UDP)
 		return -1;
-	/* a v6 socket never sees or sends v4-mapped traffic */
-	if (family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
-		goto fail;
-	/* generous buffers; the kernel caps them, failure is not fatal */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	/* each datagram's arrival time and the kernel's drop count, for
-	 * the age limit (wrk_loop.c); without them neither applies */
-	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&ss, sl) == -1)
-		goto fail;
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    addr_from_sockaddr((struct sockaddr *)&ss, sl, &a) == -1)
-		goto fail;
-	*bound = a.port;
-	return fd;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	    addr_from_sockaddr((struct sockaddr *)&ss, sl, &a) == -1 ||
+	    a.port != port || a.port == 0)
+		return -1;
+	return ss.ss_family;
 }
 
 /*
- * Bind the families asked for on one port. With port 0 (tests, manual
- * runs) the first socket picks the port and the second uses it.
+ * The relay socket(s) that came with MSG_CONF: one per family asked for,
+ * each a UDP socket of that family bound to the allocation's port. The
+ * supervisor bound them (supervisor/sup_rsock.c); a worker never creates
+ * a socket. 0, or -1 with every descriptor closed.
  */
 int
-wrk_bind(struct wrk *w)
+wrk_take_socks(struct wrk *w, const int *fds, unsigned n)
 {
-	struct taddr	 any;
-	uint16_t	 port = w->conf.port, got = 0;
-	int		 saved;
+	unsigned	 i, want = 0;
+	int		 fam;
 
-	if ((w->conf.families & (ADDR_FAM_V4 | ADDR_FAM_V6)) == 0 ||
-	    (w->conf.families & ~(ADDR_FAM_V4 | ADDR_FAM_V6)) != 0) {
-		errno = EINVAL;
-		return -1;
+	if (w->conf.families & ADDR_FAM_V4)
+		want++;
+	if (w->conf.families & ADDR_FAM_V6)
+		want++;
+	for (i = 0; i < n && n == want; i++) {
+		fam = wrk_sock_family(fds[i], w->conf.port);
+		if (fam == AF_INET && (w->conf.families & ADDR_FAM_V4) &&
+		    w->fd4 == -1)
+			w->fd4 = fds[i];
+		else if (fam == AF_INET6 && (w->conf.families & ADDR_FAM_V6) &&
+		    w->fd6 == -1)
+			w->fd6 = fds[i];
+		else
+			break;
 	}
-	if (w->conf.families & ADDR_FAM_V4) {
-		any = w->conf.bind4;
-		if (any.family == 0) {
-			memset(&any, 0, sizeof(any));
-			any.family = ADDR_V4;
-		}
-		if ((w->fd4 = wrk_bind_one(AF_INET, &any, port, &got)) == -1)
-			return -1;
-		port = got;
-	}
-	if (w->conf.families & ADDR_FAM_V6) {
-		any = w->conf.bind6;
-		if (any.family == 0) {
-			memset(&any, 0, sizeof(any));
-			any.family = ADDR_V6;
-		}
-		if ((w->fd6 = wrk_bind_one(AF_INET6, &any, port, &got)) == -1) {
-			saved = errno;
-			if (w->fd4 != -1)
-				close(w->fd4);
-			w->fd4 = -1;
-			errno = saved;
-			return -1;
-		}
-		port = got;
-	}
-	w->conf.port = port;
-	return 0;
-}
-
-int
-wrk_send_bind_fail(struct wrk *w, int err)
-{
-	uint8_t			 rec[MSG_HDR_LEN + 4];
-	struct buf_w		 b;
-	struct msg_bind_fail	 bf;
-
-	bf.port = w->conf.port;
-	bf.err = (uint16_t)(err > 0 && err <= 0xffff ? err : EIO);
-	buf_w_init(&b, rec, sizeof(rec));
-	if (bf.port == 0 || msg_put_bind_fail(&b, &bf) == -1)
-		return -1;
-	return wrk_send_rec(w->ctl_fd, rec, b.len);
+	if (n == want && i == n)
+		return 0;
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	w->fd4 = w->fd6 = -1;
+	return -1;
 }
 
 static int

@@ -28,7 +28,6 @@ static int
 fz_reencode(const struct msg *m, struct buf_w *w)
 {
 	struct msg_ready	rd;
-	struct msg_bind_fail	bf;
 	struct msg_chan_add	ca;
 	struct msg_chan_del	cd;
 	struct msg_log		lg;
@@ -42,9 +41,6 @@ fz_reencode(const struct msg *m, struct buf_w *w)
 		return msg_get_conf(m, &cf) == 0 ? msg_put_conf(w, &cf) : -2;
 	case MSG_READY:
 		return msg_get_ready(m, &rd) == 0 ? msg_put_ready(w, &rd) : -2;
-	case MSG_BIND_FAIL:
-		return msg_get_bind_fail(m, &bf) == 0 ?
-		    msg_put_bind_fail(w, &bf) : -2;
 	case MSG_CHAN_ADD:
 		return msg_get_chan_add(m, &ca) == 0 ?
 		    msg_put_chan_add(w, &ca) : -2;
