@@ -153,33 +153,9 @@ msg_eof(int fd)
 ssize_t
 msg_recv_rec(int fd, void *buf, size_t cap)
 {
-	struct msghdr	mh;
-	struct iovec	iov;
-	ssize_t		n;
+	unsigned	nfds;
 
-	if (buf == NULL || cap < MSG_RECV_BUFLEN) {
-		errno = EINVAL;
-		return -1;
-	}
-	/* one byte more than a record may hold: larger means malformed */
-	iov.iov_base = buf;
-	iov.iov_len = MSG_RECV_BUFLEN;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	do {
-		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	/* no room for control data: a passed descriptor is never installed,
-	 * and the record shows up as cut off (MSG_CTRUNC) */
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-	    (size_t)n > MSG_MAX_RECORD || (n == 0 && !msg_eof(fd))) {
-		errno = EBADMSG;
-		return -1;
-	}
-	return n;
+	return msg_recv_rec_fds(fd, buf, cap, NULL, 0, &nfds);
 }
 
 uint64_t
@@ -298,8 +274,12 @@ msg_recv_rec_fds(int fd, void *buf, size_t cap, int *fds, unsigned max,
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	mh.msg_control = ctl.buf;
-	mh.msg_controllen = sizeof(ctl.buf);
+	/* no room for control data when none is wanted: a passed descriptor
+	 * is never installed, and the record shows up as cut off */
+	if (max > 0) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+	}
 	do {
 		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);

@@ -74,7 +74,7 @@ int	msg_recv_recs_at(int fd, uint8_t *const *bufs, size_t *lens,
 #define MSG_FDS_MAX		2
 /*
  * msg_recv_rec() that also takes up to max descriptors (close-on-exec)
- * into fds[], their count in *nfds. Anything else in the control data,
+ * into fds[], their count in *nfds (max 0: msg_recv_rec() itself). Anything else in the control data,
  * more than max descriptors, or a record msg_recv_rec() would refuse:
  * every descriptor that came is closed and -1 with EBADMSG.
  */
