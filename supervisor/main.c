@@ -8,6 +8,7 @@
  * then one libev loop over the listen sockets, the workers, the portal
  * and the health listener; at the end every worker is killed. `turncell cred` mints credentials instead.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -28,6 +29,24 @@
 
 static struct sup_conf	conf;
 static struct sup	sup;
+
+/*
+ * Each allocation holds two or three of the supervisor's descriptors (its
+ * worker's socketpair and its relay socket(s)), so the soft limit is
+ * raised to the hard one, which the operator sets (LimitNOFILE in
+ * contrib/turncell.service); past it an ALLOCATE gets 508, logged.
+ */
+static void
+nofile_raise(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("Cannot raise the descriptor limit to the hard limit");
+}
 
 /* fds 0-2 must be open, or a socket could end up as "stderr" */
 static int
@@ -176,6 +195,7 @@ main(int argc, char **argv)
 	sup_conf_parse(&conf, argc, argv);
 	log_init(conf.log_format, conf.log_level);
 	log_procinit("sup");
+	nofile_raise();
 	if (log_nonblock() == -1)
 		log_warn("stderr stays blocking: a stalled log reader can "
 		    "stall the relay");

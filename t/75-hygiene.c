@@ -8,6 +8,8 @@
  * worker's RELRO pages (GOT, .init_array, .data.rel.ro) are read-only
  * (musl's static start-up leaves them writable: worker/wrk_relro.c), and
  * two workers' binaries lie at different addresses (each its own exec).
+ * The supervisor raises its soft descriptor limit to the hard one (each
+ * allocation holds two or three of its descriptors).
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -311,6 +313,37 @@ relro_aslr(pid_t w, pid_t w2)
 	    base, base2);
 }
 
+/* started with a soft RLIMIT_NOFILE of 256, the supervisor runs with the
+ * hard limit it inherited */
+static void
+t_nofile(void)
+{
+	struct tu_relay		 r;
+	struct tu_client	 c;
+	struct rlimit		 rl, low;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_max <= 256 ||
+	    rl.rlim_max == RLIM_INFINITY) {
+		skip(1, "hard RLIMIT_NOFILE too low to lower the soft one");
+		return;
+	}
+	low = rl;
+	low.rlim_cur = 256;
+	if (!ok(setrlimit(RLIMIT_NOFILE, &low) == 0, "soft RLIMIT_NOFILE 256 "
+	    "for the relay to inherit"))
+		return;
+	if (tu_relay_client(&r, &c) == -1) {
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		return;
+	}
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	is_int(limit_of(r.pid, "Max open files"), (long long)rl.rlim_max,
+	    "the supervisor raised its soft RLIMIT_NOFILE to the hard %llu",
+	    (unsigned long long)rl.rlim_max);
+	tu_client_close(&c);
+	tu_relay_stop(&r);
+}
+
 static void
 t_worker(void)
 {
@@ -385,5 +418,6 @@ main(void)
 	t_token(&m, 1);
 	tp_mock_stop(&m);
 	t_worker();
+	t_nofile();
 	return done_testing();
 }
