@@ -225,6 +225,7 @@ int		 sup_spawn_conf(const struct sup *, int, uint32_t, uint16_t,
 		    uint8_t, const int [2], pid_t);
 void		 sup_spawn_child(const struct sup_conf *, int, pid_t, int)
 		    __attribute__((noreturn));
+void		 sup_spawn_sigs(void);
 
 /* sup_spawner.c: the spawner process */
 pid_t		 spn_start(const struct sup_conf *, int devnull, int *);

@@ -37,6 +37,29 @@
 /* the same for every worker: no per-allocation argument */
 static char *const		 wk_argv[] = { "turncell-worker", NULL };
 
+/*
+ * The signals whose disposition is not the default in the spawner, found
+ * once by sup_spawn_sigs() (the spawner never changes them afterwards):
+ * only these need a reset in each child, not all 64 (64 system calls per
+ * worker). wk_nsigs -1: not known (the supervisor's own forks), every
+ * signal is reset.
+ */
+static int			 wk_sigs[NSIG];
+static int			 wk_nsigs = -1;
+
+void
+sup_spawn_sigs(void)
+{
+	struct sigaction	old;
+	int			sig;
+
+	wk_nsigs = 0;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &old) == 0 &&
+		    old.sa_handler != SIG_DFL)
+			wk_sigs[wk_nsigs++] = sig;
+}
+
 static int
 wk_drop_privs(const struct sup_conf *c)
 {
@@ -71,14 +94,17 @@ sup_spawn_child(const struct sup_conf *c, int devnull, pid_t parent, int fd)
 	char *const	 envp[] = { NULL };
 	struct sigaction sa;
 	sigset_t	 none;
-	int		 sig;
+	int		 sig, i;
 
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
+	if (wk_nsigs < 0)
+		for (sig = 1; sig < NSIG; sig++)
+			(void)sigaction(sig, &sa, NULL);
+	for (i = 0; i < wk_nsigs; i++)
+		(void)sigaction(wk_sigs[i], &sa, NULL);
 	/*
 	 * Workers share our process group: a terminal's Ctrl-C or a
 	 * group-wide SIGTERM must start a drain, not kill every allocation.

@@ -197,6 +197,7 @@ spn_main(const struct sup_conf *c, int devnull, pid_t parent, int ctl)
 	sa.sa_handler = SIG_IGN;
 	for (i = 0; i < sizeof(ign) / sizeof(ign[0]); i++)
 		(void)sigaction(ign[i], &sa, NULL);
+	sup_spawn_sigs();	/* final: the children reset only these */
 	spn_close_fds(ctl, devnull);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

@@ -118,7 +118,7 @@ main(int argc, char **argv)
 	wrk_log_stderr(0);
 	if (wrk_loop_init(&w) == -1)
 		wrk_fatalx(WRK_EXIT_SANDBOX, "cannot create the event loop");
-	if (sbx_apply(wrk_fd_top()) == -1)
+	if (sbx_apply(wrk_fd_top_held(&w)) == -1)
 		wrk_fatalx(WRK_EXIT_SANDBOX, "Cannot apply the sandbox "
 		    "error=\"%s\"", strerror(errno));
 	wrk_hostile_syscall();

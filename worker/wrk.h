@@ -99,6 +99,7 @@ void	wrk_init(struct wrk *, const struct msg_conf *);
 int	wrk_take_socks(struct wrk *, const int *, unsigned);
 int	wrk_close_fds(const struct wrk *);	/* keep ctl + relay sockets */
 int	wrk_fd_top(void);		/* highest open fd + 1 */
+int	wrk_fd_top_held(const struct wrk *);	/* the same, no probing */
 
 /* wrk_ev.c: the epoll loop; wrk_ev_set(.., 0) stops watching */
 int	wrk_ev_init(struct wrk *, unsigned period_ms);

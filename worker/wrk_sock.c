@@ -163,6 +163,27 @@ wrk_close_fds(const struct wrk *w)
 	return 0;
 }
 
+/*
+ * The same from what the worker holds once wrk_close_fds() closed every
+ * other descriptor and the loop is made: no system call (wrk_fd_top()
+ * probes 64 descriptors, one fcntl each).
+ */
+int
+wrk_fd_top_held(const struct wrk *w)
+{
+	int	top = w->ctl_fd;
+
+	if (w->fd4 > top)
+		top = w->fd4;
+	if (w->fd6 > top)
+		top = w->fd6;
+	if (w->ep > top)
+		top = w->ep;
+	if (w->tfd > top)
+		top = w->tfd;
+	return top + 1;
+}
+
 /* highest open descriptor + 1, for RLIMIT_NOFILE */
 int
 wrk_fd_top(void)
