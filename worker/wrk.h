@@ -122,8 +122,12 @@ void	wrk_fatalx(int code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 int	wrk_send_rec(int fd, const void *, size_t);
 
-/* wrk_sandbox.c */
+/* wrk_sandbox.c: sbx_build() makes the filter sbx_apply() installs */
+struct sock_fprog;
+struct seccomp_data;
 int	sbx_apply(int nfds);
+int	sbx_build(struct sock_fprog *);
+int	sbx_rules_allow(const struct seccomp_data *);	/* 1 allowed */
 #if defined(__x86_64__)
 /* the x32 ABI's flag in a system call number: <asm/unistd.h>'s
  * __X32_SYSCALL_BIT, which musl's headers do not define */
