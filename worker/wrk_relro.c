@@ -37,7 +37,9 @@ wrk_relro(void)
 	if ((sz = sysconf(_SC_PAGESIZE)) <= 0)
 		return -1;
 	pg = (uintptr_t)sz;
-	ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+	/* through an integer: the headers follow the object the symbol names,
+	 * which UBSan's object-size check would take for an overrun */
+	ph = (const ElfW(Phdr) *)((uintptr_t)eh + (uintptr_t)eh->e_phoff);
 	/* the load address: where the segment holding the header went */
 	for (i = 0; i < eh->e_phnum; i++)
 		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
