@@ -245,7 +245,8 @@ main(void)
 	struct run	x;
 	long		sent, got = 0, ms = 0, mg = 0;
 	int		rc;
-	long long	late, full, late0, full0, tow, want;
+	long long	late, full, late0, full0, tow, want, dl = 0, dw = 0;
+	int		tries;
 	pid_t		wk;
 	static const char *const relay_q[] = { "relay_late", "relay_full",
 			    NULL };
@@ -303,15 +304,36 @@ main(void)
 	    "(relay_late + relay_full, from the worker)");
 
 	/* (e): the worker stopped, the client sending: its data leaves from
-	 * the supervisor, so the stop delays nothing */
+	 * the supervisor, so the stop delays nothing. Up to three bursts: on
+	 * a busy machine the supervisor itself may fall behind its listen
+	 * queue (no grace here), which drops and counts; none of that is the
+	 * worker's, and one burst must arrive whole */
 	x.p2c = 0;
-	sent = stopped_burst(&x, wk, STOPPED_N, 100);
-	rc = settle(&x, 2, &got, &ms, &mg);
+	for (tries = 1; tries <= 3; tries++) {
+		dl = qdrops(&x, "listen_late") + qdrops(&x, "listen_full") +
+		    qdrops(&x, "to_peer");
+		dw = qdrops(&x, "to_worker") + qdrops(&x, "worker_late");
+		sent = stopped_burst(&x, wk, STOPPED_N, 100);
+		rc = settle(&x, 2, &got, &ms, &mg);
+		dl = qdrops(&x, "listen_late") + qdrops(&x, "listen_full") +
+		    qdrops(&x, "to_peer") - dl;
+		dw = qdrops(&x, "to_worker") + qdrops(&x, "worker_late") - dw;
+		diag("(e) burst %d: the client sent %ld while the worker was "
+		    "stopped, %ld arrived; markers %ld/%ld; listen_late + "
+		    "listen_full + to_peer %lld, to_worker + worker_late %lld",
+		    tries, sent, got, mg, ms, dl, dw);
+		if (rc != 0 || dw != 0 || got + dl != sent + ms - mg ||
+		    got == sent)
+			break;
+	}
 	ok(rc == 0, "(e) relaying after the worker's stop");
-	diag("(e) the client sent %ld while the worker was stopped, %ld "
-	    "arrived; markers %ld/%ld", sent, got, mg, ms);
-	is_int(got, sent, "(e) every datagram reached the peer: the client's "
-	    "data does not wait for the stopped worker");
+	is_int(dw, 0, "(e) nothing waited for the worker (to_worker, "
+	    "worker_late)");
+	is_int(got + dl, sent + ms - mg, "(e) every datagram reached the peer "
+	    "or is counted at the supervisor's own queues");
+	is_int(got, sent, "(e) a burst (%d of at most 3) reached the peer "
+	    "whole: the client's data does not wait for the stopped worker",
+	    tries > 3 ? 3 : tries);
 
 	/* (f): the relay stopped, the peer sending: the worker's records
 	 * wait on the socketpair, too old when the supervisor reads them */
