@@ -213,6 +213,7 @@ int		 sup_rsock_direct(const struct sup_conf *);
 int		 sup_rsock_bind(const struct sup_conf *, uint16_t, uint8_t,
 		    int [2]);
 void		 sup_rsock_close(int [2]);
+void		 sup_rsock_keep(const struct sup_conf *, int [2]);
 void		 sup_rsock_send(struct sup *, int, const struct taddr *,
 		    const uint8_t *, size_t);
 void		 sup_rsock_flush(struct sup *);

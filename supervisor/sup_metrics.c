@@ -234,6 +234,10 @@ mworkers(struct mbuf *m)
 	mone(m, "turncell_workers_direct_total", "counter",
 	    "Workers the supervisor forked itself (no spawner).",
 	    sup_metrics.workers_direct);
+	mone(m, "turncell_relay_sockets_released_total", "counter",
+	    "Allocations whose client data goes through their worker: the "
+	    "supervisor's descriptor limit was near when they started.",
+	    sup_metrics.rsock_released);
 	mone(m, "turncell_worker_pool_size", "gauge",
 	    "Idle workers the pool keeps (--worker-pool).",
 	    met_sup->conf->pool_size);

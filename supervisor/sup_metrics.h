@@ -28,6 +28,8 @@ struct sup_metrics {
 	uint64_t	pool_misses;		/* starts that found the pool empty */
 	uint64_t	pool_lost;		/* idle workers that died */
 	uint64_t	workers_direct;		/* forked by the supervisor itself */
+	uint64_t	rsock_released;		/* relay sockets not kept: the
+						 * descriptor limit was near */
 	int		spawner_up;
 	int		portal_connected;
 	int		draining;

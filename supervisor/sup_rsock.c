@@ -23,18 +23,28 @@
  *
  * With --max-bps the worker's token bucket must see every datagram, so
  * this direction goes through the worker as before (sup_rsock_direct).
+ *
+ * Descriptors: an allocation costs the supervisor its worker's socketpair
+ * and, for this path, its relay socket(s). Near the descriptor limit the
+ * reference is not kept (sup_rsock_keep): the allocation still works,
+ * through its worker, and the limit is reached at one descriptor per
+ * allocation rather than two or three.
  */
 #define _GNU_SOURCE		/* struct mmsghdr (udp_batch.h) */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "peer.h"
 #include "sup.h"
+#include "sup_metrics.h"
 #include "udp_batch.h"
 
 #define RS_SOCKBUF	(4 * 1024 * 1024)	/* capped by *mem_max */
@@ -61,6 +71,44 @@ int
 sup_rsock_direct(const struct sup_conf *c)
 {
 	return c->max_bps == 0;
+}
+
+/*
+ * After the worker has its relay socket(s) (MSG_CONF sent): keep our
+ * reference for the direct path, or close it when the path is off or a
+ * reference would take one of the last eighth of the descriptor limit (at
+ * least 16), which stays for allocations (one socketpair each) and
+ * everything else.
+ */
+void
+sup_rsock_keep(const struct sup_conf *c, int rfd[2])
+{
+	static uint64_t	 logged;
+	struct rlimit	 rl;
+	uint64_t	 now;
+	rlim_t		 top, reserve;
+	int		 hi;
+
+	if (!sup_rsock_direct(c)) {
+		sup_rsock_close(rfd);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	reserve = rl.rlim_cur / 8 > 16 ? rl.rlim_cur / 8 : 16;
+	top = rl.rlim_cur > reserve ? rl.rlim_cur - reserve : 0;
+	hi = rfd[0] > rfd[1] ? rfd[0] : rfd[1];
+	if (hi < 0 || (rlim_t)hi < top)
+		return;
+	sup_rsock_close(rfd);
+	sup_metrics.rsock_released++;
+	now = sup_now_ms();
+	if (logged == 0 || now - logged >= 60000) {
+		logged = now;
+		log_msg(LOG_WARN, "Near the descriptor limit: client data of new "
+		    "allocations goes through their workers limit=%llu",
+		    (unsigned long long)rl.rlim_cur);
+	}
 }
 
 static int

@@ -391,8 +391,10 @@ sup_worker_start(struct sup *s, uint32_t id, uint16_t port, uint8_t families)
 		return -1;
 	}
 	wk_track(s, w);
-	if (r != 0)
+	if (r != 0) {
 		wk_attach(s, w, pid, fd);
+		sup_rsock_keep(s->conf, w->rfd);	/* MSG_CONF went */
+	}
 	return 0;
 }
 
@@ -413,6 +415,7 @@ sup_worker_spawned(struct sup *s, uint32_t id, pid_t pid, int fd)
 	 */
 	(void)sup_spawn_conf(s, fd, id, w->port, w->families, w->rfd,
 	    s->spawner_pid);
+	sup_rsock_keep(s->conf, w->rfd);
 	return w;
 }
 

@@ -83,6 +83,30 @@ worker_port(pid_t pid)
 	return 0;
 }
 
+/* a channel to a peer on 127.0.0.1, one datagram there and back */
+static int
+relays(struct tu_client *c)
+{
+	struct taddr	 peer, from;
+	uint8_t		 buf[64];
+	uint16_t	 chan = 0;
+	long		 n;
+	int		 pfd, good = 0;
+
+	if ((pfd = tu_udp_bind(ADDR_V4, 0)) == -1)
+		return 0;
+	if (tu_sock_addr(pfd, &peer) == 0 && tu_chanbind(c, 0x4000, &peer) == 0 &&
+	    tu_cdata_send(c, 0x4000, "there", 5) == 0 &&
+	    tu_recvfrom(pfd, buf, sizeof(buf), WAIT_MS, &from) == 5 &&
+	    memcmp(buf, "there", 5) == 0 &&
+	    tu_sendto(pfd, &from, "back", 4) == 0 &&
+	    (n = tu_cdata_recv(c, &chan, buf, sizeof(buf), WAIT_MS)) == 4 &&
+	    chan == 0x4000 && memcmp(buf, "back", 4) == 0)
+		good = 1;
+	close(pfd);
+	return good;
+}
+
 static int
 in(pid_t p, const pid_t *set, size_t n)
 {
@@ -307,8 +331,34 @@ t_no_fds(void)
 	    WAIT_MS), "the supervisor logs why");
 	ok(prlimit(relay.pid, RLIMIT_NOFILE, &old, NULL) == 0,
 	    "restore RLIMIT_NOFILE");
+	n = tu_proc_fds(relay.pid, names, 256, nums);
 	is_int(tu_allocate(d, -1, 0, 0), 0, "the next ALLOCATE succeeds");
+	is_int(tu_proc_fds(relay.pid, names, 256, nums), n + 2,
+	    "... and holds two more of the supervisor's descriptors (its "
+	    "socketpair, its relay socket)");
 	is_int(tu_refresh(d, 0), 0, "... and is freed");
+	/*
+	 * Near the limit (a relay socket among its last eighth, at least the
+	 * last 16 descriptors) the supervisor
+	 * hands the relay socket to the worker and keeps no reference: the
+	 * allocation works through its worker, at one descriptor.
+	 */
+	n = tu_proc_fds(relay.pid, names, 256, nums);
+	tight.rlim_cur = (rlim_t)n + 4;
+	mark = tu_log_size(&relay);
+	ok(prlimit(relay.pid, RLIMIT_NOFILE, &tight, NULL) == 0,
+	    "RLIMIT_NOFILE %d: a relay socket lands in its last 16", n + 4);
+	is_int(tu_allocate(d, -1, 0, 0), 0, "ALLOCATE near the limit succeeds");
+	is_int(tu_proc_fds(relay.pid, names, 256, nums), n + 1,
+	    "... holding one supervisor descriptor (its socketpair)");
+	ok(tu_log_wait(&relay, mark, "Near the descriptor limit", WAIT_MS),
+	    "... logged");
+	ok(relays(d), "... and relays (through its worker)");
+	is_int(metric("turncell_relay_sockets_released_total"), 1,
+	    "... counted in turncell_relay_sockets_released_total");
+	is_int(tu_refresh(d, 0), 0, "... and is freed");
+	ok(prlimit(relay.pid, RLIMIT_NOFILE, &old, NULL) == 0,
+	    "restore RLIMIT_NOFILE again");
 	tu_client_close(d);
 	if (tap_failed())
 		tu_log_dump(&relay, 20);
