@@ -149,6 +149,7 @@ int		 sup_self_scan(const struct sup_conf *, struct peer_filter *);
 void		 sup_self_warn(const struct sup_conf *);
 void		 sup_self_start(struct sup *);
 int		 sup_self_is_host(const struct taddr *);
+const struct peer_filter *sup_self_filter(void);
 
 /* sup_secure.c */
 void		 sup_secure_early(void);
@@ -207,9 +208,7 @@ void		 sup_send_flush(struct sup *);
 int		 sup_send_pending(void);	/* sends not yet flushed */
 
 /* sup_rsock.c: relay sockets, client -> peer sends */
-void		 sup_rsock_init(const struct sup_conf *);
-void		 sup_rsock_filter(const struct peer_filter *);
-int		 sup_rsock_direct(const struct sup_conf *);
+void		 sup_rsock_init(void);
 int		 sup_rsock_bind(const struct sup_conf *, uint16_t, uint8_t,
 		    int [2]);
 void		 sup_rsock_close(int [2]);
@@ -243,8 +242,7 @@ void		 sup_pool_kill_all(struct sup *);
 void		 sup_worker_init(struct sup *);
 int		 sup_worker_start(struct sup *, uint32_t, uint16_t, uint8_t);
 struct sup_wq	*sup_worker_wq(uint32_t, int);
-int		 sup_worker_rfd(const struct sup *, uint32_t,
-		    const struct taddr *, size_t);
+int		 sup_worker_rfd(uint32_t, const struct taddr *);
 void		 sup_worker_flush(struct sup *);
 void		 sup_worker_stop(struct sup *, uint32_t, int reason);
 void		 sup_worker_kill_all(struct sup *);

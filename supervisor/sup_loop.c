@@ -410,7 +410,7 @@ sup_loop_init(struct sup *s)
 	listen_watch(s, &s->io4, s->fd4);
 	listen_watch(s, &s->io6, s->fd6);
 	sup_send_init(s->fd4, s->fd6);
-	sup_rsock_init(s->conf);
+	sup_rsock_init();
 
 	ev_init(&s->engine_timer, engine_timer_cb);
 	s->engine_timer.data = s;

@@ -22,7 +22,8 @@
  * counted, never logged.
  *
  * With --max-bps the worker's token bucket must see every datagram, so
- * this direction goes through the worker as before (sup_rsock_direct).
+ * this direction goes through the worker as before: no reference is kept
+ * (sup_rsock_keep).
  *
  * Descriptors: an allocation costs the supervisor its worker's socketpair
  * and, for this path, its relay socket(s). Near the descriptor limit the
@@ -50,27 +51,11 @@
 #define RS_SOCKBUF	(4 * 1024 * 1024)	/* capped by *mem_max */
 
 static struct udp_batch		 rs_batch;	/* fd -1: nothing pending */
-static struct peer_filter	 rs_filter;	/* the engine's, kept current */
 
 void
-sup_rsock_init(const struct sup_conf *c)
+sup_rsock_init(void)
 {
 	udp_batch_init(&rs_batch, -1);
-	rs_filter = c->filter;
-}
-
-/* the host's addresses changed (sup_self.c): the filter the engine has */
-void
-sup_rsock_filter(const struct peer_filter *f)
-{
-	rs_filter = *f;
-}
-
-/* 1 when client -> peer data goes out here rather than through workers */
-int
-sup_rsock_direct(const struct sup_conf *c)
-{
-	return c->max_bps == 0;
 }
 
 /*
@@ -89,7 +74,7 @@ sup_rsock_keep(const struct sup_conf *c, int rfd[2])
 	rlim_t		 top, reserve;
 	int		 hi;
 
-	if (!sup_rsock_direct(c)) {
+	if (c->max_bps != 0) {		/* the worker's bucket sees all */
 		sup_rsock_close(rfd);
 		return;
 	}
@@ -216,8 +201,8 @@ sup_rsock_close(int rfd[2])
 	}
 }
 
-static void
-rs_flush(struct sup *s)
+void
+sup_rsock_flush(struct sup *s)
 {
 	if (rs_batch.n == 0)
 		return;
@@ -232,19 +217,13 @@ void
 sup_rsock_send(struct sup *s, int fd, const struct taddr *peer,
     const uint8_t *p, size_t len)
 {
-	if (peer_check(&rs_filter, peer) != PEER_OK) {
+	if (peer_check(sup_self_filter(), peer) != PEER_OK) {
 		s->cnt.peer_denied++;
 		return;
 	}
 	if (rs_batch.fd != fd) {
-		rs_flush(s);
+		sup_rsock_flush(s);
 		rs_batch.fd = fd;
 	}
 	udp_batch_add(&rs_batch, peer, p, len);
-}
-
-void
-sup_rsock_flush(struct sup *s)
-{
-	rs_flush(s);
 }

@@ -28,9 +28,8 @@
 
 #define SUP_SELF_REFRESH	30.0	/* s between rescans */
 
-static ev_timer		sup_self_timer;
-static size_t		sup_self_last;	/* addresses at the last scan */
-static struct taddr	sup_self_host[PEER_MAX_HOST];	/* that scan's */
+static ev_timer			sup_self_timer;
+static struct peer_filter	sup_self_f;	/* of the last scan */
 
 static void
 sup_self_add(struct peer_filter *f, const struct taddr *a)
@@ -122,13 +121,19 @@ sup_self_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (sup_self_scan(s->conf, &f) == -1 && f.n_host == 0)
 		return;
-	if (f.n_host != sup_self_last)
+	if (f.n_host != sup_self_f.n_host)
 		log_msg(LOG_INFO, "Host addresses changed n=%zu was=%zu", f.n_host,
-		    sup_self_last);
-	sup_self_last = f.n_host;
-	memcpy(sup_self_host, f.host, f.n_host * sizeof(f.host[0]));
+		    sup_self_f.n_host);
+	sup_self_f = f;
 	turn_set_filter(s->turn, &f);
-	sup_rsock_filter(&f);
+}
+
+/* the peer filter with the host's addresses of the last scan: the
+ * engine's, and the supervisor's own sends to peers (sup_rsock.c) */
+const struct peer_filter *
+sup_self_filter(void)
+{
+	return &sup_self_f;
 }
 
 /* 1 when ip is one of the host's addresses at the last scan */
@@ -137,8 +142,8 @@ sup_self_is_host(const struct taddr *ip)
 {
 	size_t	i;
 
-	for (i = 0; i < sup_self_last; i++)
-		if (addr_ip_eq(&sup_self_host[i], ip))
+	for (i = 0; i < sup_self_f.n_host; i++)
+		if (addr_ip_eq(&sup_self_f.host[i], ip))
 			return 1;
 	return 0;
 }
@@ -146,9 +151,7 @@ sup_self_is_host(const struct taddr *ip)
 void
 sup_self_start(struct sup *s)
 {
-	sup_self_last = s->conf->filter.n_host;
-	memcpy(sup_self_host, s->conf->filter.host,
-	    sup_self_last * sizeof(sup_self_host[0]));
+	sup_self_f = s->conf->filter;
 	ev_timer_init(&sup_self_timer, sup_self_timer_cb, SUP_SELF_REFRESH,
 	    SUP_SELF_REFRESH);
 	sup_self_timer.data = s;

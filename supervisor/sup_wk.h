@@ -40,7 +40,6 @@ struct worker {
 	LIST_ENTRY(worker)	 entry;
 	uint64_t		 log_t0;
 	unsigned		 log_n, log_dropped;
-	struct msg_stats	 stats;
 	struct sup_carry	 carry;		/* frames left for later */
 	unsigned		 served;	/* ev_iteration() of last read */
 	struct qdelay		 qd;		/* age limit of its records */

@@ -118,25 +118,18 @@ sup_worker_flush(struct sup *s)
 
 /*
  * The relay socket of READY worker id for a peer of that family, to send
- * its client's data from (sup_rsock.c): -1 when there is none, or when
- * the data must go through the worker (--max-bps). Counted as the
- * worker's own sends.
+ * its client's data from (sup_rsock.c): -1 when the supervisor kept none
+ * (--max-bps, the descriptor limit: sup_rsock_keep), and the data goes
+ * through the worker.
  */
 int
-sup_worker_rfd(const struct sup *s, uint32_t id, const struct taddr *peer,
-    size_t len)
+sup_worker_rfd(uint32_t id, const struct taddr *peer)
 {
 	struct worker	*w;
-	int		 fd;
 
-	if (!sup_rsock_direct(s->conf) || (w = wk_find(id)) == NULL ||
-	    w->state != MSG_ST_READY || w->stopping)
+	if ((w = wk_find(id)) == NULL || w->state != MSG_ST_READY)
 		return -1;
-	if ((fd = w->rfd[peer->family == ADDR_V6]) == -1)
-		return -1;
-	w->stats.tx_pkts++;
-	w->stats.tx_bytes += len;
-	return fd;
+	return w->rfd[peer->family == ADDR_V6];
 }
 
 /* the queue towards worker id: NULL without one, or (ready) when it is

@@ -274,11 +274,6 @@ wk_on_stats(struct worker *w, const struct msg *m)
 		wk_hostile(w, "bad STATS");
 		return;
 	}
-	w->stats.rx_pkts += st.rx_pkts;
-	w->stats.rx_bytes += st.rx_bytes;
-	w->stats.tx_pkts += st.tx_pkts;
-	w->stats.tx_bytes += st.tx_bytes;
-	w->stats.denied += st.denied;
 	w->sup->cnt.peer_denied += st.denied;
 	w->sup->cnt.throttled_p2c += st.rx_throttled;
 	w->sup->cnt.throttled_c2p += st.tx_throttled;

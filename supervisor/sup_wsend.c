@@ -25,7 +25,7 @@ sup_wsend_data(struct sup *s, uint32_t id, uint16_t chan,
 	struct sup_wq	*q;
 	int		 fd;
 
-	if ((fd = sup_worker_rfd(s, id, peer, len)) != -1) {
+	if ((fd = sup_worker_rfd(id, peer)) != -1) {
 		sup_rsock_send(s, fd, peer, p, len);
 		return;
 	}
