@@ -3,15 +3,16 @@
  *
  * The worker's argv is constant; the supervisor writes this record into
  * the socketpair before the worker runs, and the worker reads it before
- * anything else, checks every field, binds, enters its sandbox and says
- * READY. The rule (msg.c) makes it s->w, exactly MSG_CONF_LEN bytes,
+ * anything else, with the relay socket(s) the supervisor bound attached,
+ * checks every field and the sockets against them, enters its sandbox
+ * and says READY. The rule (msg.c) makes it s->w, exactly MSG_CONF_LEN bytes,
  * once, and only before READY.
  *
  * Payload, network byte order, MSG_CONF_LEN = 2076 bytes:
  *
  *	  0 u32 alloc_id
  *	  4 u32 ppid		the supervisor's pid; 0 = do not check
- *	  8 u16 port		relay port; 0 = any (learnt at bind)
+ *	  8 u16 port		relay port, the sockets' (a worker refuses 0)
  *	 10 u8  families	ADDR_FAM_V4 | ADDR_FAM_V6, not 0
  *	 11 u8  log_level	LOG_ERR .. LOG_DEBUG
  *	 12 u8  flags		MSG_CONF_F_*; other bits 0
@@ -19,8 +20,9 @@
  *	 14 u8  n_self		0 .. PEER_MAX_SELF
  *	 15 u8  zero
  *	 16 u32 stats_ms	MSG_STATS period; 0 = the worker's default
- *	 20 addr bind4		family 0 (0.0.0.0) or v4, port 0
- *	 40 addr bind6		family 0 (::) or v6, port 0
+ *	 20 addr bind4		the v4 socket's address: family 0 (0.0.0.0)
+ *				or v4, port 0
+ *	 40 addr bind6		the same for v6: family 0 (::) or v6
  *	 60 cidr allow[32]	{ u8 family, u8 bits, u16 zero, ip[16] }
  *	700 addr self[4]	the relay's own ip:port pairs (port != 0)
  *	780 u16 relay_lo	the relay port range, open on host

@@ -13,8 +13,9 @@
  * count the reader asked for (SO_TIMESTAMPNS, SO_RXQ_OVFL), is malformed,
  * and every descriptor the receive installed is closed at once, also
  * those of a control buffer cut off (MSG_CTRUNC) and of the records after
- * it in a batch; receives use MSG_CMSG_CLOEXEC besides. A record that is
- * meant to carry descriptors is read by its own code, not by these.
+ * it in a batch; receives use MSG_CMSG_CLOEXEC besides. The one record
+ * meant to carry descriptors, MSG_CONF with the relay sockets, is read
+ * with msg_recv_rec_fds(), which takes at most MSG_FDS_MAX.
  */
 #ifndef MSG_IO_H
 #define MSG_IO_H

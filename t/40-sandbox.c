@@ -523,7 +523,8 @@ worker_child(int ctl)
 	if ((w.relay = relay_new(&w.conf.filter)) == NULL)
 		_exit(91);
 	if (wrk_take_socks(&w, fds, nfds) == -1)
-		_exit(WRK_EXIT_USAGE);
+		wrk_fatalx(WRK_EXIT_USAGE, "Configuration refused reason=\"the "
+		    "relay sockets are not the ones it asks for\"");
 	if (wrk_close_fds(&w) == -1)
 		_exit(92);
 	if (wrk_loop_init(&w) == -1)
@@ -919,6 +920,21 @@ test_conf(void)
 	    WRK_EXIT_OK);
 	ok(s.log_indic == 0 && s.log_conf == 0 && s.logs >= 1,
 	    "PERM_ADD with indications: taken (%d log lines)", s.logs);
+
+	/* the relay socket that comes with it (on 127.0.0.1:relay_port)
+	 * is not the one MSG_CONF names: another port, another address */
+	loopback_conf(&conf);
+	conf.port = (uint16_t)(relay_port == 65535 ? 1 : relay_port + 1);
+	n = conf_rec(rec, sizeof(rec), &conf);
+	conf_case(&s, "relay socket on another port", rec, n, NULL, 0,
+	    WRK_EXIT_USAGE);
+	ok(s.log_conf == 1, "relay socket on another port: it said why");
+	loopback_conf(&conf);
+	addr_parse_ip("127.0.0.2", &conf.bind4);
+	n = conf_rec(rec, sizeof(rec), &conf);
+	conf_case(&s, "relay socket not on bind4", rec, n, NULL, 0,
+	    WRK_EXIT_USAGE);
+	ok(s.log_conf == 1, "relay socket not on bind4: it said why");
 }
 
 static void

@@ -35,12 +35,16 @@ wrk_init(struct wrk *w, const struct msg_conf *c)
 	w->fd6 = -1;
 }
 
-/* the socket's family, or -1 unless it is a UDP socket bound to port */
+/*
+ * The socket's family, or -1 unless it is a UDP socket bound to port on
+ * the address MSG_CONF names for its family (bind4, bind6; family 0: the
+ * unspecified address), as the supervisor binds them.
+ */
 static int
-wrk_sock_family(int fd, uint16_t port)
+wrk_sock_family(const struct wrk *w, int fd)
 {
 	struct sockaddr_storage	 ss;
-	struct taddr		 a;
+	struct taddr		 a, want;
 	socklen_t		 sl;
 	int			 v = 0;
 
@@ -55,14 +59,22 @@ wrk_sock_family(int fd, uint16_t port)
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
 	    addr_from_sockaddr((struct sockaddr *)&ss, sl, &a) == -1 ||
-	    a.port != port || a.port == 0)
+	    a.port != w->conf.port || a.port == 0)
+		return -1;
+	want = a.family == ADDR_V4 ? w->conf.bind4 : w->conf.bind6;
+	if (want.family == 0) {
+		memset(&want, 0, sizeof(want));
+		want.family = a.family;
+	}
+	if (!addr_ip_eq(&a, &want))
 		return -1;
 	return ss.ss_family;
 }
 
 /*
  * The relay socket(s) that came with MSG_CONF: one per family asked for,
- * each a UDP socket of that family bound to the allocation's port. The
+ * each a UDP socket of that family bound to the allocation's port and
+ * bind address. The
  * supervisor bound them (supervisor/sup_rsock.c); a worker never creates
  * a socket. 0, or -1 with every descriptor closed.
  */
@@ -77,7 +89,7 @@ wrk_take_socks(struct wrk *w, const int *fds, unsigned n)
 	if (w->conf.families & ADDR_FAM_V6)
 		want++;
 	for (i = 0; i < n && n == want; i++) {
-		fam = wrk_sock_family(fds[i], w->conf.port);
+		fam = wrk_sock_family(w, fds[i]);
 		if (fam == AF_INET && (w->conf.families & ADDR_FAM_V4) &&
 		    w->fd4 == -1)
 			w->fd4 = fds[i];
